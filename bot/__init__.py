@@ -1,0 +1,1 @@
+"""briefbot: news feeds condensed into briefs, posted to Telegram and Slack."""

@@ -1,0 +1,103 @@
+"""Every setting of the bot in one typed object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from summarizer import SummarizerConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Storage
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # default: SQLite file in data_dir
+
+    # Summarizer
+    summarizer_backend: Literal["extractive", "abstractive", "lead"] = "extractive"
+    summarizer_model: str | None = None  # HF id or local path for the abstractive backend
+    summarizer_device: str = "auto"
+    summary_sentences: int = Field(3, ge=1, le=4)
+    brief_max_chars: int = Field(600, ge=80, le=4000)
+
+    # Sources
+    poll_interval_minutes: float = Field(15, gt=0)
+    new_feed_items: int = Field(3, ge=0)  # a feed just added posts only its newest few items
+    fetch_timeout_s: float = Field(20, gt=0)
+    fetch_max_bytes: int = Field(10_000_000, gt=0)
+    fetch_per_host: int = Field(4, ge=1)
+    fetch_concurrency: int = Field(64, ge=1)
+    user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot)"
+    allow_private_networks: bool = False  # test-only: lets the fetcher reach 127.0.0.1
+
+    # Digests and alerts
+    default_timezone: str = "UTC"
+    digest_grace_hours: float = Field(3, ge=0)
+    alerts_per_hour: int = Field(10, ge=1)
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_url: str | None = None  # public URL Telegram posts updates to
+    telegram_webhook_secret: SecretStr | None = None
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_mode: Literal["socket", "http"] = "socket"
+    slack_admin_user_ids: list[str] = Field(default_factory=list)
+
+    # The bot's own HTTP server (webhooks, health, metrics)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+
+    # Logging
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("slack_admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'briefbot.sqlite3').resolve()}"
+
+    def summarizer_config(self) -> SummarizerConfig:
+        return SummarizerConfig(
+            backend=self.summarizer_backend,
+            model=self.summarizer_model,
+            device=self.summarizer_device,
+            sentences=self.summary_sentences,
+            max_chars=self.brief_max_chars,
+        )
+
+    def secrets(self) -> list[str]:
+        """Secret values that must never reach a log line."""
+        values = [self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token,
+                  self.slack_app_token, self.slack_signing_secret]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -1,0 +1,51 @@
+"""The summarizer's vocabulary: what goes in, what comes out, and how it is configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Backend = Literal["extractive", "abstractive", "lead"]
+
+
+class SummarizerConfig(BaseModel):
+    backend: Backend = "extractive"
+    model: str | None = None  # abstractive: Hugging Face id or local folder
+    device: str = "auto"  # "auto" picks CUDA when present
+    sentences: int = Field(3, ge=1, le=10)  # key points per brief
+    max_chars: int = Field(600, ge=80)  # length budget of a brief (headline + points)
+    batch_size: int = Field(64, ge=1)
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """One article to summarize. `text` may be plain text or HTML."""
+
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: date | datetime | None = None
+
+
+@dataclass(frozen=True)
+class Brief:
+    headline: str  # one line
+    points: list[str]  # key sentences, in reading order
+    title: str | None = None
+    url: str | None = None
+    published: date | datetime | None = None
+    backend: str = ""
+    notice: str | None = None  # why the brief is thin (too short, not English...), when it is
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """The brief's sentences, one per line."""
+        return "\n".join(self.points)
+
+
+class SummarizerError(ValueError):
+    """Input that cannot be summarized (empty, no sentences...). The message is for users."""
