@@ -1,0 +1,1 @@
+"""Pure domain: no chat library, no HTTP, no database driver."""

@@ -1,0 +1,82 @@
+"""The bot's neutral vocabulary, shared by services and adapters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Platform = Literal["telegram", "slack", "console"]
+MessageKind = Literal["reply", "alert", "digest", "notice"]
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """Where a message goes: a chat on a platform, and optionally a forum topic / thread in it."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class BriefItem:
+    """One story as shown to people: a brief, plus every link that told it."""
+
+    headline: str
+    points: list[str]
+    links: list[Link] = field(default_factory=list)
+    published: datetime | None = None
+    brief_id: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BriefItem:
+        published = data.get("published")
+        return cls(
+            headline=data["headline"],
+            points=list(data.get("points", [])),
+            links=[Link(**link) for link in data.get("links", [])],
+            published=datetime.fromisoformat(published) if published else None,
+            brief_id=data.get("brief_id"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
+
+
+@dataclass(frozen=True)
+class Message:
+    """A platform-neutral outgoing message; each adapter renders and escapes it its own way."""
+
+    kind: MessageKind
+    heading: str | None = None
+    text: str | None = None  # plain text, never markup
+    items: list[BriefItem] = field(default_factory=list)
+    footer: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            kind=data["kind"],
+            heading=data.get("heading"),
+            text=data.get("text"),
+            items=[BriefItem.from_dict(item) for item in data.get("items", [])],
+            footer=data.get("footer"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "heading": self.heading,
+            "text": self.text,
+            "items": [item.to_dict() for item in self.items],
+            "footer": self.footer,
+        }

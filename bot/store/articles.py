@@ -1,0 +1,142 @@
+"""Articles (deduplicated), which feeds carried them, and their one brief each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import utcnow
+from bot.store.tables import Article, ArticleSource, Brief, ChatSource, Source
+from bot.store.upsert import insert_ignore
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    fingerprint: str
+    text: str
+    url: str | None = None  # canonical
+    title: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredBrief:
+    """A brief with what a reader needs around it."""
+
+    brief_id: int
+    article_id: int
+    headline: str
+    points: list[str]
+    title: str | None
+    url: str | None
+    published_at: datetime | None
+    created_at: datetime
+    source_titles: tuple[str, ...] = ()
+
+
+class ArticleRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find_duplicate(self, *, url: str | None, fingerprint: str) -> int | None:
+        """The id of an article already stored under this canonical URL or content fingerprint."""
+        conditions = [Article.fingerprint == fingerprint]
+        if url:
+            conditions.append(Article.url == url)
+        return self.session.scalar(select(Article.id).where(or_(*conditions)).limit(1))
+
+    def known_guids(self, source_id: int, guids: list[str]) -> set[str]:
+        if not guids:
+            return set()
+        rows = self.session.scalars(select(ArticleSource.guid).where(
+            ArticleSource.source_id == source_id, ArticleSource.guid.in_(guids)))
+        return set(rows)
+
+    def add(self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None) -> tuple[int, bool]:
+        """Store an article once; returns (article id, whether it is new). A duplicate only gains the link
+        to the feed that carried it too."""
+        article_id = self.find_duplicate(url=article.url, fingerprint=article.fingerprint)
+        created = False
+        if article_id is None:
+            with self.session.begin_nested():  # a concurrent writer may win the race on a unique key
+                article_id = insert_ignore(self.session, Article, {
+                    "url": article.url, "fingerprint": article.fingerprint, "title": article.title,
+                    "text": article.text, "published_at": article.published_at, "status": "new",
+                    "created_at": utcnow()}, returning=Article.id)
+            created = article_id is not None
+            if article_id is None:
+                article_id = self.find_duplicate(url=article.url, fingerprint=article.fingerprint)
+                assert article_id is not None
+        if source_id is not None:
+            insert_ignore(self.session, ArticleSource, {
+                "article_id": article_id, "source_id": source_id, "guid": guid or article.url or article.fingerprint,
+                "seen_at": utcnow()})
+        return article_id, created
+
+    def get(self, article_id: int) -> Article | None:
+        return self.session.get(Article, article_id)
+
+    def pending(self, limit: int) -> list[Article]:
+        """Articles not summarized yet, oldest first."""
+        return list(self.session.scalars(
+            select(Article).where(Article.status == "new").order_by(Article.id).limit(limit)))
+
+    def save_brief(self, article_id: int, *, headline: str, points: list[str], backend: str) -> int | None:
+        """Store the article's brief; None when another process already summarized it."""
+        brief_id = insert_ignore(self.session, Brief, {
+            "article_id": article_id, "headline": headline, "points": points, "backend": backend,
+            "created_at": utcnow()}, returning=Brief.id)
+        self.session.execute(update(Article).where(Article.id == article_id).values(status="summarized"))
+        return brief_id
+
+    def mark_failed(self, article_id: int, reason: str) -> None:
+        self.session.execute(update(Article).where(Article.id == article_id)
+                             .values(status="failed", summary_error=reason[:500]))
+
+    def brief_for_article(self, article_id: int) -> StoredBrief | None:
+        briefs = self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
+                              .where(Brief.article_id == article_id))
+        return briefs[0] if briefs else None
+
+    def briefs_by_id(self, brief_ids: list[int]) -> list[StoredBrief]:
+        return self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
+                            .where(Brief.id.in_(brief_ids)).order_by(Brief.id))
+
+    def briefs_for_chat(self, chat_id: int, *, since: datetime | None = None, limit: int = 50) -> list[StoredBrief]:
+        """Newest briefs of the feeds a chat follows."""
+        followed = select(ArticleSource.article_id).join(
+            ChatSource, ChatSource.source_id == ArticleSource.source_id).where(ChatSource.chat_id == chat_id)
+        query = (select(Brief, Article).join(Article, Article.id == Brief.article_id)
+                 .where(Brief.article_id.in_(followed)))
+        if since is not None:
+            query = query.where(Brief.created_at > since)
+        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+
+    def _briefs(self, query) -> list[StoredBrief]:
+        rows = self.session.execute(query).all()
+        titles = self._source_titles([article.id for _, article in rows])
+        return [StoredBrief(brief_id=brief.id, article_id=article.id, headline=brief.headline,
+                            points=list(brief.points), title=article.title, url=article.url,
+                            published_at=article.published_at, created_at=brief.created_at,
+                            source_titles=tuple(titles.get(article.id, ())))
+                for brief, article in rows]
+
+    def _source_titles(self, article_ids: list[int]) -> dict[int, list[str]]:
+        if not article_ids:
+            return {}
+        rows = self.session.execute(
+            select(ArticleSource.article_id, func.coalesce(Source.title, Source.url))
+            .join(Source, Source.id == ArticleSource.source_id)
+            .where(ArticleSource.article_id.in_(article_ids)).order_by(ArticleSource.id)).all()
+        titles: dict[int, list[str]] = {}
+        for article_id, title in rows:
+            titles.setdefault(article_id, []).append(title)
+        return titles
+
+    def source_ids(self, article_id: int) -> list[int]:
+        return list(self.session.scalars(
+            select(ArticleSource.source_id).where(ArticleSource.article_id == article_id)))
+

@@ -1,0 +1,94 @@
+"""Chats, their keyword subscriptions and their digest schedules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.tables import Chat, DigestSchedule, Subscription
+from bot.store.upsert import insert_ignore
+
+
+class ChatRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, chat_id: int) -> Chat | None:
+        return self.session.get(Chat, chat_id)
+
+    def find(self, platform: str, chat_key: str) -> Chat | None:
+        return self.session.scalar(select(Chat).where(Chat.platform == platform, Chat.chat_key == chat_key))
+
+    def ensure(self, platform: str, chat_key: str, *, kind: str = "private", title: str | None = None,
+               timezone: str = "UTC") -> Chat:
+        """The chat row, created on first contact; a chat that talks to us again is active again."""
+        insert_ignore(self.session, Chat, {"platform": platform, "chat_key": chat_key, "kind": kind,
+                                           "title": title, "timezone": timezone, "empty_digest": "skip",
+                                           "active": True})
+        chat = self.find(platform, chat_key)
+        assert chat is not None
+        if not chat.active:
+            chat.active, chat.deactivated_reason = True, None
+        if title and chat.title != title:
+            chat.title = title
+        return chat
+
+    def deactivate(self, chat_id: int, reason: str) -> None:
+        """Stop alerts and digests to a chat that can no longer be reached (e.g. the bot was blocked)."""
+        self.session.execute(update(Chat).where(Chat.id == chat_id)
+                             .values(active=False, deactivated_reason=reason[:500]))
+
+    # Keyword subscriptions
+    def subscribe(self, chat_id: int, query: str, display: str, thread_id: str | None = None) -> bool:
+        new_id = insert_ignore(self.session, Subscription, {"chat_id": chat_id, "query": query,
+                                                             "display": display, "thread_id": thread_id},
+                               returning=Subscription.id)
+        return new_id is not None
+
+    def unsubscribe(self, chat_id: int, query: str | None) -> int:
+        """Remove one subscription by its normalized query, or all of them when query is None."""
+        statement = delete(Subscription).where(Subscription.chat_id == chat_id)
+        if query is not None:
+            statement = statement.where(Subscription.query == query)
+        return self.session.execute(statement).rowcount
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]:
+        return list(self.session.scalars(
+            select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)))
+
+    def active_subscriptions(self) -> list[Subscription]:
+        """Every subscription of every active chat, for compiling the alert matcher."""
+        return list(self.session.scalars(
+            select(Subscription).join(Chat, Chat.id == Subscription.chat_id)
+            .where(Chat.active.is_(True)).order_by(Subscription.id)))
+
+    # Digest schedules
+    def schedule(self, chat_id: int) -> DigestSchedule | None:
+        return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id))
+
+    def set_schedule(self, chat_id: int, *, local_time: str, timezone: str, next_run_at: datetime,
+                     thread_id: str | None, covered_until: datetime | None) -> DigestSchedule:
+        schedule = self.schedule(chat_id)
+        if schedule is None:
+            schedule = DigestSchedule(chat_id=chat_id, covered_until=covered_until)
+            self.session.add(schedule)
+        schedule.local_time, schedule.timezone = local_time, timezone
+        schedule.next_run_at, schedule.thread_id = next_run_at, thread_id
+        self.session.flush()
+        return schedule
+
+    def clear_schedule(self, chat_id: int) -> bool:
+        return self.session.execute(delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id)).rowcount > 0
+
+    def schedules(self) -> list[DigestSchedule]:
+        """Schedules of active chats (the scheduler rebuilds its jobs from these at start)."""
+        return list(self.session.scalars(
+            select(DigestSchedule).join(Chat, Chat.id == DigestSchedule.chat_id)
+            .where(Chat.active.is_(True)).order_by(DigestSchedule.id)))
+
+    def lock_schedule(self, chat_id: int) -> DigestSchedule | None:
+        """The schedule row, locked until the transaction ends (one digest per chat and day)."""
+        return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id)
+                                   .with_for_update())

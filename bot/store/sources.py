@@ -1,0 +1,105 @@
+"""Feeds, who follows them, and how their polling went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.tables import Chat, ChatSource, Source
+from bot.store.upsert import insert_ignore
+
+MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FollowedSource:
+    position: int  # 1-based, as shown to users by /sources
+    source: Source
+    thread_id: str | None
+
+
+class SourceRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, source_id: int) -> Source | None:
+        return self.session.get(Source, source_id)
+
+    def by_url(self, url: str) -> Source | None:
+        return self.session.scalar(select(Source).where(Source.url == url))
+
+    def ensure(self, url: str, *, title: str | None = None) -> Source:
+        insert_ignore(self.session, Source, {"url": url, "title": title, "consecutive_failures": 0,
+                                              "seeded": False})
+        source = self.by_url(url)
+        assert source is not None
+        return source
+
+    def follow(self, chat_id: int, source_id: int, thread_id: str | None = None) -> bool:
+        """Make a chat follow a feed; False when it already did."""
+        new_id = insert_ignore(self.session, ChatSource,
+                               {"chat_id": chat_id, "source_id": source_id, "thread_id": thread_id},
+                               returning=ChatSource.id)
+        return new_id is not None
+
+    def unfollow(self, chat_id: int, source_id: int) -> bool:
+        result = self.session.execute(
+            delete(ChatSource).where(ChatSource.chat_id == chat_id, ChatSource.source_id == source_id))
+        return result.rowcount > 0
+
+    def followed_by(self, chat_id: int) -> list[FollowedSource]:
+        rows = self.session.execute(
+            select(Source, ChatSource.thread_id).join(ChatSource, ChatSource.source_id == Source.id)
+            .where(ChatSource.chat_id == chat_id).order_by(ChatSource.id)).all()
+        return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
+
+    def followers(self, source_id: int) -> list[tuple[Chat, str | None]]:
+        """Active chats that follow a feed, with the topic its briefs go to."""
+        rows = self.session.execute(
+            select(Chat, ChatSource.thread_id).join(ChatSource, ChatSource.chat_id == Chat.id)
+            .where(ChatSource.source_id == source_id, Chat.active.is_(True))).all()
+        return [(chat, thread) for chat, thread in rows]
+
+    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Source]:
+        """Feeds due for polling that some active chat follows, pushed `lease` ahead so that
+        another poller process does not take them too (rows locked with SKIP LOCKED on PostgreSQL)."""
+        followed = select(ChatSource.source_id).join(Chat, Chat.id == ChatSource.chat_id).where(
+            Chat.active.is_(True))
+        query = (select(Source).where(Source.next_poll_at <= now, Source.id.in_(followed))
+                 .order_by(Source.next_poll_at).limit(limit).with_for_update(skip_locked=True))
+        sources = list(self.session.scalars(query))
+        for source in sources:
+            source.next_poll_at = now + lease
+        self.session.flush()
+        return sources
+
+    def record_success(self, source_id: int, *, now: datetime, interval: timedelta, etag: str | None,
+                       last_modified: str | None, title: str | None = None,
+                       site_url: str | None = None) -> None:
+        values = {"etag": etag, "last_modified": last_modified, "last_polled_at": now,
+                  "last_success_at": now, "next_poll_at": now + interval, "consecutive_failures": 0,
+                  "last_error": None, "last_error_reason": None, "seeded": True}
+        if title:
+            values["title"] = title[:500]
+        if site_url:
+            values["site_url"] = site_url[:2048]
+        self.session.execute(update(Source).where(Source.id == source_id).values(**values))
+
+    def record_failure(self, source_id: int, *, now: datetime, interval: timedelta, reason: str,
+                       message: str) -> None:
+        """Keep the error for users to see, and back off exponentially (capped at a day)."""
+        source = self.session.get(Source, source_id)
+        if source is None:
+            return
+        source.consecutive_failures += 1
+        source.last_polled_at = now
+        source.last_error = message[:500]
+        source.last_error_reason = reason[:50]
+        backoff = min(interval * (2 ** min(source.consecutive_failures, 16)), MAX_BACKOFF)
+        source.next_poll_at = now + max(backoff, interval)
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Source)) or 0
