@@ -1,0 +1,46 @@
+"""What an adapter hands to the command service, and what it gets back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.domain.models import ChatRef, Message
+
+ChatKind = Literal["private", "group", "channel"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a command (an OPML feed list), already downloaded by the adapter."""
+
+    filename: str
+    content: bytes
+
+
+async def _never_admin() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One command as typed by someone in a chat.
+
+    `command` is lower-case without the slash or a bot @mention ("summary"); `args` is the raw rest.
+    `is_admin` asks the platform, lazily, whether the sender may change this chat's settings; in a
+    private chat the adapter answers True.
+    """
+
+    chat: ChatRef
+    command: str
+    args: str = ""
+    chat_kind: ChatKind = "private"
+    chat_title: str | None = None
+    user_id: str | None = None
+    attachment: Attachment | None = None
+    is_admin: Callable[[], Awaitable[bool]] = _never_admin
+
+
+class CommandHandler(Protocol):
+    async def handle(self, incoming: Incoming) -> list[Message]: ...
