@@ -1,13 +1,15 @@
 """The port through which the delivery loop hands a message to a platform adapter.
 
-Adapters translate their library's errors into `SendError` with one of these outcomes, so that delivery
-decides what to do without knowing any chat library.
+An adapter renders a neutral `Message` into one or more platform messages ("parts": Telegram splits
+under 4,096 characters, Slack under 50 blocks) and sends them one at a time, so that delivery can pace
+every part within the platform's rate limits and resume after the last part that arrived.
+Adapters translate their library's errors into `SendError`, so delivery knows no chat library.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.domain.models import ChatRef, Message
 
@@ -31,8 +33,10 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """One platform's way out. `send` returns the platform's id of the (last) message sent."""
-
     platform: str
 
-    async def send(self, chat: ChatRef, message: Message, *, chat_kind: str) -> str | None: ...
+    def render(self, message: Message, *, chat_kind: str) -> list[Any]:
+        """The platform messages (parts) this message becomes, in order."""
+
+    async def send_part(self, chat: ChatRef, part: Any) -> str | None:
+        """Send one part; returns the platform's message id. Raises SendError."""

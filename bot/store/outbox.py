@@ -30,6 +30,7 @@ class ClaimedDelivery:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    parts_sent: int
 
 
 class OutboxRepo:
@@ -41,7 +42,7 @@ class OutboxRepo:
         """Queue a message unless this (chat, item) key was queued before; True when queued now."""
         new_id = insert_ignore(self.session, Delivery, {
             "dedupe_key": dedupe_key, "chat_id": chat_id, "thread_id": thread_id, "kind": kind,
-            "payload": payload, "status": "pending", "attempts": 0, "not_before": now, "created_at": now},
+            "payload": payload, "status": "pending", "attempts": 0, "parts_sent": 0, "not_before": now, "created_at": now},
             returning=Delivery.id)
         return new_id is not None
 
@@ -66,7 +67,8 @@ class OutboxRepo:
             select(Delivery, Chat.platform, Chat.chat_key, Chat.kind).join(Chat, Chat.id == Delivery.chat_id)
             .where(Delivery.id.in_(ids)).order_by(Delivery.not_before, Delivery.id)).all()
         return [ClaimedDelivery(id=d.id, platform=platform, chat_key=key, chat_kind=chat_kind,
-                                thread_id=d.thread_id, kind=d.kind, payload=d.payload, attempts=d.attempts)
+                                thread_id=d.thread_id, kind=d.kind, payload=d.payload, attempts=d.attempts,
+                                parts_sent=d.parts_sent)
                 for d, platform, key, chat_kind in rows]
 
     def mark_sending(self, delivery_id: int, *, worker: str) -> bool:
@@ -75,6 +77,10 @@ class OutboxRepo:
             Delivery.id == delivery_id, Delivery.status == "claimed", Delivery.claimed_by == worker)
             .values(status="sending", attempts=Delivery.attempts + 1))
         return result.rowcount == 1
+
+    def record_part_sent(self, delivery_id: int) -> None:
+        self.session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                             .values(parts_sent=Delivery.parts_sent + 1))
 
     def mark_sent(self, delivery_id: int, *, now: datetime, message_id: str | None) -> None:
         self._finish(delivery_id, status="sent", sent_at=now, platform_message_id=message_id, last_error=None)

@@ -180,6 +180,8 @@ class Delivery(Base):
     # pending -> claimed -> sending -> sent | failed | unknown (pending again on a retryable error)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A long message goes out in several parts; a retry resumes after the last part that arrived.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('parts_sent', sa.Integer(), nullable=False),
     sa.Column('not_before', sa.DateTime(timezone=True), nullable=False),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
