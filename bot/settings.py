@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from summarizer import SummarizerConfig
+from summarizer.types import SummarizerConfig
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty line in .env (TELEGRAM_BOT_TOKEN=) means "not set".
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     # Storage
     data_dir: Path = Path("data")
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
     slack_mode: Literal["socket", "http"] = "socket"
-    slack_admin_user_ids: list[str] = Field(default_factory=list)
+    slack_admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # The bot's own HTTP server (webhooks, health, metrics)
     http_host: str = "127.0.0.1"

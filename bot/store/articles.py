@@ -115,6 +115,14 @@ class ArticleRepo:
             query = query.where(Brief.created_at > since)
         return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
 
+    def recent_briefs(self, *, limit: int = 50) -> list[StoredBrief]:
+        """Newest briefs of every feed and request."""
+        query = select(Brief, Article).join(Article, Article.id == Brief.article_id)
+        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+
+    def by_url(self, url: str) -> Article | None:
+        return self.session.scalar(select(Article).where(Article.url == url))
+
     def _briefs(self, query) -> list[StoredBrief]:
         rows = self.session.execute(query).all()
         titles = self._source_titles([article.id for _, article in rows])
