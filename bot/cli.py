@@ -19,3 +19,73 @@ def summarize(
     from bot.summarize_cmd import run_summarize
 
     run_summarize(file=file, jsonl=jsonl, backend=backend, sentences=sentences, model=model)
+
+
+@app.command()
+def run() -> None:
+    """Start everything configured: Telegram, Slack, or the console when no token is set."""
+    from bot.main import run as run_bot
+
+    run_bot()
+
+
+@app.command()
+def chat() -> None:
+    """The bot's commands in this terminal, against the configured store and model."""
+    from bot.runners import run_chat
+
+    run_chat()
+
+
+@app.command()
+def poll(summarize: bool = typer.Option(True, help="Summarize the new articles too.")) -> None:
+    """Run one poll cycle: fetch the due feeds, store new articles, summarize them."""
+    from bot.runners import run_poll
+
+    run_poll(summarize=summarize)
+
+
+feeds_app = typer.Typer(no_args_is_help=True, help="Manage a chat's feeds (the console chat unless --chat).")
+app.add_typer(feeds_app, name="feeds")
+CHAT_OPTION = typer.Option("console:local", "--chat", help="platform:chat_id, e.g. telegram:-1001234")
+
+
+@feeds_app.command("add")
+def feeds_add(url: str, chat: str = CHAT_OPTION) -> None:
+    """Follow a feed (it is fetched and checked first)."""
+    from bot.runners import feeds_command
+
+    feeds_command("add", chat, url)
+
+
+@feeds_app.command("remove")
+def feeds_remove(ref: str = typer.Argument(..., help="The number `feeds list` shows, or the URL."),
+                 chat: str = CHAT_OPTION) -> None:
+    """Stop following a feed."""
+    from bot.runners import feeds_command
+
+    feeds_command("remove", chat, ref)
+
+
+@feeds_app.command("list")
+def feeds_list(chat: str = CHAT_OPTION) -> None:
+    """The feeds a chat follows, with their health."""
+    from bot.runners import feeds_command
+
+    feeds_command("list", chat, None)
+
+
+@feeds_app.command("import")
+def feeds_import(file: str = typer.Argument(..., help="An OPML file."), chat: str = CHAT_OPTION) -> None:
+    """Follow every feed of an OPML file."""
+    from bot.runners import feeds_command
+
+    feeds_command("import", chat, file)
+
+
+@feeds_app.command("export")
+def feeds_export(chat: str = CHAT_OPTION) -> None:
+    """Print a chat's feeds as OPML."""
+    from bot.runners import feeds_command
+
+    feeds_command("export", chat, None)

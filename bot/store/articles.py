@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,6 +77,14 @@ class ArticleRepo:
                 "seen_at": utcnow()})
         return article_id, created
 
+    def remember_skipped(self, source_id: int, guid: str) -> None:
+        """Note an archive entry of a feed just added: known from now on, never posted, and blocking
+        no other feed's copy of the story (no URL, a fingerprint of its own)."""
+        fingerprint = hashlib.sha256(f"skipped:{source_id}:{guid}".encode()).hexdigest()
+        article_id, _ = self.add(NewArticle(fingerprint=fingerprint, text=""), source_id=source_id, guid=guid)
+        self.session.execute(update(Article).where(Article.id == article_id, Article.status == "new")
+                             .values(status="skipped"))
+
     def get(self, article_id: int) -> Article | None:
         return self.session.get(Article, article_id)
 
@@ -83,6 +92,9 @@ class ArticleRepo:
         """Articles not summarized yet, oldest first."""
         return list(self.session.scalars(
             select(Article).where(Article.status == "new").order_by(Article.id).limit(limit)))
+
+    def pending_count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Article).where(Article.status == "new")) or 0
 
     def save_brief(self, article_id: int, *, headline: str, points: list[str], backend: str) -> int | None:
         """Store the article's brief; None when another process already summarized it."""

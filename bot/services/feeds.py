@@ -1,0 +1,168 @@
+"""A chat's feed list: add (checked by fetching it), remove, show with its health, OPML in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.clock import utcnow
+from bot.domain.dedupe import canonical_url
+from bot.services.ingest import Ingestor
+from bot.sources.feeds import FeedError, discover_feed_links, parse_feed
+from bot.sources.fetcher import FetchError, SafeFetcher
+from bot.sources.opml import OpmlError, OpmlFeed, parse_opml, to_opml
+from bot.store.store import Store
+
+MAX_FEEDS_PER_CHAT = 200
+
+
+class SourceProblem(Exception):
+    """Why a feed could not be added or removed, in words for the person who asked."""
+
+
+class FeedService:
+    def __init__(self, *, store: Store, fetcher: SafeFetcher, ingestor: Ingestor,
+                 poll_soon: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.ingestor = ingestor
+        self.poll_soon = poll_soon  # asks the scheduler to poll (and summarize) without waiting
+
+    async def add(self, chat_id: int, url: str, *, thread_id: str | None = None) -> str:
+        """Follow a feed after checking that it is one; a web page that links a feed works too."""
+        url = _checked(url)
+        self._check_room(chat_id)
+        result, parsed = await self._fetch_feed(url)
+        feed_url = canonical_url(result.url)
+        with self.store.transaction() as tx:
+            source = tx.sources.ensure(feed_url, title=parsed.title)
+            followed = tx.sources.follow(chat_id, source.id, thread_id)
+        name = parsed.title or feed_url
+        if not followed:
+            return f"This chat already follows {name}."
+        if not source.seeded:
+            await self.ingestor.store_feed(source, result, parsed)
+        if self.poll_soon:
+            self.poll_soon()
+        return (f"Now following {name} ({feed_url}). New stories arrive as briefs with the next poll; "
+                "/sources lists this chat's feeds.")
+
+    async def _fetch_feed(self, url: str):
+        try:
+            result = await self.fetcher.fetch(url, kind="any")
+            try:
+                return result, parse_feed(result.content, url=result.url)
+            except FeedError as not_a_feed:
+                for link in discover_feed_links(result.content, base_url=result.url)[:3]:
+                    try:
+                        found = await self.fetcher.fetch(link, kind="feed")
+                        return found, parse_feed(found.content, url=found.url)
+                    except (FetchError, FeedError):
+                        continue
+                raise not_a_feed
+        except FetchError as exc:
+            raise SourceProblem(f"I could not fetch {url}: {exc}") from exc
+        except FeedError as exc:
+            raise SourceProblem(f"{url} is not a feed I can read: {exc}") from exc
+
+    def _check_room(self, chat_id: int, adding: int = 1) -> None:
+        with self.store.transaction() as tx:
+            count = len(tx.sources.followed_by(chat_id))
+        if count + adding > MAX_FEEDS_PER_CHAT:
+            raise SourceProblem(f"A chat can follow up to {MAX_FEEDS_PER_CHAT} feeds; this one follows {count}.")
+
+    def remove(self, chat_id: int, ref: str) -> str:
+        """Unfollow by the number /sources shows, or by URL."""
+        with self.store.transaction() as tx:
+            followed = tx.sources.followed_by(chat_id)
+            match = None
+            if ref.isdigit():
+                match = next((f for f in followed if f.position == int(ref)), None)
+            else:
+                try:
+                    wanted = canonical_url(ref)
+                except ValueError:
+                    wanted = ref
+                match = next((f for f in followed if f.source.url in {wanted, ref}), None)
+            if match is None:
+                raise SourceProblem(f"This chat follows no feed “{ref[:200]}”. Send /sources to see the list.")
+            tx.sources.unfollow(chat_id, match.source.id)
+        return f"Stopped following {match.source.title or match.source.url}."
+
+    def describe(self, chat_id: int, *, now: datetime | None = None) -> list[str]:
+        """One line a feed: its number, name, address and health."""
+        now = now or utcnow()
+        with self.store.transaction() as tx:
+            followed = tx.sources.followed_by(chat_id)
+        lines = []
+        for item in followed:
+            source = item.source
+            name = source.title or source.url
+            if source.consecutive_failures:
+                since = _ago(now, source.last_success_at) if source.last_success_at else "never worked"
+                health = (f"failing ({source.consecutive_failures}x, last success: {since}): "
+                          f"{source.last_error}")
+            elif source.last_success_at:
+                health = f"ok, checked {_ago(now, source.last_success_at)}"
+            else:
+                health = "waiting for its first poll"
+            lines.append(f"{item.position}. {name} - {source.url} - {health}")
+        return lines
+
+    async def import_opml(self, chat_id: int, content: bytes, *, thread_id: str | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> str:
+        """Follow every feed of an OPML file; they are fetched with the next poll."""
+        try:
+            feeds = parse_opml(content)
+        except OpmlError as exc:
+            raise SourceProblem(f"I could not read that OPML file: {exc}") from exc
+        if not feeds:
+            raise SourceProblem("That OPML file lists no feeds.")
+        added = already = 0
+        skipped: list[str] = []
+        for done, feed in enumerate(feeds, start=1):
+            try:
+                url = _checked(feed.url)
+                self._check_room(chat_id)
+            except SourceProblem as exc:
+                skipped.append(f"{feed.url[:100]}: {exc}")
+                continue
+            with self.store.transaction() as tx:
+                source = tx.sources.ensure(url, title=feed.title)
+                if tx.sources.follow(chat_id, source.id, thread_id):
+                    added += 1
+                else:
+                    already += 1
+            if progress:
+                progress(done, len(feeds))
+        if added and self.poll_soon:
+            self.poll_soon()
+        report = f"Imported {added} feed{'s' if added != 1 else ''}"
+        if already:
+            report += f", {already} already followed"
+        if skipped:
+            report += f", {len(skipped)} skipped:\n" + "\n".join(skipped[:10])
+        return report + "."
+
+    def export_opml(self, chat_id: int, *, title: str = "briefbot feeds") -> bytes:
+        with self.store.transaction() as tx:
+            followed = tx.sources.followed_by(chat_id)
+        return to_opml([OpmlFeed(url=f.source.url, title=f.source.title) for f in followed], title=title)
+
+
+def _checked(url: str) -> str:
+    try:
+        canonical = canonical_url(url.strip())
+    except ValueError as exc:
+        raise SourceProblem(f"“{url[:200]}” is not a web address: {exc}") from exc
+    if not canonical.startswith(("http://", "https://")):
+        raise SourceProblem(f"“{url[:200]}” is not an http(s) address.")
+    return canonical
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"

@@ -1,0 +1,185 @@
+"""One poll cycle: fetch the due feeds concurrently, store what is new once, summarize it in batches,
+and hand the new briefs to whoever consumes them next (alerts) in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import utcnow
+from bot.domain.dedupe import canonical_url, content_fingerprint
+from bot.services.briefs import BriefMaker
+from bot.sources.feeds import FeedEntry, FeedError, ParsedFeed, is_teaser, parse_feed
+from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher
+from bot.sources.pages import PageError, extract_page
+from bot.store.articles import NewArticle, StoredBrief
+from bot.store.store import Store, Tx
+from bot.store.tables import Source
+from summarizer import ArticleText, SummarizerError
+
+log = logging.getLogger(__name__)
+
+NewBriefsHook = Callable[[Tx, list[StoredBrief], datetime], None]
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+POLL_LEASE = timedelta(minutes=10)  # another poller leaves a claimed feed alone this long
+
+
+@dataclass
+class PollReport:
+    feeds: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    new_articles: int = 0
+    briefs: int = 0
+    errors: dict[str, int] = field(default_factory=dict)  # failures by reason
+
+
+class Ingestor:
+    def __init__(self, *, store: Store, fetcher: SafeFetcher, briefs: BriefMaker, interval: timedelta,
+                 new_feed_items: int, on_new_briefs: NewBriefsHook | None = None, batch_size: int = 32,
+                 max_feeds_per_cycle: int = 5000, page_fetches: int = 8) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.briefs = briefs
+        self.interval = interval
+        self.new_feed_items = new_feed_items
+        self.on_new_briefs = on_new_briefs
+        self.batch_size = batch_size
+        self.max_feeds_per_cycle = max_feeds_per_cycle
+        self._page_slots = asyncio.Semaphore(page_fetches)
+
+    async def poll(self, *, summarize: bool = True, progress: Progress | None = None) -> PollReport:
+        """Fetch every due feed once, then summarize what is new."""
+        report = PollReport()
+        with self.store.transaction() as tx:
+            sources = tx.sources.claim_due(utcnow(), limit=self.max_feeds_per_cycle, lease=POLL_LEASE)
+        report.feeds = len(sources)
+        done = 0
+
+        async def poll_one(source: Source) -> None:
+            nonlocal done
+            await self._poll_source(source, report)
+            done += 1
+            if progress:
+                progress("feeds", done, len(sources))
+
+        await asyncio.gather(*(poll_one(source) for source in sources))
+        if summarize:
+            report.briefs = await self.summarize_pending(progress=progress)
+        return report
+
+    async def _poll_source(self, source: Source, report: PollReport) -> None:
+        try:
+            result = await self.fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified,
+                                              kind="feed")
+            if result.not_modified:
+                report.unchanged += 1
+                self._record_success(source, result, None)
+                return
+            parsed = parse_feed(result.content, url=result.url)
+        except (FetchError, FeedError) as exc:
+            report.failed += 1
+            report.errors[exc.reason] = report.errors.get(exc.reason, 0) + 1
+            with self.store.transaction() as tx:
+                tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=exc.reason,
+                                          message=str(exc))
+            log.info("feed %s failed: %s", source.url, exc)
+            return
+        report.new_articles += await self.store_feed(source, result, parsed)
+
+    async def store_feed(self, source: Source, result: FetchResult, parsed: ParsedFeed) -> int:
+        """Store a fetched feed's new entries once each; returns how many articles are new to the store."""
+        with self.store.transaction() as tx:
+            known = tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
+        fresh = [entry for entry in parsed.entries if entry.guid not in known]
+        posted, archive = self._split_archive(source, fresh)
+        texts = await asyncio.gather(*(self._full_text(entry) for entry in posted))
+        created = 0
+        with self.store.transaction() as tx:
+            for entry, text in zip(posted, texts):
+                if not text.strip():
+                    continue
+                _, is_new = tx.articles.add(self._article(entry, text), source_id=source.id, guid=entry.guid)
+                created += is_new
+            for entry in archive:  # remembered, so they never count as new, but never posted
+                tx.articles.remember_skipped(source.id, entry.guid)
+            tx.sources.record_success(source.id, now=utcnow(), interval=self.interval, etag=result.etag,
+                                      last_modified=result.last_modified, title=parsed.title,
+                                      site_url=parsed.link)
+        return created
+
+    def _split_archive(self, source: Source, entries: list[FeedEntry]) -> tuple[list[FeedEntry], list[FeedEntry]]:
+        """A feed just added posts only its newest few items, not its archive."""
+        if source.seeded:
+            return entries, []
+        oldest = datetime.min.replace(tzinfo=UTC)
+        newest_first = sorted(entries, key=lambda e: e.published or oldest, reverse=True)
+        return newest_first[:self.new_feed_items], newest_first[self.new_feed_items:]
+
+    async def _full_text(self, entry: FeedEntry) -> str:
+        """The story, not the teaser: a feed that carries only a teaser gets its article page."""
+        if not (is_teaser(entry) and entry.url):
+            return entry.text
+        async with self._page_slots:
+            try:
+                result = await self.fetcher.fetch(entry.url, kind="page")
+                page = extract_page(result.content, url=result.url)
+            except (FetchError, PageError) as exc:
+                log.info("full text of %s unavailable (%s); keeping the teaser", entry.url, exc.reason)
+                return entry.text
+        return page.text if len(page.text) > len(entry.text) else entry.text
+
+    @staticmethod
+    def _article(entry: FeedEntry, text: str) -> NewArticle:
+        url = None
+        if entry.url:
+            try:
+                url = canonical_url(entry.url)
+            except ValueError:
+                url = None
+        return NewArticle(fingerprint=content_fingerprint(entry.title, text), text=text, url=url, title=entry.title,
+                          published_at=entry.published)
+
+    async def summarize_pending(self, *, progress: Progress | None = None) -> int:
+        """Summarize stored articles that have no brief yet, a batch at a time; returns briefs made."""
+        made = 0
+        with self.store.transaction() as tx:
+            total = tx.articles.pending_count()
+        while True:
+            with self.store.transaction() as tx:
+                batch = [(a.id, ArticleText(text=a.text, title=a.title, url=a.url, published=a.published_at))
+                         for a in tx.articles.pending(self.batch_size)]
+            if not batch:
+                return made
+            outcomes = await self._summarize_batch([article for _, article in batch])
+            now = utcnow()
+            with self.store.transaction() as tx:
+                new_briefs: list[StoredBrief] = []
+                for (article_id, _), outcome in zip(batch, outcomes):
+                    if isinstance(outcome, SummarizerError):
+                        tx.articles.mark_failed(article_id, str(outcome))
+                        continue
+                    if tx.articles.save_brief(article_id, headline=outcome.headline, points=outcome.points,
+                                              backend=outcome.backend) is not None:
+                        new_briefs.append(tx.articles.brief_for_article(article_id))
+                if new_briefs and self.on_new_briefs:
+                    self.on_new_briefs(tx, new_briefs, now)
+            made += len(new_briefs)
+            if progress:
+                progress("summaries", made, total)
+
+    async def _summarize_batch(self, articles: list[ArticleText]) -> list:
+        """Briefs in batch order; an article the summarizer refuses gets its SummarizerError instead."""
+        try:
+            return list(await self.briefs.summarize(articles))
+        except SummarizerError:
+            outcomes: list = []
+            for article in articles:  # find the one that spoiled the batch
+                try:
+                    outcomes.extend(await self.briefs.summarize([article]))
+                except SummarizerError as exc:
+                    outcomes.append(exc)
+            return outcomes
