@@ -1,0 +1,177 @@
+"""Pacing outgoing messages within a platform's rate limits.
+
+Every limit is a leaky bucket in its GCRA form: a bucket remembers the theoretical arrival time
+(TAT) of the next message at the steady pace; a message may go once `TAT - (burst - 1) * interval`
+has passed. That is the same rule as a bucket of size `burst` draining `count / per` messages a
+second (aiolimiter, PTB's AIORateLimiter and our stand-ins), kept as one float per key.
+
+A send first waits for its chat's own buckets (per chat, per group) and any pause of that chat,
+then reserves the next slot of the overall bucket and sleeps until it. Reserving (rather than
+polling) hands overall slots out in order, exactly `interval` apart, however many chats wait; and
+the chat's buckets are charged at the moment the slot comes, so a chat never goes faster than its
+own pace even when the overall queue delayed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: float  # messages ...
+    per: float  # ... per this many seconds
+    burst: int = 1  # how many may go back to back before the pace applies
+
+    def __post_init__(self) -> None:
+        if self.count <= 0 or self.per <= 0 or self.burst < 1:
+            raise ValueError(f"a rate needs count > 0, per > 0 and burst >= 1, not {self}")
+
+    @property
+    def interval(self) -> float:
+        return self.per / self.count
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    overall: Rate | None = None  # every message of this bot
+    per_chat: Rate | None = None  # each chat / channel
+    per_group: Rate | None = None  # each chat that is not a private one, on top of per_chat
+
+    def share(self, workers: int) -> PlatformLimits:
+        """The part of the overall allowance one of `workers` processes may use (chats are sharded to
+        processes by id, so per-chat limits stay whole)."""
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.overall is None or workers == 1:
+            return self
+        overall = Rate(self.overall.count / workers, self.overall.per, max(1, self.overall.burst // workers))
+        return replace(self, overall=overall)
+
+
+# The platforms' documented limits. Our bursts stay below the platforms' (Telegram lets 30 through
+# at once overall, 3 per chat, 20 per group) so that network jitter, which can bunch arrivals
+# together, never pushes a paced stream over the line; the sustained rate is the full allowance.
+TELEGRAM_LIMITS = PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1, 1.0),
+                                 per_group=Rate(20, 60.0, burst=18))
+SLACK_LIMITS = PlatformLimits(per_chat=Rate(1, 1.0))  # chat.postMessage: about one a second per channel
+NO_LIMITS = PlatformLimits()
+
+
+class _Bucket:
+    __slots__ = ("rate", "tat")
+
+    def __init__(self, rate: Rate) -> None:
+        self.rate = rate
+        self.tat = -math.inf
+
+    def earliest(self) -> float:
+        """When the next message may go."""
+        return self.tat - (self.rate.burst - 1) * self.rate.interval
+
+    def take(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.rate.interval
+
+
+class _ChatState:
+    __slots__ = ("buckets", "lock", "users")
+
+    def __init__(self, buckets: list[_Bucket]) -> None:
+        self.buckets = buckets
+        self.lock = asyncio.Lock()  # one send of a chat at a time: its buckets are charged in order
+        self.users = 0
+
+
+class RateLimiter:
+    """Async pacing for one platform: `await acquire(chat)` returns when one message to `chat` may go.
+
+    `clock` and `sleep` are injectable (monotonic seconds) so tests can run on a fake clock.
+    A 429 is reported with `rate_limited(chat, retry_after)`: it pauses that chat, or every chat when
+    several chats were refused within `flood_window` seconds (the bot as a whole is over its limit).
+    """
+
+    def __init__(self, limits: PlatformLimits, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 flood_chats: int = 3, flood_window: float = 1.0) -> None:
+        self.limits = limits
+        self.clock = clock
+        self.sleep = sleep
+        self.flood_chats = flood_chats
+        self.flood_window = flood_window
+        self._overall = _Bucket(limits.overall) if limits.overall else None
+        self._paused_until = -math.inf
+        self._chat_paused_until: dict[str, float] = {}
+        self._chats: dict[str, _ChatState] = {}
+        self._sweep_at = 1024
+        self._refusals: deque[tuple[float, str]] = deque()
+
+    async def acquire(self, chat: str, *, group: bool = False) -> None:
+        state = self._chats.get(chat)
+        if state is None:
+            rates = [self.limits.per_chat, self.limits.per_group if group else None]
+            state = self._chats[chat] = _ChatState([_Bucket(rate) for rate in rates if rate is not None])
+        state.users += 1
+        try:
+            async with state.lock:
+                await self._acquire(chat, state)
+        finally:
+            state.users -= 1
+        if len(self._chats) > self._sweep_at:
+            self._sweep()
+
+    async def _acquire(self, chat: str, state: _ChatState) -> None:
+        while True:
+            now = self.clock()
+            ready = max([self._chat_paused_until.get(chat, -math.inf), *(b.earliest() for b in state.buckets)])
+            if ready > now:
+                await self.sleep(ready - now)
+                continue
+            slot = max(now, self._paused_until)
+            if self._overall is not None:
+                slot = max(slot, self._overall.earliest())
+                self._overall.take(slot)
+            if slot > now:
+                await self.sleep(slot - now)
+            now = self.clock()
+            if max(self._paused_until, self._chat_paused_until.get(chat, -math.inf)) > now:
+                continue  # a 429 paused us while we waited for the slot
+            for bucket in state.buckets:
+                bucket.take(now)
+            return
+
+    def pause_chat(self, chat: str, seconds: float) -> None:
+        until = self.clock() + seconds
+        self._chat_paused_until[chat] = max(self._chat_paused_until.get(chat, -math.inf), until)
+
+    def pause_all(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def rate_limited(self, chat: str, retry_after: float) -> bool:
+        """A platform refused a message to `chat` with 429; True when it looks like a bot-wide flood."""
+        now = self.clock()
+        self._refusals.append((now, chat))
+        while self._refusals and self._refusals[0][0] < now - self.flood_window:
+            self._refusals.popleft()
+        self.pause_chat(chat, retry_after)
+        if len({key for _, key in self._refusals}) >= self.flood_chats:
+            self.pause_all(retry_after)
+            return True
+        return False
+
+    def _sweep(self) -> None:
+        """Forget chats nobody waits for whose buckets have drained: memory stays bounded."""
+        now = self.clock()
+        for chat, state in list(self._chats.items()):
+            if state.users == 0 and all(b.tat <= now for b in state.buckets):
+                del self._chats[chat]
+        for chat, until in list(self._chat_paused_until.items()):
+            if until <= now:
+                del self._chat_paused_until[chat]
+        self._sweep_at = max(1024, 2 * len(self._chats))
