@@ -1,0 +1,170 @@
+"""Slash commands and events in, `Incoming` to the command service, its answers back to Slack.
+
+Ways in (every one means the same command as on the other platforms):
+- slash commands: /summary /digest /subscribe /unsubscribe /alerts /sources /schedule, /briefbot-help
+  (Slack keeps /help for itself), and /briefbot <command> [args] for workspaces where another app
+  already owns one of those names;
+- a mention: "@briefbot summary https://...", in a channel or a thread ("@briefbot" alone is help,
+  "@briefbot <link>" a summary of it); files shared with the mention are an OPML import for /sources;
+- a direct message to the bot: the same text without the mention;
+- a file shared in a channel with the text "/sources" (a `message` event with files).
+
+Slash commands are acknowledged at once (Slack allows 3 seconds) and answered through their
+response_url; mentions and messages are answered with chat.postMessage in the same place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.admin import AdminCheck
+from bot.adapters.slack.files import FileDownloader, FileProblem
+from bot.adapters.slack.markup import from_slack, is_web_url, strip_leading_mention
+from bot.adapters.slack.render import render_message
+from bot.domain.models import ChatRef, Message
+from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+SLASH_COMMANDS = {
+    "/summary": "summary",
+    "/digest": "digest",
+    "/subscribe": "subscribe",
+    "/unsubscribe": "unsubscribe",
+    "/alerts": "alerts",
+    "/sources": "sources",
+    "/schedule": "schedule",
+    "/briefbot-help": "help",
+}
+UMBRELLA_COMMAND = "/briefbot"
+WORKING = "Working on it…"
+MAX_RESPONSES = 5  # a response_url takes at most five messages; the rest go through chat.postMessage
+_PRIVATE_CHANNEL_NAMES = {"directmessage", "privategroup"}
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """"summary https://x" -> ("summary", "https://x"); a bare link is a summary; nothing is help."""
+    text = text.strip()
+    if not text:
+        return "help", ""
+    first, _, rest = text.partition(" ")
+    if is_web_url(first):
+        return "summary", text
+    return first.lstrip("/").lower(), rest.strip()
+
+
+def is_direct_message(channel_id: str, channel_type: str | None = None) -> bool:
+    return channel_type == "im" or channel_id.startswith("D")
+
+
+def chat_kind(channel_id: str, channel_type: str | None = None) -> ChatKind:
+    # Slack channels and group DMs are conversations of many people, like Telegram groups.
+    return "private" if is_direct_message(channel_id, channel_type) else "group"
+
+
+class SlackCommands:
+    """The listeners; `register(app)` attaches them to a bolt app."""
+
+    def __init__(self, handler: CommandHandler, *, admin: AdminCheck, files: FileDownloader) -> None:
+        self.handler = handler
+        self.admin = admin
+        self.files = files
+
+    def register(self, app: AsyncApp) -> None:
+        for name in (*SLASH_COMMANDS, UMBRELLA_COMMAND):
+            app.command(name)(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+
+    # ----- slash commands ---------------------------------------------------------------------
+
+    async def on_command(self, ack, command: dict[str, Any], respond, client: AsyncWebClient) -> None:
+        text = from_slack(command.get("text") or "")
+        if command["command"] == UMBRELLA_COMMAND:
+            name, args = split_command(text)
+        else:
+            name, args = SLASH_COMMANDS[command["command"]], text
+        # Acknowledge before any work: Slack shows an error after 3 seconds.
+        await ack(WORKING if name == "summary" and args else None)
+        channel = command["channel_id"]
+        title = command.get("channel_name")
+        incoming = self._incoming(ChatRef(PLATFORM, channel), name, args, user_id=command.get("user_id"),
+                                  title=None if title in _PRIVATE_CHANNEL_NAMES else title)
+        messages = await self.handler.handle(incoming)
+        await self._respond(respond, client, incoming.chat, messages, public=name != "help")
+
+    async def _respond(self, respond, client: AsyncWebClient, chat: ChatRef, messages: list[Message],
+                       *, public: bool) -> None:
+        parts = [part for message in messages for part in render_message(message)]
+        for part in parts[:MAX_RESPONSES]:
+            response = await respond(text=part["text"], blocks=part["blocks"], unfurl_links=False,
+                                     unfurl_media=False, response_type="in_channel" if public else "ephemeral")
+            if response.status_code != 200:
+                log.warning("response_url refused an answer in %s: HTTP %s", chat.chat_id, response.status_code)
+                return
+        await self._post(client, chat, parts[MAX_RESPONSES:])
+
+    # ----- events -----------------------------------------------------------------------------
+
+    async def on_mention(self, event: dict[str, Any], client: AsyncWebClient, context) -> None:
+        text = self._without_bot_mention(event.get("text") or "", context.get("bot_user_id"))
+        await self._run_text(event, text, client)
+
+    async def on_message(self, event: dict[str, Any], client: AsyncWebClient, context) -> None:
+        if event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
+            return  # edits, joins, other bots
+        raw = event.get("text") or ""
+        channel = event.get("channel", "")
+        if not is_direct_message(channel, event.get("channel_type")):
+            if re.match(r"\s*<@", raw):
+                return  # a mention: on_mention answers it
+            if not event.get("files") or raw.split()[:1] != ["/sources"]:
+                return  # channel chatter is not for the bot
+        await self._run_text(event, self._without_bot_mention(raw, context.get("bot_user_id")), client)
+
+    async def _run_text(self, event: dict[str, Any], text: str, client: AsyncWebClient) -> None:
+        name, args = split_command(from_slack(text))
+        chat = ChatRef(PLATFORM, event["channel"], event.get("thread_ts"))
+        attachment = None
+        if event.get("files"):
+            try:
+                attachment = await self.files.download(event["files"][0])
+            except FileProblem as problem:
+                await self._post(client, chat, render_message(Message(kind="reply", text=str(problem))))
+                return
+        incoming = self._incoming(chat, name, args, user_id=event.get("user"), attachment=attachment,
+                                  channel_type=event.get("channel_type"))
+        messages = await self.handler.handle(incoming)
+        await self._post(client, chat, [part for message in messages for part in render_message(message)])
+
+    @staticmethod
+    def _without_bot_mention(text: str, bot_user_id: str | None) -> str:
+        if bot_user_id:
+            text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+        return strip_leading_mention(text)
+
+    # ----- shared -----------------------------------------------------------------------------
+
+    def _incoming(self, chat: ChatRef, name: str, args: str, *, user_id: str | None, title: str | None = None,
+                  attachment: Attachment | None = None, channel_type: str | None = None) -> Incoming:
+        direct = is_direct_message(chat.chat_id, channel_type)
+        return Incoming(chat=chat, command=name, args=args, chat_kind=chat_kind(chat.chat_id, channel_type),
+                        chat_title=title, user_id=user_id, attachment=attachment,
+                        is_admin=self.admin.checker(user_id, direct_message=direct))
+
+    @staticmethod
+    async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> None:
+        for part in parts:
+            try:
+                await client.chat_postMessage(channel=chat.chat_id, thread_ts=chat.thread_id, text=part["text"],
+                                              blocks=part["blocks"], unfurl_links=False, unfurl_media=False)
+            except SlackApiError as exc:
+                log.warning("could not answer in %s: %s", chat.chat_id, exc.response.get("error"))
+                return

@@ -1,0 +1,26 @@
+"""HTTP mode: Slack's signed requests (commands and events alike) through the bot's aiohttp server."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+EVENTS_PATH = "/slack/events"
+
+
+def make_events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An aiohttp handler for `POST /slack/events`.
+
+    The bolt app checks each request's signature (signing secret, five-minute window) before anything
+    else: an unsigned, forged or stale request gets 401 and reaches no listener. `url_verification`
+    is answered with its challenge. A slash command's answer is the empty (or "Working on it…")
+    acknowledgement, sent while the command itself still runs.
+    """
+
+    async def handle(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    return handle

@@ -1,0 +1,115 @@
+"""Slack's mrkdwn, both ways: outside text escaped so it can never ping or forge a link, and the
+markup Slack puts into what people type turned back into plain text for the command service."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+LINK_URL_MAX = 1800  # longer URLs are shown by their label alone; keeps any link well inside a section
+LINK_LABEL_MAX = 150
+
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_ENTITY = re.compile("|".join(_ENTITIES))
+# <https://x|label>, <https://x>, <mailto:a@b|a@b>, <@U123>, <@U123|name>, <#C123|general>, <!here>
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^<>]*)?>[\s:,]*")
+
+
+def escape(text: str) -> str:
+    """The three characters Slack treats as control characters, as the entities it asks for."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _url_escape(url: str) -> str:
+    # Inside <url|label> a raw "|" would end the URL and ">" the link; percent-encoding keeps the URL valid.
+    return escape(url.replace("|", "%7C").replace(" ", "%20"))
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+
+
+def link(url: str, label: str | None = None) -> str:
+    """`<url|label>` for an http(s) URL; anything else (javascript:, a huge URL) as its escaped label only."""
+    label = " ".join((label or url).split())  # a newline in a label would break the link
+    if len(label) > LINK_LABEL_MAX:
+        label = label[:LINK_LABEL_MAX - 1] + "…"
+    # Slack ends the URL at the first "|", so any later "|" is label text; drawn as "¦" to stay unambiguous.
+    shown = escape(label.replace("|", "¦"))
+    url = url.strip()
+    if not is_web_url(url) or len(url) > LINK_URL_MAX:
+        return shown
+    return f"<{_url_escape(url)}|{shown}>"
+
+
+def unescape(text: str) -> str:
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(0)], text)
+
+
+def from_slack(text: str) -> str:
+    """What someone typed, as plain text: links become their URL, mentions and channels their name."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("@"):
+            return "@" + (label or target[1:])
+        if target.startswith("!"):  # <!here>, <!subteam^S1|@team>
+            return label or "@" + target[1:].split("^")[0]
+        if target.startswith("mailto:"):
+            return label or target[len("mailto:"):]
+        return target  # a link: its URL, whatever label Slack put on it
+
+    return unescape(_MARKUP.sub(plain, text)).strip()
+
+
+def strip_leading_mention(text: str) -> str:
+    """"<@UBOT> summary x" -> "summary x" (the mention that addressed the bot)."""
+    return _LEADING_MENTION.sub("", text, count=1)
+
+
+def _inside_markup(text: str, at: int) -> bool:
+    """Would cutting at `at` split an entity ("&amp;") or a link? Outside text has no raw "&" or "<"."""
+    return text.rfind("&", 0, at) > text.rfind(";", 0, at) or text.rfind("<", 0, at) > text.rfind(">", 0, at)
+
+
+def safe_cut(text: str, limit: int) -> int:
+    """Where to cut mrkdwn text to at most `limit` characters without splitting an entity or a link,
+    preferring a line break, then a space."""
+    if len(text) <= limit:
+        return len(text)
+    for separator in ("\n", " "):
+        at = text.rfind(separator, limit // 2, limit)
+        while at > 0 and _inside_markup(text, at):
+            at = text.rfind(separator, limit // 2, at)
+        if at > 0:
+            return at
+    cut = limit
+    while cut > 0 and _inside_markup(text, cut):
+        cut -= 1
+    return cut or limit
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Mrkdwn text in pieces of at most `limit` characters, cut at safe places."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = safe_cut(text, limit)
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text.strip():
+        pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def truncate(text: str, limit: int) -> str:
+    """Escaped text shortened to `limit` characters with an ellipsis, never inside an entity or link."""
+    if len(text) <= limit:
+        return text
+    return text[:safe_cut(text, limit - 1)].rstrip() + "…"
