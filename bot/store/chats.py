@@ -7,8 +7,11 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.tables import Chat, DigestSchedule, Subscription
+from bot.store.tables import AlertRecord, Chat, Delivery, DigestSchedule, Subscription, Version
 from bot.store.upsert import insert_ignore
+
+
+SUBSCRIPTIONS_VERSION = "subscriptions"
 
 
 class ChatRepo:
@@ -36,15 +39,22 @@ class ChatRepo:
         return chat
 
     def deactivate(self, chat_id: int, reason: str) -> None:
-        """Stop alerts and digests to a chat that can no longer be reached (e.g. the bot was blocked)."""
+        """Stop alerts and digests to a chat that can no longer be reached (e.g. the bot was blocked).
+        What was still queued for it fails with the reason, rather than going out if it comes back."""
         self.session.execute(update(Chat).where(Chat.id == chat_id)
                              .values(active=False, deactivated_reason=reason[:500]))
+        self.session.execute(update(Delivery).where(Delivery.chat_id == chat_id,
+                                                    Delivery.status.in_(("pending", "claimed")))
+                             .values(status="failed", claimed_by=None, lease_until=None,
+                                     last_error=f"chat deactivated: {reason}"[:1000]))
 
     # Keyword subscriptions
     def subscribe(self, chat_id: int, query: str, display: str, thread_id: str | None = None) -> bool:
         new_id = insert_ignore(self.session, Subscription, {"chat_id": chat_id, "query": query,
                                                              "display": display, "thread_id": thread_id},
                                returning=Subscription.id)
+        if new_id is not None:
+            self._bump(SUBSCRIPTIONS_VERSION)
         return new_id is not None
 
     def unsubscribe(self, chat_id: int, query: str | None) -> int:
@@ -52,11 +62,39 @@ class ChatRepo:
         statement = delete(Subscription).where(Subscription.chat_id == chat_id)
         if query is not None:
             statement = statement.where(Subscription.query == query)
-        return self.session.execute(statement).rowcount
+        removed = self.session.execute(statement).rowcount
+        if removed:
+            self._bump(SUBSCRIPTIONS_VERSION)
+        return removed
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
         return list(self.session.scalars(
             select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)))
+
+    def all_subscriptions(self) -> list[Subscription]:
+        """Every subscription, active chat or not (the alert matcher is compiled from these)."""
+        return list(self.session.scalars(select(Subscription).order_by(Subscription.id)))
+
+    def subscriptions_version(self) -> int:
+        """Changes whenever a subscription is added or removed: compiled matchers are cached on it."""
+        return self.session.scalar(select(Version.value).where(Version.name == SUBSCRIPTIONS_VERSION)) or 0
+
+    def active_chat_ids(self, chat_ids: set[int] | list[int]) -> set[int]:
+        if not chat_ids:
+            return set()
+        return set(self.session.scalars(select(Chat.id).where(Chat.id.in_(list(chat_ids)), Chat.active.is_(True))))
+
+    def record_alert(self, chat_id: int, brief_id: int, *, subscription_id: int | None, dedupe_key: str,
+                     now: datetime) -> bool:
+        """Note that a story goes to a chat (alone or folded); False when it already went."""
+        new_id = insert_ignore(self.session, AlertRecord, {
+            "chat_id": chat_id, "brief_id": brief_id, "subscription_id": subscription_id,
+            "dedupe_key": dedupe_key, "created_at": now}, returning=AlertRecord.id)
+        return new_id is not None
+
+    def _bump(self, name: str) -> None:
+        insert_ignore(self.session, Version, {"name": name, "value": 0})
+        self.session.execute(update(Version).where(Version.name == name).values(value=Version.value + 1))
 
     def active_subscriptions(self) -> list[Subscription]:
         """Every subscription of every active chat, for compiling the alert matcher."""

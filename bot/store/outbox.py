@@ -23,6 +23,7 @@ FINAL_STATES = ("sent", "failed", "unknown")
 @dataclass(frozen=True)
 class ClaimedDelivery:
     id: int
+    chat_id: int
     platform: str
     chat_key: str
     chat_kind: str
@@ -47,9 +48,11 @@ class OutboxRepo:
         return new_id is not None
 
     def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int,
-              platforms: tuple[str, ...] | None = None) -> list[ClaimedDelivery]:
+              platforms: tuple[str, ...] | None = None, shard: tuple[int, int] | None = None
+              ) -> list[ClaimedDelivery]:
         """Lease due deliveries to this worker. On PostgreSQL rows locked by another worker are
-        skipped (FOR UPDATE SKIP LOCKED); on SQLite the write transaction itself is exclusive."""
+        skipped (FOR UPDATE SKIP LOCKED); on SQLite the write transaction itself is exclusive.
+        `shard=(index, count)` takes only chats whose id % count == index."""
         expired_claim = and_(Delivery.status == "claimed", Delivery.lease_until < now)
         due = and_(Delivery.status == "pending", Delivery.not_before <= now)
         query = (select(Delivery.id).join(Chat, Chat.id == Delivery.chat_id)
@@ -58,6 +61,8 @@ class OutboxRepo:
                  .with_for_update(skip_locked=True, of=Delivery))
         if platforms is not None:
             query = query.where(Chat.platform.in_(platforms))
+        if shard is not None:
+            query = query.where(_in_shard(shard))
         ids = list(self.session.scalars(query))
         if not ids:
             return []
@@ -66,7 +71,7 @@ class OutboxRepo:
         rows = self.session.execute(
             select(Delivery, Chat.platform, Chat.chat_key, Chat.kind).join(Chat, Chat.id == Delivery.chat_id)
             .where(Delivery.id.in_(ids)).order_by(Delivery.not_before, Delivery.id)).all()
-        return [ClaimedDelivery(id=d.id, platform=platform, chat_key=key, chat_kind=chat_kind,
+        return [ClaimedDelivery(id=d.id, chat_id=d.chat_id, platform=platform, chat_key=key, chat_kind=chat_kind,
                                 thread_id=d.thread_id, kind=d.kind, payload=d.payload, attempts=d.attempts,
                                 parts_sent=d.parts_sent)
                 for d, platform, key, chat_kind in rows]
@@ -79,11 +84,14 @@ class OutboxRepo:
         return result.rowcount == 1
 
     def record_part_sent(self, delivery_id: int) -> None:
-        self.session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                             .values(parts_sent=Delivery.parts_sent + 1))
+        """One part of a multi-part message arrived; nothing is in flight, so back to claimed: a worker
+        that dies now leaves a row that is resumed after this part, not one of unknown fate."""
+        self.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+                             .values(parts_sent=Delivery.parts_sent + 1, status="claimed"))
 
     def mark_sent(self, delivery_id: int, *, now: datetime, message_id: str | None) -> None:
-        self._finish(delivery_id, status="sent", sent_at=now, platform_message_id=message_id, last_error=None)
+        self._finish(delivery_id, status="sent", sent_at=now, platform_message_id=message_id, last_error=None,
+                     parts_sent=Delivery.parts_sent + 1)
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         self._finish(delivery_id, status="failed", last_error=error[:1000])
@@ -101,6 +109,25 @@ class OutboxRepo:
                                                         Delivery.status == "claimed")
                                  .values(status="pending", claimed_by=None, lease_until=None))
 
+    def extend_lease(self, delivery_ids: list[int], *, worker: str, lease_until: datetime) -> None:
+        """Keep rows this worker still holds (a slow chat's queue) from being taken over."""
+        if delivery_ids:
+            self.session.execute(update(Delivery).where(
+                Delivery.id.in_(delivery_ids), Delivery.claimed_by == worker,
+                Delivery.status.in_(("claimed", "sending"))).values(lease_until=lease_until))
+
+    def recover_worker(self, worker: str) -> tuple[int, int]:
+        """A worker restarting under the same name: what its previous life held is dead for sure.
+        Claimed rows go back to pending; rows it was sending become unknown. Returns (released, unknown)."""
+        released = self.session.execute(update(Delivery).where(
+            Delivery.claimed_by == worker, Delivery.status == "claimed").values(
+            status="pending", claimed_by=None, lease_until=None)).rowcount
+        unknown = self.session.execute(update(Delivery).where(
+            Delivery.claimed_by == worker, Delivery.status == "sending").values(
+            status="unknown", claimed_by=None, lease_until=None,
+            last_error="interrupted while sending")).rowcount
+        return released, unknown
+
     def recover_interrupted(self, *, now: datetime) -> int:
         """Rows left in `sending` by a crashed worker may or may not have arrived: mark them unknown."""
         result = self.session.execute(update(Delivery).where(
@@ -112,6 +139,14 @@ class OutboxRepo:
         values.setdefault("claimed_by", None)
         values.setdefault("lease_until", None)
         self.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+    def outstanding(self, *, shard: tuple[int, int] | None = None) -> int:
+        """Messages to active chats not yet in a final state (including those waiting to be retried)."""
+        query = (select(func.count()).select_from(Delivery).join(Chat, Chat.id == Delivery.chat_id)
+                 .where(Delivery.status.in_(("pending", "claimed", "sending")), Chat.active.is_(True)))
+        if shard is not None:
+            query = query.where(_in_shard(shard))
+        return self.session.scalar(query) or 0
 
     def depth(self) -> int:
         """Messages waiting to go out."""
@@ -126,3 +161,10 @@ class OutboxRepo:
         """How many messages of a kind were queued for a chat since a moment (for alert folding)."""
         return self.session.scalar(select(func.count()).select_from(Delivery).where(
             Delivery.chat_id == chat_id, Delivery.kind == kind, Delivery.created_at >= since)) or 0
+
+
+def _in_shard(shard: tuple[int, int]):
+    index, count = shard
+    if not 0 <= index < count:
+        raise ValueError(f"shard index {index} is not in 0..{count - 1}")
+    return Delivery.chat_id % count == index

@@ -148,6 +148,29 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Version(Base):
+    """A counter bumped on every change of something that readers compile and cache (subscriptions)."""
+
+    __tablename__ = "versions"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlertRecord(Base):
+    """A story alerted to a chat, alone or folded with others: never twice, and nothing left out."""
+
+    __tablename__ = "alert_log"
+    __table_args__ = (UniqueConstraint("chat_id", "brief_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    brief_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="SET NULL"))
+    dedupe_key: Mapped[str] = mapped_column(String(300))  # the delivery that carries it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DigestSchedule(Base):
     """A chat's daily digest: local time and zone, and the next run in UTC (rebuilt into jobs at start)."""
 
