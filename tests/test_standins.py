@@ -18,14 +18,29 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from telegram import Bot, Update
-from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from tests.standins import Rate, SlackFault, SlackLimits, SlackStandIn, TelegramFault, TelegramLimits, TelegramStandIn
+from tests.standins.ratelimit import RateLimiter
 from tests.standins.slack import app_mention_event, sign_slack_request, url_verification_body
 from tests.standins.telegram import (
-    GROUP_ANONYMOUS_BOT_ID, channel_chat, group_chat, private_chat, supergroup_chat, user,
+    GROUP_ANONYMOUS_BOT_ID,
+    channel_chat,
+    group_chat,
+    private_chat,
+    supergroup_chat,
+    user,
 )
 from tests.standins.telegram_markup import MarkupError, parse_markup
 
@@ -278,21 +293,38 @@ async def test_form_json_and_multipart_bodies_are_parsed_alike(tg):
 
 
 async def test_enforced_limits_reject_and_count_violations(tg, bot):
-    tg.enforce_limits(TelegramLimits(per_chat=Rate(1, 1.0, burst=3), per_group=Rate(4, 60.0)))
-    for number in range(3):  # the documented burst passes
+    # Slow refills (per minute) keep the outcome independent of how fast this machine is.
+    tg.enforce_limits(TelegramLimits(overall=Rate(6, 60.0), per_chat=Rate(3, 60.0), per_group=Rate(2, 60.0)))
+    for number in range(3):
         await bot.send_message(42, f"burst {number}")
     with pytest.raises(RetryAfter) as flood:
-        await bot.send_message(42, "one too many")
+        await bot.send_message(42, "one too many for the chat")
     assert seconds(flood.value.retry_after) >= 1
-    for number in range(3):  # per-chat burst is 3, the group allows 4 per minute
+    for number in range(2):
         await bot.send_message(-4004, f"group {number}")
-    await asyncio.sleep(1.1)
-    await bot.send_message(-4004, "group 3")
     with pytest.raises(RetryAfter):
-        await bot.send_message(-4004, "group 4")
+        await bot.send_message(-4004, "one too many for the group")
+    await bot.send_message(43, "sixth message")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(44, "one too many for the bot")
 
-    assert [(v.limit, v.key) for v in tg.violations()] == [("per_chat", "42"), ("per_group", "-4004")]
-    assert tg.sent_per_chat() == {42: 3, -4004: 4}
+    assert [(v.limit, v.key) for v in tg.violations()] == [
+        ("per_chat", "42"), ("per_group", "-4004"), ("overall", "*")]
+    assert tg.sent_per_chat() == {42: 3, -4004: 2, 43: 1}
+
+
+def test_leaky_bucket_semantics():
+    """The documented semantics, on made-up arrival times: a burst, then the pace, with jitter forgiven."""
+    limiter = RateLimiter(jitter=0.05)
+    per_chat = [("per_chat", "42", Rate(1, 1.0, burst=3))]
+    assert [limiter.admit(per_chat, now) for now in (0.0, 0.0, 0.0)] == [None, None, None]
+    assert limiter.admit(per_chat, 0.5) == ("per_chat", "42", 1)
+    # Paced at 1/s from here on (due at 1, 2, 3, 4), arriving up to 50 ms early: every message passes.
+    assert [limiter.admit(per_chat, now) for now in (0.97, 2.0, 2.96, 4.0)] == [None] * 4
+    assert limiter.admit(per_chat, 4.5) is not None
+    per_group = [("per_group", "-1", Rate(20, 60.0))]
+    assert all(limiter.admit(per_group, 0.0) is None for _ in range(20))
+    assert limiter.admit(per_group, 1.0) == ("per_group", "-1", 2)  # one slot drains every 3 s
 
 
 async def test_limits_are_off_unless_enforced(tg, bot):
@@ -314,7 +346,7 @@ def test_stand_in_restarts_on_a_fresh_port():
     stand_in.start()
     stand_in.stop()
     with pytest.raises(RuntimeError, match="not running"):
-        stand_in.port
+        _ = stand_in.port
 
 
 # ----- Slack ----------------------------------------------------------------------------------------
@@ -405,7 +437,8 @@ async def test_bolt_slash_command_acks_and_responds_locally(slack, client):
         await respond(f"subscribed to {command['text']}")
 
     body = slack.slash_command_body("/brief", "north korea", user_id="U1", channel_id="C100")
-    ok = await app.async_dispatch(AsyncBoltRequest(body=body.decode(), headers=sign_slack_request(body, SIGNING_SECRET)))
+    ok = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                   headers=sign_slack_request(body, SIGNING_SECRET)))
     forged = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
                                                        headers=sign_slack_request(body, "wrong-secret")))
 
@@ -452,7 +485,7 @@ def test_sync_web_client_and_bolt_app(slack):
 
 
 async def test_slack_limits_reject_and_count_violations(slack, client):
-    slack.enforce_limits(SlackLimits(per_channel=Rate(1, 1.0, burst=2)))
+    slack.enforce_limits(SlackLimits(per_channel=Rate(2, 60.0)))
     await client.chat_postMessage(channel="C100", text="1")
     await client.chat_postMessage(channel="C100", text="2")
     with pytest.raises(SlackApiError) as error:

@@ -7,6 +7,7 @@ Handlers run on the server thread; everything a test reads goes through `self._l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -267,10 +268,8 @@ class StandInServer:
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the server stops."""
         assert self._closing is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
 
     def _call_on_loop(self, callback: Callable[[], None]) -> None:
         """Run `callback` on the server loop (from any thread); run it now when not started."""

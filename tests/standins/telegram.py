@@ -16,6 +16,7 @@ Rate limits (`TelegramLimits`) are checked only when enabled; a call over a limi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -783,10 +784,8 @@ class TelegramStandIn(StandInServer):
                     return batch
                 offset = None  # already applied
                 assert changed is not None
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), left)
-                except asyncio.TimeoutError:
-                    pass
         finally:
             if self._active_poll is poll:
                 self._active_poll = None
