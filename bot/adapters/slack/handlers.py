@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader, FileProblem
-from bot.adapters.slack.markup import from_slack, is_web_url, strip_leading_mention
+from bot.adapters.slack.markup import from_slack, is_web_url, remove_mention
 from bot.adapters.slack.render import render_message
 from bot.domain.models import ChatRef, Message
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
@@ -92,7 +92,7 @@ class SlackCommands:
         else:
             name, args = SLASH_COMMANDS[command["command"]], text
         # Acknowledge before any work: Slack shows an error after 3 seconds.
-        await ack(WORKING if name == "summary" and args else None)
+        await ack(WORKING if name == "summary" and args else "")
         channel = command["channel_id"]
         title = command.get("channel_name")
         incoming = self._incoming(ChatRef(PLATFORM, channel), name, args, user_id=command.get("user_id"),
@@ -114,7 +114,7 @@ class SlackCommands:
     # ----- events -----------------------------------------------------------------------------
 
     async def on_mention(self, event: dict[str, Any], client: AsyncWebClient, context) -> None:
-        text = self._without_bot_mention(event.get("text") or "", context.get("bot_user_id"))
+        text = remove_mention(event.get("text") or "", context.get("bot_user_id"))
         await self._run_text(event, text, client)
 
     async def on_message(self, event: dict[str, Any], client: AsyncWebClient, context) -> None:
@@ -127,7 +127,7 @@ class SlackCommands:
                 return  # a mention: on_mention answers it
             if not event.get("files") or raw.split()[:1] != ["/sources"]:
                 return  # channel chatter is not for the bot
-        await self._run_text(event, self._without_bot_mention(raw, context.get("bot_user_id")), client)
+        await self._run_text(event, remove_mention(raw, context.get("bot_user_id")), client)
 
     async def _run_text(self, event: dict[str, Any], text: str, client: AsyncWebClient) -> None:
         name, args = split_command(from_slack(text))
@@ -143,12 +143,6 @@ class SlackCommands:
                                   channel_type=event.get("channel_type"))
         messages = await self.handler.handle(incoming)
         await self._post(client, chat, [part for message in messages for part in render_message(message)])
-
-    @staticmethod
-    def _without_bot_mention(text: str, bot_user_id: str | None) -> str:
-        if bot_user_id:
-            text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-        return strip_leading_mention(text)
 
     # ----- shared -----------------------------------------------------------------------------
 

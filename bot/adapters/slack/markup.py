@@ -13,7 +13,6 @@ _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 _ENTITY = re.compile("|".join(_ENTITIES))
 # <https://x|label>, <https://x>, <mailto:a@b|a@b>, <@U123>, <@U123|name>, <#C123|general>, <!here>
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-_LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^<>]*)?>[\s:,]*")
 
 
 def escape(text: str) -> str:
@@ -69,9 +68,12 @@ def from_slack(text: str) -> str:
     return unescape(_MARKUP.sub(plain, text)).strip()
 
 
-def strip_leading_mention(text: str) -> str:
-    """"<@UBOT> summary x" -> "summary x" (the mention that addressed the bot)."""
-    return _LEADING_MENTION.sub("", text, count=1)
+def remove_mention(text: str, user_id: str | None) -> str:
+    """"<@UBOT>: summary x" -> " summary x": the mention that addressed the bot, wherever it is
+    (without a known bot id, a leading mention)."""
+    who = re.escape(user_id) if user_id else "[A-Z0-9]+"
+    anchor = "" if user_id else "^\\s*"
+    return re.sub(rf"{anchor}<@{who}(?:\|[^<>]*)?>[:,]?", " ", text)
 
 
 def _inside_markup(text: str, at: int) -> bool:
