@@ -64,6 +64,7 @@ TELEGRAM_LIMITS = PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1
                                  per_group=Rate(20, 60.0, burst=18))
 SLACK_LIMITS = PlatformLimits(per_chat=Rate(1, 1.0))  # chat.postMessage: about one a second per channel
 NO_LIMITS = PlatformLimits()
+DEFAULT_LIMITS = {"telegram": TELEGRAM_LIMITS, "slack": SLACK_LIMITS}
 
 
 class _Bucket:

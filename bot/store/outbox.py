@@ -76,11 +76,13 @@ class OutboxRepo:
                                 parts_sent=d.parts_sent)
                 for d, platform, key, chat_kind in rows]
 
-    def mark_sending(self, delivery_id: int, *, worker: str) -> bool:
-        """Record that the request is about to leave; False when the lease was lost to another worker."""
+    def mark_sending(self, delivery_id: int, *, worker: str, new_attempt: bool = True) -> bool:
+        """Record that the request is about to leave; False when the lease was lost to another worker.
+        The later parts of a long message go within the same attempt (`new_attempt=False`)."""
+        attempts = Delivery.attempts + 1 if new_attempt else Delivery.attempts
         result = self.session.execute(update(Delivery).where(
             Delivery.id == delivery_id, Delivery.status == "claimed", Delivery.claimed_by == worker)
-            .values(status="sending", attempts=Delivery.attempts + 1))
+            .values(status="sending", attempts=attempts))
         return result.rowcount == 1
 
     def record_part_sent(self, delivery_id: int) -> None:
