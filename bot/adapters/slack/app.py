@@ -104,9 +104,17 @@ class SlackAdapter:
             raise SlackStartError(f"Slack refused the bot token: {exc.response.get('error')}") from exc
         log.info("Slack: signed in as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         if self.mode == "socket":
-            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            socket = AsyncSocketModeHandler(self.app, self.app_token)
             protect_logs(())
-            await self._socket.connect_async()
+            # Ask for the WebSocket URL ourselves: the client's own connect() retries a refused app
+            # token forever, and a bad token should stop the start with a clear error instead.
+            try:
+                socket.client.wss_uri = await socket.client.issue_new_wss_url()
+            except SlackApiError as exc:
+                await socket.close_async()
+                raise SlackStartError(f"Slack refused the app token: {exc.response.get('error')}") from exc
+            await socket.connect_async()
+            self._socket = socket
 
     async def stop(self) -> None:
         if self._socket is not None:
