@@ -59,9 +59,7 @@ class SlackAdapter:
             raise ValueError("SLACK_MODE=socket needs SLACK_APP_TOKEN (an app-level token, xapp-...)")
         if mode == "http" and not signing_secret:
             raise ValueError("SLACK_MODE=http needs SLACK_SIGNING_SECRET to verify Slack's requests")
-        secrets = (bot_token, app_token, signing_secret)
-        bolt_logger = logging.getLogger("bot.adapters.slack.bolt")
-        protect_logs(secrets)  # before bolt copies the base logger's filters into its own loggers
+        protect_logs((bot_token, app_token, signing_secret))
         self.mode = mode
         self.app_token = app_token
         base_url = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
@@ -73,15 +71,15 @@ class SlackAdapter:
                                                  retry_handlers=[]))
         # bolt's own auth.test (single-workspace authorization) goes through `client`, so to base_url too.
         # Socket Mode requests carry no signature; bolt skips verification for them anyway.
-        self.app = AsyncApp(client=self.client, signing_secret=signing_secret or "", logger=bolt_logger,
-                            name="briefbot", request_verification_enabled=mode == "http")
+        # With "slack_bolt" as base logger bolt's loggers follow its level, not the root's at import time.
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret or "", name="briefbot",
+                            logger=logging.getLogger("slack_bolt"), request_verification_enabled=mode == "http")
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
         self.events_handler = make_events_handler(self.app)
         if http is not None and mode == "http":
             http.route("POST", EVENTS_PATH, self.events_handler)
         self._socket: AsyncSocketModeHandler | None = None
-        protect_logs(secrets)  # and the loggers bolt and slack_sdk created meanwhile
 
     @classmethod
     def from_settings(cls, settings: Settings, handler: CommandHandler,
@@ -105,7 +103,6 @@ class SlackAdapter:
         log.info("Slack: signed in as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         if self.mode == "socket":
             socket = AsyncSocketModeHandler(self.app, self.app_token)
-            protect_logs(())
             # Ask for the WebSocket URL ourselves: the client's own connect() retries a refused app
             # token forever, and a bad token should stop the start with a clear error instead.
             try:

@@ -1,60 +1,62 @@
-"""Keeps the bot token, app token and signing secret out of every log line the Slack side writes.
+"""Keeps the bot token, app token and signing secret out of every log line, whoever writes it.
 
-slack_sdk already replaces the Authorization header in its DEBUG request logs, but response bodies,
-exception texts and our own messages are logged as they are. A logger's filters see only the records
-created on that very logger (not those propagated from its children), so the filter is attached to
-each logger of slack_sdk, slack_bolt and this package. Loggers are process-wide, so is this filter.
+slack_sdk already hides the Authorization header in its DEBUG request logs, but response bodies,
+exception texts and anyone's own messages are logged as they are. A logger filter would not do:
+it sees only records created on its own logger, and slack_bolt creates loggers as it goes (one per
+class, one per listener). So the redaction sits in the log record factory, which makes every record
+of the process: a record that contains a secret is rewritten before any handler sees it, and every
+other record is left exactly as it was. It does not rely on the logging setup of the composition root.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 REDACTED = "[REDACTED]"
-LOGGER_PREFIXES = ("slack_sdk", "slack_bolt", "bot.adapters.slack")
 # Any Slack token, known to us or not: bot/user/config tokens (xox?-) and app-level tokens (xapp-).
 _TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}")
 
 
-class SecretFilter(logging.Filter):
-    """Rewrites a record's message, arguments and traceback text without any secret in them."""
+class SecretRedactor:
+    """A log record factory wrapping the one installed before it."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.secrets: set[str] = set()
+        self.previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+        self.installed = False
 
     def redact(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
         return _TOKEN.sub(REDACTED, text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: log what there is rather than lose the record
-            message = f"{record.msg} {record.args}"
-        record.msg, record.args = self.redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-            record.exc_info = None  # a formatter would render the unredacted traceback again
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
+        except Exception:  # a broken format string: the handler reports it, with nothing formatted
+            return record
+        if (clean := self.redact(message)) != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            trace = logging.Formatter().formatException(record.exc_info)
+            if (clean := self.redact(trace)) != trace:
+                record.exc_text, record.exc_info = clean, None  # the formatter would render the raw one again
+        if record.stack_info and (clean := self.redact(record.stack_info)) != record.stack_info:
+            record.stack_info = clean
+        return record
 
 
-SECRET_FILTER = SecretFilter()
+REDACTOR = SecretRedactor()
 
 
-def protect_logs(secrets: Iterable[str | None], extra_loggers: Iterable[logging.Logger] = ()) -> None:
-    """Attach the filter to every Slack logger that exists now (and to `extra_loggers`)."""
-    SECRET_FILTER.secrets.update(s for s in secrets if s)
-    manager = logging.Logger.manager
-    names = [name for name in list(manager.loggerDict) if name.startswith(LOGGER_PREFIXES)]
-    loggers = [logging.getLogger(name) for name in (*LOGGER_PREFIXES, *names)]
-    for logger in (*loggers, *extra_loggers):
-        if SECRET_FILTER not in logger.filters:
-            logger.addFilter(SECRET_FILTER)
+def protect_logs(secrets: Iterable[str | None]) -> None:
+    """Redact these secrets (and anything shaped like a Slack token) from every log record from now on."""
+    REDACTOR.secrets.update(s for s in secrets if s)
+    if not REDACTOR.installed:  # once: a factory installed later may wrap this one, never the reverse
+        REDACTOR.previous = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(REDACTOR)
+        REDACTOR.installed = True
