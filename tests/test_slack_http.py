@@ -364,3 +364,29 @@ async def test_hostile_words_typed_by_people_come_back_escaped(bot, slack):
     await bot.command("/unsubscribe", "&lt;!channel&gt; &amp; &lt;@U0123ABC&gt;")
     (response,) = [c.params["body"] for c in await slack.await_calls("response_url")]
     assert shown_text(response) == "No alert for &lt;!channel&gt; &amp; &lt;@U0123ABC&gt; here."
+
+
+# ----- failures on the way back ------------------------------------------------------------------
+
+async def test_a_failing_handler_still_gets_an_answer(bot, slack):
+    def explode(incoming):
+        raise RuntimeError("boom")
+
+    bot.handler.answer = explode
+    await bot.command("/digest")
+    (response,) = [c.params["body"] for c in await slack.await_calls("response_url")]
+    assert "something went wrong" in shown_text(response)
+
+
+async def test_an_expired_response_url_falls_back_to_posting_in_the_channel(bot, slack):
+    await bot.command("/alerts", channel_id="C0NEWS", response_url=f"{slack.url}/expired/R0OLD")
+    (call,) = await slack.await_calls("chat.postMessage")
+    assert call.params["channel"] == "C0NEWS" and shown_text(call.params) == "ran alerts with ''"
+
+
+async def test_files_shared_with_other_commands_are_not_downloaded(bot, slack):
+    shared = slack.add_file(OPML, "feeds.opml")
+    await bot.event(with_files(app_mention_event("<@U0BRIEFBOT> digest", channel="C0NEWS"), shared))
+    await slack.await_calls("chat.postMessage")
+    (incoming,) = bot.handler.seen
+    assert (incoming.command, incoming.attachment) == ("digest", None) and slack.calls("file") == []

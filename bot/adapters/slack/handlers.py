@@ -45,6 +45,7 @@ SLASH_COMMANDS = {
 }
 UMBRELLA_COMMAND = "/briefbot"
 WORKING = "Working on it…"
+FAILED = "Sorry, something went wrong on my side. Please try again in a minute."
 MAX_RESPONSES = 5  # a response_url takes at most five messages; the rest go through chat.postMessage
 _PRIVATE_CHANNEL_NAMES = {"directmessage", "privategroup"}
 
@@ -97,19 +98,20 @@ class SlackCommands:
         title = command.get("channel_name")
         incoming = self._incoming(ChatRef(PLATFORM, channel), name, args, user_id=command.get("user_id"),
                                   title=None if title in _PRIVATE_CHANNEL_NAMES else title)
-        messages = await self.handler.handle(incoming)
-        await self._respond(respond, client, incoming.chat, messages, public=name != "help")
+        await self._respond(respond, client, incoming.chat, await self._answer(incoming), public=name != "help")
 
     async def _respond(self, respond, client: AsyncWebClient, chat: ChatRef, messages: list[Message],
                        *, public: bool) -> None:
         parts = [part for message in messages for part in render_message(message)]
+        sent = 0
         for part in parts[:MAX_RESPONSES]:
             response = await respond(text=part["text"], blocks=part["blocks"], unfurl_links=False,
                                      unfurl_media=False, response_type="in_channel" if public else "ephemeral")
-            if response.status_code != 200:
+            if response.status_code != 200:  # expired (after 30 minutes) or used up: post the rest instead
                 log.warning("response_url refused an answer in %s: HTTP %s", chat.chat_id, response.status_code)
-                return
-        await self._post(client, chat, parts[MAX_RESPONSES:])
+                break
+            sent += 1
+        await self._post(client, chat, parts[sent:])
 
     # ----- events -----------------------------------------------------------------------------
 
@@ -133,7 +135,7 @@ class SlackCommands:
         name, args = split_command(from_slack(text))
         chat = ChatRef(PLATFORM, event["channel"], event.get("thread_ts"))
         attachment = None
-        if event.get("files"):
+        if event.get("files") and name == "sources":
             try:
                 attachment = await self.files.download(event["files"][0])
             except FileProblem as problem:
@@ -141,10 +143,17 @@ class SlackCommands:
                 return
         incoming = self._incoming(chat, name, args, user_id=event.get("user"), attachment=attachment,
                                   channel_type=event.get("channel_type"))
-        messages = await self.handler.handle(incoming)
+        messages = await self._answer(incoming)
         await self._post(client, chat, [part for message in messages for part in render_message(message)])
 
     # ----- shared -----------------------------------------------------------------------------
+
+    async def _answer(self, incoming: Incoming) -> list[Message]:
+        try:
+            return await self.handler.handle(incoming)
+        except Exception:  # the service answers its own failures; this is the last line before silence
+            log.exception("/%s failed in %s", incoming.command, incoming.chat.chat_id)
+            return [Message(kind="reply", text=FAILED)]
 
     def _incoming(self, chat: ChatRef, name: str, args: str, *, user_id: str | None, title: str | None = None,
                   attachment: Attachment | None = None, channel_type: str | None = None) -> Incoming:
