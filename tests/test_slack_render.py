@@ -36,7 +36,8 @@ def test_a_digest_of_sixty_items_becomes_several_valid_messages():
 def test_long_text_is_cut_into_sections_without_breaking_an_entity_or_a_link():
     words = ["a&b", "<tag>", "plain", "x>y"] * 1500
     text = " ".join(words)
-    item = BriefItem(headline="H", points=["p " * 2000], links=[Link("L", f"https://example.com/{n}") for n in range(80)])
+    item = BriefItem(headline="H", points=["p " * 2000],
+                     links=[Link("L", f"https://example.com/{n}") for n in range(80)])
     parts = render_message(Message(kind="reply", text=text, items=[item]))
     sections = [t for part in parts for t in texts(part)]
     for part in parts:
