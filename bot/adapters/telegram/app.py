@@ -66,7 +66,7 @@ class TelegramAdapter:
                  mode: Mode = "polling", webhook_url: str | None = None, webhook_secret: str | None = None,
                  commands: Sequence[tuple[str, str]] = DEFAULT_COMMANDS, concurrency: int = 8,
                  admin_cache_seconds: float = 60.0, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
-                 poll_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None) -> None:
+                 poll_timeout_s: float = 10.0, request_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required")
         if mode not in ("polling", "webhook"):
@@ -85,6 +85,8 @@ class TelegramAdapter:
         builder = (ApplicationBuilder().token(token).base_url(api_base_url)
                    .base_file_url(file_base_url(api_base_url))
                    .job_queue(None)  # the composition root owns the one scheduler
+                   .connect_timeout(request_timeout_s).read_timeout(request_timeout_s)
+                   .write_timeout(request_timeout_s)
                    .concurrent_updates(PerChatUpdateProcessor(concurrency)))
         if mode == "webhook":
             builder = builder.updater(None)  # updates arrive through webhook_handler()
