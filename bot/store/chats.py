@@ -92,6 +92,14 @@ class ChatRepo:
             "dedupe_key": dedupe_key, "created_at": now}, returning=AlertRecord.id)
         return new_id is not None
 
+    def already_alerted(self, chat_ids: set[int], brief_ids: set[int]) -> set[tuple[int, int]]:
+        """The (chat, brief) pairs among these that were alerted before."""
+        if not chat_ids or not brief_ids:
+            return set()
+        rows = self.session.execute(select(AlertRecord.chat_id, AlertRecord.brief_id).where(
+            AlertRecord.chat_id.in_(list(chat_ids)), AlertRecord.brief_id.in_(list(brief_ids)))).all()
+        return {(chat_id, brief_id) for chat_id, brief_id in rows}
+
     def _bump(self, name: str) -> None:
         insert_ignore(self.session, Version, {"name": name, "value": 0})
         self.session.execute(update(Version).where(Version.name == name).values(value=Version.value + 1))

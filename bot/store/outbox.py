@@ -159,6 +159,15 @@ class OutboxRepo:
         rows = self.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
         return {status: count for status, count in rows}
 
+    def queued_since(self, chat_ids: set[int], kind: str, since: datetime) -> dict[int, int]:
+        """How many messages of a kind were queued for each of these chats since a moment."""
+        if not chat_ids:
+            return {}
+        rows = self.session.execute(select(Delivery.chat_id, func.count()).where(
+            Delivery.chat_id.in_(list(chat_ids)), Delivery.kind == kind, Delivery.created_at >= since)
+            .group_by(Delivery.chat_id)).all()
+        return {chat_id: count for chat_id, count in rows}
+
     def sent_since(self, chat_id: int, kind: str, since: datetime) -> int:
         """How many messages of a kind were queued for a chat since a moment (for alert folding)."""
         return self.session.scalar(select(func.count()).select_from(Delivery).where(

@@ -1,0 +1,147 @@
+"""Keyword alerts: new briefs matched against every subscription, queued in the briefs' own transaction.
+
+Who gets an alert: every active chat with a matching subscription, whatever feeds it follows. A
+story goes to a chat once, however many of its subscriptions match and however many feeds carried
+it (it is one brief); the alert names the first matching subscription and goes to its topic.
+
+A flood is folded, never dropped: a chat gets at most `alerts_per_hour` single alerts within the
+last hour; the stories of a batch beyond that go out together as one folded alert listing each
+headline and link. The split depends only on what is stored (alerts already queued in the window,
+brief ids in order), and the alert log remembers every story sent to a chat, alone or folded, so
+running the same batch again queues nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.matching import QueryError, SubscriptionIndex, parse_query
+from bot.domain.models import BriefItem, Message
+from bot.services.briefs import brief_item
+from bot.store.articles import StoredBrief
+from bot.store.store import Tx
+
+log = logging.getLogger(__name__)
+CHUNK = 1000  # chats per query: keeps IN (...) lists well inside every database's limits
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    subscription_id: int
+    chat_id: int
+    thread_id: str | None
+    display: str
+
+
+@dataclass(frozen=True)
+class _Match:
+    brief: StoredBrief
+    subscriber: Subscriber
+
+
+class AlertService:
+    def __init__(self, *, alerts_per_hour: int = 10, window: timedelta = timedelta(hours=1),
+                 fold_accents: bool = False) -> None:
+        if alerts_per_hour < 1:
+            raise ValueError("alerts_per_hour must be at least 1")
+        self.alerts_per_hour = alerts_per_hour
+        self.window = window
+        self.fold_accents = fold_accents
+        self._version: int | None = None
+        self._index: SubscriptionIndex[int] = SubscriptionIndex([])
+        self._subscribers: dict[int, Subscriber] = {}
+
+    def on_new_briefs(self, tx: Tx, briefs: list[StoredBrief], now: datetime) -> int:
+        """Queue the alerts for newly stored briefs in the caller's transaction; returns messages queued."""
+        matches = self.match(tx, briefs)
+        if not matches:
+            return 0
+        active = set()
+        chat_ids = sorted(matches)
+        for start in range(0, len(chat_ids), CHUNK):
+            active |= tx.chats.active_chat_ids(chat_ids[start:start + CHUNK])
+        queued = 0
+        for start in range(0, len(chat_ids), CHUNK):
+            chunk = [chat_id for chat_id in chat_ids[start:start + CHUNK] if chat_id in active]
+            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now)
+        return queued
+
+    def match(self, tx: Tx, briefs: list[StoredBrief]) -> dict[int, list[_Match]]:
+        """For each chat, the briefs that match one of its subscriptions (first match wins), by brief id."""
+        index = self.index(tx)
+        per_chat: dict[int, list[_Match]] = defaultdict(list)
+        for brief in sorted(briefs, key=lambda b: b.brief_id):
+            first_per_chat: dict[int, Subscriber] = {}
+            for subscription_id in sorted(index.match(searchable_text(brief))):
+                subscriber = self._subscribers[subscription_id]
+                first_per_chat.setdefault(subscriber.chat_id, subscriber)
+            for chat_id, subscriber in first_per_chat.items():
+                per_chat[chat_id].append(_Match(brief, subscriber))
+        return per_chat
+
+    def index(self, tx: Tx) -> SubscriptionIndex[int]:
+        """The compiled subscriptions, rebuilt only when they changed since the last call."""
+        version = tx.chats.subscriptions_version()
+        if version != self._version:
+            subscribers, queries = {}, []
+            for row in tx.chats.all_subscriptions():
+                try:
+                    queries.append((row.id, parse_query(row.query)))
+                except QueryError as exc:  # stored before a grammar change: skip it, loudly
+                    log.warning("subscription %s (%r) no longer parses: %s", row.id, row.query, exc)
+                    continue
+                subscribers[row.id] = Subscriber(row.id, row.chat_id, row.thread_id, row.display)
+            self._index = SubscriptionIndex(queries, fold_accents=self.fold_accents)
+            self._subscribers, self._version = subscribers, version
+            log.info("compiled %d keyword subscriptions (version %d)", len(subscribers), version)
+        return self._index
+
+    def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime) -> int:
+        chat_ids = set(matches)
+        brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
+        done = tx.chats.already_alerted(chat_ids, brief_ids)
+        recent = tx.outbox.queued_since(chat_ids, "alert", now - self.window)
+        queued = 0
+        for chat_id, found in matches.items():
+            fresh = [m for m in found if (chat_id, m.brief.brief_id) not in done]
+            room = max(0, self.alerts_per_hour - recent.get(chat_id, 0))
+            for match in fresh[:room]:
+                key = f"alert:{chat_id}:{match.brief.brief_id}"
+                message = Message(kind="alert", heading=f"Alert: {match.subscriber.display}",
+                                  items=[brief_item(match.brief)])
+                queued += self._send(tx, chat_id, match.subscriber.thread_id, key, message, [match], now)
+            by_thread: dict[str | None, list[_Match]] = defaultdict(list)
+            for match in fresh[room:]:
+                by_thread[match.subscriber.thread_id].append(match)
+            for thread_id, folded in by_thread.items():
+                # The first story identifies the fold: a story is alerted to a chat only once.
+                key = f"alert-fold:{chat_id}:{folded[0].brief.brief_id}"
+                queued += self._send(tx, chat_id, thread_id, key, self.folded_message(folded), folded, now)
+        return queued
+
+    @staticmethod
+    def _send(tx: Tx, chat_id: int, thread_id: str | None, key: str, message: Message, matches: list[_Match],
+              now: datetime) -> int:
+        for match in matches:
+            tx.chats.record_alert(chat_id, match.brief.brief_id, subscription_id=match.subscriber.subscription_id,
+                                  dedupe_key=key, now=now)
+        return int(tx.outbox.enqueue(chat_id=chat_id, kind="alert", dedupe_key=key, payload=message.to_dict(),
+                                     thread_id=thread_id, now=now))
+
+    def folded_message(self, matches: list[_Match]) -> Message:
+        count = len(matches)
+        items = [BriefItem(headline=f"{item.headline} ({match.subscriber.display})", points=[], links=item.links,
+                           published=item.published, brief_id=item.brief_id)
+                 for match in matches for item in [brief_item(match.brief)]]
+        noun = "story" if count == 1 else "stories"
+        return Message(kind="alert", heading=f"{count} more {noun} matched your alerts", items=items,
+                       footer=f"This chat gets at most {self.alerts_per_hour} single alerts an hour; "
+                              "the rest come together like this.")
+
+
+def searchable_text(brief: StoredBrief) -> str:
+    """What a subscription is matched against: the article's title, the brief's headline and points."""
+    return "\n".join(part for part in [brief.title or "", brief.headline, *brief.points] if part)
