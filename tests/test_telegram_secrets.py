@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import traceback
 from pathlib import Path
 
 import aiohttp
@@ -91,6 +92,8 @@ async def test_errors_logged_at_debug_never_show_the_token_or_secret(tg, caplog)
     with pytest.raises(InvalidToken) as invalid:
         await wrong.start()
     logging.getLogger("telegram.ext.Updater").error("start failed: %s", invalid.value, exc_info=invalid.value)
+    # The exception itself is clean too, for whoever logs it outside the adapter's loggers.
+    assert_clean("".join(traceback.format_exception(invalid.value)), OTHER_TOKEN)
 
     # Webhook mode: setWebhook's parameters (with the secret) are logged at DEBUG; a forged request is refused.
     hooked = TelegramAdapter(token=tg.token, handler=CrashingHandler(), api_base_url=tg.base_url, mode="webhook",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.adapters.telegram.admin import AdminCheck
@@ -126,7 +126,11 @@ class TelegramAdapter:
         return make_webhook_handler(self.application, self._webhook_secret)
 
     async def start(self) -> None:
-        await self.application.initialize()  # getMe: also learns the bot's @username
+        try:
+            await self.application.initialize()  # getMe: also learns the bot's @username
+        except InvalidToken:
+            # PTB's message quotes the token; whoever logs this exception must not see it.
+            raise InvalidToken("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN)") from None
         self.sender.ready = True
         await self._register_commands()
         if self.mode == "webhook":
