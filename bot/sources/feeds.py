@@ -94,7 +94,8 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None,
                max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_FEED_BYTES) -> ParsedFeed:
     """Parse a fetched feed. `url` resolves relative links; `content_type` (the HTTP header) helps
     find the character encoding. Keeps at most `max_entries` entries, the newest when dated.
-    A malformed feed whose entries could be salvaged is accepted (`salvaged=True`).
+    A malformed feed is accepted (`salvaged=True`) when its entries, or at least its title or
+    link, could be read.
     Raises FeedError when nothing usable is there (HTML page, empty document, garbage)."""
     if len(content) > max_bytes:
         raise FeedError("too_large", f"the feed is larger than {max_bytes:,} bytes")
@@ -157,7 +158,9 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None, max_e
     version = result.get("version") or ""
     exc = result.get("bozo_exception")
     problem = _describe(exc) if result.get("bozo") and not isinstance(exc, _HARMLESS) else None
-    if not result.entries and (problem or not version):
+    feed = result.feed
+    salvaged_nothing = problem and not (feed.get("title") or feed.get("link"))
+    if not result.entries and (salvaged_nothing or not version):
         if _looks_like_html(content):
             raise FeedError("not_a_feed", "this is a web page, not a feed")
         if not version:
@@ -165,7 +168,6 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None, max_e
                             f"not a feed{f' ({problem})' if problem else ''}")
         raise FeedError("malformed", f"the feed is malformed and has no readable entries ({problem})")
     entries = [entry for raw in result.entries if (entry := _xml_entry(raw, url)) is not None]
-    feed = result.feed
     return ParsedFeed(title=_text_or_none(feed.get("title")), link=http_url(feed.get("link"), url),
                       entries=_newest(entries, max_entries), format=version, salvaged=bool(problem),
                       problem=problem)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import http.cookiejar
 import ipaddress
 import logging
@@ -219,15 +220,21 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over the guarded backend, never through a proxy."""
 
     def __init__(self, backend: _GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
+        super().__init__(verify=_tls_context(), trust_env=False, limits=limits)
         # httpx takes no network backend, so its connection pool is rebuilt around ours.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_tls_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=backend,
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificate checks against certifi's roots; built once (loading them takes a while)."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class _HostSlots:
@@ -445,6 +452,7 @@ class SafeFetcher:
         new_etag = response.headers.get("etag") or etag
         new_last_modified = response.headers.get("last-modified") or last_modified
         if status == 304:
+            log.debug("fetched %s: not modified", shown)
             return FetchResult(url=str(response.url), status=304, content=b"", content_type=None,
                                etag=new_etag, last_modified=new_last_modified, not_modified=True)
         if not 200 <= status < 300:
@@ -458,6 +466,7 @@ class SafeFetcher:
         if coding is None and declared.isdigit() and int(declared) > self.max_bytes:
             raise _too_large(shown, self.max_bytes)
         content = await self._read_body(response, coding, sniff, shown)
+        log.debug("fetched %s: %d, %s, %d bytes", shown, status, media_type or "no type", len(content))
         return FetchResult(url=str(response.url), status=status, content=content, content_type=content_type,
                            etag=new_etag, last_modified=new_last_modified)
 
