@@ -159,15 +159,15 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None, max_e
     exc = result.get("bozo_exception")
     problem = _describe(exc) if result.get("bozo") and not isinstance(exc, _HARMLESS) else None
     feed = result.feed
+    entries = [entry for raw in result.entries if (entry := _xml_entry(raw, url)) is not None]
     salvaged_nothing = problem and not (feed.get("title") or feed.get("link"))
-    if not result.entries and (salvaged_nothing or not version):
+    if not entries and (salvaged_nothing or not version):
         if _looks_like_html(content):
             raise FeedError("not_a_feed", "this is a web page, not a feed")
         if not version:
             raise FeedError("malformed" if problem else "not_a_feed",
                             f"not a feed{f' ({problem})' if problem else ''}")
         raise FeedError("malformed", f"the feed is malformed and has no readable entries ({problem})")
-    entries = [entry for raw in result.entries if (entry := _xml_entry(raw, url)) is not None]
     return ParsedFeed(title=_text_or_none(feed.get("title")), link=http_url(feed.get("link"), url),
                       entries=_newest(entries, max_entries), format=version, salvaged=bool(problem),
                       problem=problem)
