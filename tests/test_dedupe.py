@@ -64,7 +64,9 @@ def test_the_same_story_from_two_feeds_matches():
 
 
 def test_entities_markup_and_width_forms_fold():
-    assert content_fingerprint("Café &amp; bar", "<b>Ｆull</b>&nbsp;width") == content_fingerprint("café & bar", "full width")
+    full_width_f = "\uff26"
+    assert (content_fingerprint("Café &amp; bar", f"<b>{full_width_f}ull</b>&nbsp;width")
+            == content_fingerprint("café & bar", "full width"))
 
 
 def test_different_stories_differ():

@@ -219,7 +219,8 @@ QUADRATIC_BLOWUP = (b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "' + b"
                     + b"&a;" * 20_000 + b"</description><link>https://x.example/1</link></item></channel></rss>")
 
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE rss [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> <!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> %remote; ]>
+<!DOCTYPE rss [ <!ENTITY xxe SYSTEM "file:///etc/passwd">
+  <!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> %remote; ]>
 <rss version="2.0"><channel><title>t</title>
 <item><title>leak &xxe;</title><link>https://x.example/1</link></item></channel></rss>"""
 

@@ -125,9 +125,10 @@ def discover_feed_links(page: bytes | str, *, base_url: str, limit: int = 10) ->
     head = text[:1_000_000]  # the links live in <head>; never scan a huge page whole
     links: list[str] = []
     for attrs in link_tags(head):
-        rels = attrs.get("rel", "").lower().split()
-        if "alternate" in rels and attrs.get("type", "").lower().strip() in _FEED_LINK_TYPES:
-            if (link := http_url(attrs.get("href"), base_url)) is not None:
+        is_feed = attrs.get("type", "").lower().strip() in _FEED_LINK_TYPES
+        if is_feed and "alternate" in attrs.get("rel", "").lower().split():
+            link = http_url(attrs.get("href"), base_url)
+            if link is not None:
                 links.append(link)
     return list(dict.fromkeys(links))[:limit]
 

@@ -30,7 +30,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -271,7 +271,7 @@ class _BoundedDecoder:
         self._decompressor = self._new()
         self._started = False
 
-    def _new(self, raw_deflate: bool = False):  # noqa: ANN202 - zlib's Decompress type is private
+    def _new(self, raw_deflate: bool = False):  # zlib's Decompress type is not public
         if self._coding == "gzip":
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         if self._coding == "deflate":
@@ -554,8 +554,8 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _network_error(exc: httpx.HTTPError, url: httpx.URL) -> FetchError:
