@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.matching import QueryError, SubscriptionIndex, parse_query
+from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_query
 from bot.domain.models import BriefItem, Message
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
@@ -53,6 +53,7 @@ class AlertService:
         self._version: int | None = None
         self._index: SubscriptionIndex[int] = SubscriptionIndex([])
         self._subscribers: dict[int, Subscriber] = {}
+        self._parsed: dict[str, Query] = {}
 
     def on_new_briefs(self, tx: Tx, briefs: list[StoredBrief], now: datetime) -> int:
         """Queue the alerts for newly stored briefs in the caller's transaction; returns messages queued."""
@@ -86,16 +87,19 @@ class AlertService:
         """The compiled subscriptions, rebuilt only when they changed since the last call."""
         version = tx.chats.subscriptions_version()
         if version != self._version:
-            subscribers, queries = {}, []
+            subscribers, queries, parsed = {}, [], {}
             for row in tx.chats.all_subscriptions():
                 try:
-                    queries.append((row.id, parse_query(row.query)))
+                    # Queries parsed for the previous index are reused: a change costs the index, not a reparse.
+                    query = parsed[row.query] = parsed.get(row.query) or self._parsed.get(row.query) \
+                        or parse_query(row.query)
                 except QueryError as exc:  # stored before a grammar change: skip it, loudly
                     log.warning("subscription %s (%r) no longer parses: %s", row.id, row.query, exc)
                     continue
+                queries.append((row.id, query))
                 subscribers[row.id] = Subscriber(row.id, row.chat_id, row.thread_id, row.display)
             self._index = SubscriptionIndex(queries, fold_accents=self.fold_accents)
-            self._subscribers, self._version = subscribers, version
+            self._subscribers, self._parsed, self._version = subscribers, parsed, version
             log.info("compiled %d keyword subscriptions (version %d)", len(subscribers), version)
         return self._index
 
@@ -104,32 +108,31 @@ class AlertService:
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
         done = tx.chats.already_alerted(chat_ids, brief_ids)
         recent = tx.outbox.queued_since(chat_ids, "alert", now - self.window)
-        queued = 0
+        messages: list[dict] = []
+        records: list[dict] = []
+
+        def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
+            messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
+                             "thread_id": thread_id})
+            records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,
+                            "subscription_id": m.subscriber.subscription_id} for m in carried)
+
         for chat_id, found in matches.items():
             fresh = [m for m in found if (chat_id, m.brief.brief_id) not in done]
             room = max(0, self.alerts_per_hour - recent.get(chat_id, 0))
             for match in fresh[:room]:
-                key = f"alert:{chat_id}:{match.brief.brief_id}"
                 message = Message(kind="alert", heading=f"Alert: {match.subscriber.display}",
                                   items=[brief_item(match.brief)])
-                queued += self._send(tx, chat_id, match.subscriber.thread_id, key, message, [match], now)
+                add(chat_id, match.subscriber.thread_id, f"alert:{chat_id}:{match.brief.brief_id}", message, [match])
             by_thread: dict[str | None, list[_Match]] = defaultdict(list)
             for match in fresh[room:]:
                 by_thread[match.subscriber.thread_id].append(match)
             for thread_id, folded in by_thread.items():
                 # The first story identifies the fold: a story is alerted to a chat only once.
-                key = f"alert-fold:{chat_id}:{folded[0].brief.brief_id}"
-                queued += self._send(tx, chat_id, thread_id, key, self.folded_message(folded), folded, now)
-        return queued
-
-    @staticmethod
-    def _send(tx: Tx, chat_id: int, thread_id: str | None, key: str, message: Message, matches: list[_Match],
-              now: datetime) -> int:
-        for match in matches:
-            tx.chats.record_alert(chat_id, match.brief.brief_id, subscription_id=match.subscriber.subscription_id,
-                                  dedupe_key=key, now=now)
-        return int(tx.outbox.enqueue(chat_id=chat_id, kind="alert", dedupe_key=key, payload=message.to_dict(),
-                                     thread_id=thread_id, now=now))
+                add(chat_id, thread_id, f"alert-fold:{chat_id}:{folded[0].brief.brief_id}",
+                    self.folded_message(folded), folded)
+        tx.chats.record_alerts(records, now=now)
+        return tx.outbox.enqueue_many(messages, now=now)
 
     def folded_message(self, matches: list[_Match]) -> Message:
         count = len(matches)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.tables import AlertRecord, Chat, Delivery, DigestSchedule, Subscription, Version
-from bot.store.upsert import insert_ignore
+from bot.store.upsert import insert_ignore, insert_ignore_many
 
 
 SUBSCRIPTIONS_VERSION = "subscriptions"
@@ -71,9 +71,12 @@ class ChatRepo:
         return list(self.session.scalars(
             select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)))
 
-    def all_subscriptions(self) -> list[Subscription]:
-        """Every subscription, active chat or not (the alert matcher is compiled from these)."""
-        return list(self.session.scalars(select(Subscription).order_by(Subscription.id)))
+    def all_subscriptions(self) -> list[Row]:
+        """Every subscription (id, chat_id, query, display, thread_id), active chat or not: the alert
+        matcher is compiled from these. Plain rows: loading 10,000 ORM objects costs more than parsing."""
+        return list(self.session.execute(
+            select(Subscription.id, Subscription.chat_id, Subscription.query, Subscription.display,
+                   Subscription.thread_id).order_by(Subscription.id)))
 
     def subscriptions_version(self) -> int:
         """Changes whenever a subscription is added or removed: compiled matchers are cached on it."""
@@ -84,13 +87,9 @@ class ChatRepo:
             return set()
         return set(self.session.scalars(select(Chat.id).where(Chat.id.in_(list(chat_ids)), Chat.active.is_(True))))
 
-    def record_alert(self, chat_id: int, brief_id: int, *, subscription_id: int | None, dedupe_key: str,
-                     now: datetime) -> bool:
-        """Note that a story goes to a chat (alone or folded); False when it already went."""
-        new_id = insert_ignore(self.session, AlertRecord, {
-            "chat_id": chat_id, "brief_id": brief_id, "subscription_id": subscription_id,
-            "dedupe_key": dedupe_key, "created_at": now}, returning=AlertRecord.id)
-        return new_id is not None
+    def record_alerts(self, rows: list[dict], *, now: datetime) -> None:
+        """Note which stories go to which chats (dicts of chat_id, brief_id, subscription_id, dedupe_key)."""
+        insert_ignore_many(self.session, AlertRecord, [{**row, "created_at": now} for row in rows])
 
     def already_alerted(self, chat_ids: set[int], brief_ids: set[int]) -> set[tuple[int, int]]:
         """The (chat, brief) pairs among these that were alerted before."""

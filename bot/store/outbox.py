@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.tables import Chat, Delivery
-from bot.store.upsert import insert_ignore
+from bot.store.upsert import insert_ignore, insert_ignore_many
 
 FINAL_STATES = ("sent", "failed", "unknown")
 
@@ -46,6 +46,19 @@ class OutboxRepo:
             "payload": payload, "status": "pending", "attempts": 0, "parts_sent": 0, "not_before": now, "created_at": now},
             returning=Delivery.id)
         return new_id is not None
+
+    def enqueue_many(self, rows: list[dict[str, Any]], *, now: datetime) -> int:
+        """`enqueue` for many messages (dicts of chat_id, kind, dedupe_key, payload, thread_id);
+        returns how many were new."""
+        keys = [row["dedupe_key"] for row in rows]
+        known: set[str] = set()
+        for start in range(0, len(keys), 1000):
+            known.update(self.session.scalars(select(Delivery.dedupe_key).where(
+                Delivery.dedupe_key.in_(keys[start:start + 1000]))))
+        new = [{"thread_id": None, **row, "status": "pending", "attempts": 0, "parts_sent": 0, "not_before": now,
+                "created_at": now} for row in rows if row["dedupe_key"] not in known]
+        insert_ignore_many(self.session, Delivery, new)
+        return len(new)
 
     def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int,
               platforms: tuple[str, ...] | None = None, shard: tuple[int, int] | None = None

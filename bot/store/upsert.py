@@ -17,3 +17,12 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], *, retur
         return session.execute(statement.returning(returning)).scalar_one_or_none()
     session.execute(statement)
     return None
+
+
+def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """`insert_ignore` for many rows at once (one executemany on the Core table: no ORM overhead)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(module.insert(table.__table__).on_conflict_do_nothing(), rows)
