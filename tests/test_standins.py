@@ -243,6 +243,16 @@ async def test_slow_answer_is_an_unknown_outcome(tg):
     assert [m["text"] for m in tg.sent_messages(42)] == ["did it arrive?"]
 
 
+async def test_a_slow_delivered_message_counts_against_the_limits(tg):
+    tg.enforce_limits(TelegramLimits(per_chat=Rate(1, 60.0)))
+    tg.fail_next(42, TelegramFault.slow(0.2, deliver=True))
+    async with Bot(tg.token, base_url=tg.base_url) as patient:
+        await patient.send_message(42, "slow but sent")
+        with pytest.raises(RetryAfter):
+            await patient.send_message(42, "too soon after it")
+    assert [v.limit for v in tg.violations()] == ["per_chat"]
+
+
 async def test_wrong_token_and_unknown_method(tg, bot):
     stranger = Bot("123456789:not-the-token", base_url=tg.base_url)
     with pytest.raises(InvalidToken, match="rejected"):
@@ -377,6 +387,14 @@ async def test_ratelimited_surfaces_with_retry_after_header(slack, client):
     assert error.value.response["error"] == "ratelimited"
     assert error.value.response.headers["Retry-After"] == "9"
     assert (await client.chat_postMessage(channel="C100", text="x"))["ok"]
+
+
+async def test_slow_slack_answer_is_an_unknown_outcome(slack):
+    impatient = AsyncWebClient(token=slack.token, base_url=slack.api_url, timeout=0.3)
+    slack.fail_next("C100", SlackFault.slow(2.0, deliver=True))
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel="C100", text="did it arrive?")
+    assert [m["text"] for m in slack.posted_messages("C100")] == ["did it arrive?"]
 
 
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")

@@ -477,16 +477,17 @@ class SlackStandIn(StandInServer):
             raise SlackError("is_archived")
         if not channel["is_member"] and not channel["is_im"]:
             raise SlackError("not_in_channel")
+        # Injected fault, then rate limits, then the post. A slow fault that delivers posts (counted
+        # against the limits like any other) and only then waits before answering.
         fault: SlackFault | None = self._faults.take(f"chat.postMessage:{channel['id']}")
-        if fault is not None:
-            result = deliver() if fault.deliver else None
-            if fault.delay:
-                await self._sleep(fault.delay)
-            if result is not None:
-                return result
+        if fault is not None and not fault.deliver:
+            await self._sleep(fault.delay)
             raise SlackError(fault.error, fault.status, fault.retry_after)
         self._check_limits("chat.postMessage", channel["id"], call)
-        return deliver()
+        result = deliver()
+        if fault is not None:
+            await self._sleep(fault.delay)
+        return result
 
     def _check_limits(self, method: str, channel_id: str, call: Call) -> None:
         limits = self.limits

@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -583,17 +584,18 @@ class TelegramStandIn(StandInServer):
                 self._state.violations.append(Violation(name, over_key, method, call.at, retry_after))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
-    async def _apply_fault(self, method: str, chat: dict, deliver: Any) -> Any | None:
-        """Serve an injected fault if one is queued; returns the result for a slow-but-delivered one."""
+    async def _serve_with_faults(self, method: str, chat: dict, call: Call, perform: Callable[[], Any]) -> Any:
+        """Injected fault, then rate limits, then `perform()`. A slow fault that delivers performs the
+        call (counted against the limits like any other) and only then waits before answering."""
         fault: TelegramFault | None = self._faults.take(f"{method}:{chat['id']}")
-        if fault is None:
-            return None
-        result = deliver() if fault.deliver else None
-        if fault.delay:
+        if fault is not None and not fault.deliver:
             await self._sleep(fault.delay)
-        if fault.deliver:
-            return result
-        raise ApiError(fault.status, fault.description, fault.retry_after)
+            raise ApiError(fault.status, fault.description, fault.retry_after)
+        self._check_limits(method, chat, call)
+        result = perform()
+        if fault is not None:
+            await self._sleep(fault.delay)
+        return result
 
     # ----- methods ------------------------------------------------------------------------------
 
@@ -638,11 +640,7 @@ class TelegramStandIn(StandInServer):
             return message
 
         self._check_not_forbidden(chat)
-        faulted = await self._apply_fault("sendMessage", chat, deliver)
-        if faulted is not None:
-            return faulted
-        self._check_limits("sendMessage", chat, call)
-        return deliver()
+        return await self._serve_with_faults("sendMessage", chat, call, deliver)
 
     async def _edit_message_text(self, params: dict, call: Call) -> dict:
         if params.get("inline_message_id"):
@@ -681,11 +679,7 @@ class TelegramStandIn(StandInServer):
                 return new
 
         self._check_not_forbidden(chat)
-        faulted = await self._apply_fault("editMessageText", chat, edit)
-        if faulted is not None:
-            return faulted
-        self._check_limits("editMessageText", chat, call)
-        return edit()
+        return await self._serve_with_faults("editMessageText", chat, call, edit)
 
     async def _send_chat_action(self, params: dict, call: Call) -> bool:
         chat = self._chat(params)
