@@ -75,6 +75,7 @@ def test_queries_differing_only_in_display_are_equal_and_hash_alike():
     ("apple OR google", "OR is not supported"),
     ('"north korea" -korea', "never match"),
     ("sports -Sports", "never match"),
+    ("\ufdfa" * 30, "once normalised"),  # NFKC turns each into 18 characters
 ])
 def test_unusable_queries_are_explained(typed, message):
     with pytest.raises(QueryError, match=message):

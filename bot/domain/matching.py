@@ -30,6 +30,8 @@ from typing import Generic, TypeVar
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
+# The canonical form is what gets stored; NFKC can expand characters (one "ﷺ" becomes 18), so it is capped too.
+MAX_NORMALIZED_LENGTH = 500
 
 K = TypeVar("K", bound=Hashable)
 
@@ -183,7 +185,10 @@ def parse_query(text: str) -> Query:
         if clash is not None:
             raise QueryError(f'"{excluded[term]}" is both wanted (in "{required[clash]}") and excluded, '
                              "so the query could never match.")
-    return Query(tuple(sorted(required)), tuple(sorted(excluded)), " ".join(shown))
+    query = Query(tuple(sorted(required)), tuple(sorted(excluded)), " ".join(shown))
+    if len(query.normalized) > MAX_NORMALIZED_LENGTH:
+        raise QueryError("The query is too long once normalised (some characters expand); please shorten it.")
+    return query
 
 
 def _split_terms(text: str) -> Iterable[tuple[str, bool, bool]]:
