@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import REDACTED, setup_logging
+from bot.logs import _CHATTY, REDACTED, setup_logging
 
 ROOT = Path(__file__).resolve().parents[1]
 # Shaped like the real things: "<bot id>:<35 characters>", "xoxb-<team>-<bot>-<24 characters>".
@@ -34,6 +34,7 @@ def configure(capsys):
     """setup_logging(...) on the real root logger, then give back the root logger as it was."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level, sys.excepthook
+    chatty_levels = {name: logging.getLogger(name).level for name in _CHATTY}
 
     def configure(json_lines: bool) -> None:
         setup_logging(level="DEBUG", json_lines=json_lines, secrets=KNOWN)
@@ -41,6 +42,8 @@ def configure(capsys):
 
     yield configure
     root.handlers[:], root.level, sys.excepthook = saved[0], saved[1], saved[2]
+    for name, level in chatty_levels.items():
+        logging.getLogger(name).setLevel(level)
     logging.captureWarnings(False)
 
 
