@@ -153,6 +153,29 @@ async def test_long_poll_waits_for_a_pushed_update(tg, bot):
     assert update.message.text == "late news"
 
 
+async def test_a_second_poller_ends_the_first_with_conflict(tg, bot):
+    # As when a second copy of the bot starts polling with the same token.
+    async with Bot(tg.token, base_url=tg.base_url) as second_copy:
+        first = asyncio.create_task(bot.get_updates(timeout=10))
+        await tg.await_calls("getUpdates", answered=False)
+        second = asyncio.create_task(second_copy.get_updates(timeout=10))
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(first, 5)
+        tg.push_message(private_chat(ADA), "for the survivor")
+        assert [u.message.text for u in await asyncio.wait_for(second, 5)] == ["for the survivor"]
+
+
+async def test_strict_chats_refuse_unknown_ids():
+    with TelegramStandIn(strict_chats=True) as strict:
+        strict.add_chat(private_chat(ADA))
+        async with Bot(strict.token, base_url=strict.base_url) as strict_bot:
+            assert (await strict_bot.send_message(42, "known")).chat.first_name == "Ada"
+            with pytest.raises(BadRequest, match="[Cc]hat not found"):
+                await strict_bot.send_message(43, "unknown")
+            with pytest.raises(BadRequest, match="[Cc]hat not found"):
+                await strict_bot.send_message("@nobody", "unknown username")
+
+
 async def test_webhook_and_commands(tg, bot):
     assert await bot.set_webhook("https://bot.example.org/hook", secret_token="s3cret")
     assert (await bot.get_webhook_info()).url == "https://bot.example.org/hook"
@@ -434,6 +457,15 @@ async def test_channels_users_and_auth(slack, client):
         await AsyncWebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test()
     with pytest.raises(SlackApiError, match="not_authed"):
         await AsyncWebClient(base_url=slack.api_url).auth_test()
+
+
+async def test_strict_channels_refuse_unknown_ids():
+    with SlackStandIn(strict_channels=True) as strict:
+        strict.add_channel("C1", "news")
+        client = AsyncWebClient(token=strict.token, base_url=strict.api_url)
+        assert (await client.chat_postMessage(channel="C1", text="known"))["ok"]
+        with pytest.raises(SlackApiError, match="channel_not_found"):
+            await client.chat_postMessage(channel="C2", text="unknown")
 
 
 async def test_shared_file_needs_the_token_to_download(slack, client):
