@@ -1,0 +1,11 @@
+"""Briefs of news articles: a headline and a few key points, made offline.
+
+    from summarizer import Summarizer, SummarizerConfig, ArticleText
+    briefs = Summarizer(SummarizerConfig()).summarize([ArticleText(text=...)])
+"""
+
+from summarizer.core import Summarizer, embed, get_summarizer
+from summarizer.types import ArticleText, Backend, Brief, SummarizerConfig, SummarizerError
+
+__all__ = ["ArticleText", "Backend", "Brief", "Summarizer", "SummarizerConfig", "SummarizerError", "embed",
+           "get_summarizer"]

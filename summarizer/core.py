@@ -1,0 +1,108 @@
+"""The summarizer's one entry point: articles in, briefs out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from summarizer.backends.base import Backend, Selection
+from summarizer.budget import fit_budget, headline_from
+from summarizer.prepare import Prepared, prepare
+from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerError
+
+
+class Summarizer:
+    """Turns articles into briefs with the configured backend. The backend (and its model) loads on first use."""
+
+    def __init__(self, config: SummarizerConfig | None = None, *, backend: Backend | None = None) -> None:
+        self.config = config or SummarizerConfig()
+        self._backend = backend
+        self._loading = threading.Lock()
+
+    @property
+    def backend(self) -> Backend:
+        with self._loading:
+            if self._backend is None:
+                self._backend = _build_backend(self.config)
+            return self._backend
+
+    def summarize(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
+                  sentences: int | None = None) -> list[Brief]:
+        """One brief per article, in order. Raises SummarizerError if any article has nothing to summarize."""
+        briefs = self.summarize_each(articles, max_chars=max_chars, sentences=sentences)
+        for outcome in briefs:
+            if isinstance(outcome, SummarizerError):
+                raise outcome
+        return briefs  # type: ignore[return-value]
+
+    def summarize_each(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
+                       sentences: int | None = None) -> list[Brief | SummarizerError]:
+        """Like summarize, but an article that cannot be summarized gets its SummarizerError in its place."""
+        count = sentences or self.config.sentences
+        budget = max_chars or self.config.max_chars
+        prepared: list[Prepared | SummarizerError] = []
+        for article in articles:
+            try:
+                prepared.append(prepare(article))
+            except SummarizerError as exc:
+                prepared.append(exc)
+        summarizable = [item for item in prepared if isinstance(item, Prepared) and not item.too_short]
+        selections = iter(self.backend.select(summarizable, count) if summarizable else [])
+        outcomes: list[Brief | SummarizerError] = []
+        for item in prepared:
+            if isinstance(item, SummarizerError):
+                outcomes.append(item)
+            elif item.too_short:
+                shown = Selection(points=item.sentences, salience=list(range(len(item.sentences))))
+                outcomes.append(self._brief(item, shown, budget))
+            else:
+                outcomes.append(self._brief(item, next(selections), budget))
+        return outcomes
+
+    def _brief(self, item: Prepared, selection: Selection, budget: int) -> Brief:
+        points = selection.points
+        headline = item.title or headline_from(points[selection.salience[0]] if points else item.sentences[0])
+        headline, points = fit_budget(headline, points, selection.salience, budget)
+        notices = [notice for notice in (item.notice, selection.notice) if notice]
+        return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
+                     published=item.published, backend=self.backend.name, notice=" ".join(notices) or None)
+
+
+def _build_backend(config: SummarizerConfig) -> Backend:
+    if config.backend == "lead":
+        from summarizer.backends.lead import LeadBackend
+
+        return LeadBackend()
+    if config.backend == "abstractive":
+        if not config.model:
+            raise ValueError("the abstractive backend needs a model: a Hugging Face id or a local folder")
+        from summarizer.backends.abstractive import AbstractiveBackend
+
+        return AbstractiveBackend(config.model, device=config.device, batch_size=config.batch_size)
+    from summarizer.backends.extractive import ExtractiveBackend
+    from summarizer.encoder import get_encoder
+
+    return ExtractiveBackend(get_encoder())
+
+
+@lru_cache(maxsize=8)
+def _cached(config_json: str) -> Summarizer:
+    return Summarizer(SummarizerConfig.model_validate_json(config_json))
+
+
+def get_summarizer(config: SummarizerConfig | None = None) -> Summarizer:
+    """One Summarizer per distinct configuration in the process, so each model loads once."""
+    return _cached((config or SummarizerConfig()).model_dump_json())
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length MiniLM embeddings, shape (len(texts), 384), from the model the extractive backend uses.
+
+    Dot products are cosine similarities, which is what clustering briefs by topic needs.
+    """
+    from summarizer.encoder import get_encoder
+
+    return get_encoder().encode(list(texts))

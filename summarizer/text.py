@@ -1,0 +1,121 @@
+"""From raw input (plain text, HTML, or the sample format) to clean body text, title and date."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MAX_INPUT_CHARS = 100_000  # news is front-loaded: past this, an enormous input is cut, with a notice
+
+_SAMPLE_HEADER = re.compile(r"^ date (\d{4}-\d{2}-\d{2})(?:[ \t]+|\n|$)")
+_HTML_TAG = re.compile(r"<(?:!doctype|html|head|body|article|p|div|br|span|h[1-6]|section|main)\b", re.I)
+
+# Boilerplate that news pages wrap around the story.
+_DATELINE = re.compile(  # "(CNN)", "Washington (CNN) -- ", "Omaha, Nebraska (the Heartland Project)When"
+    r"^[^()\n]{0,60}?\((?:CNN[^)]{0,20}|AP|Reuters|AFP|[^()\n]{1,40}(?=\)[A-Z]))\)\s*(?:--|—|-)?\s*"
+)
+_BYLINE = re.compile(
+    r"^\s*By\s+\.?\s*(?:[A-Z][\w'’.-]*\s*){1,4}(?:(?:and|,)\s*(?:[A-Z][\w'’.-]*\s*){1,4})*"
+    r"(?:\s*\.\s*|\s+)(?=PUBLISHED|UPDATED|Last updated|Daily Mail|for [A-Z]|\|)"
+    r"|^\s*By\s+\.?\s*[A-Z][A-Za-z'’ .-]{2,60}?\s*\.\s+(?=[A-Z])",  # "By . John Smith . The story..."
+)
+_TIMESTAMP = r"\d{1,2}:\d{2}(?:\s*[AP]M)?(?:\s*[A-Z]{2,4})?,?\s*(?:on\s*)?\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}"
+_STAMPS = re.compile(
+    rf"\b(?:PUBLISHED|UPDATED|Last updated at)\s*:?\s*\.?\s*{_TIMESTAMP}[\s.|]*"
+)
+_FOR_OUTLET = re.compile(r"^\s*(?:for (?:MailOnline|The Daily Mail|Daily Mail Australia)|Daily Mail Reporter)\s*\.?\s*")
+_FURNITURE = re.compile(
+    r"\b(?:Scroll (?:down|up) (?:for|to (?:see|watch)) (?:the )?(?:videos?|footage)\b\s*\.?"
+    r"|(?:CLICK HERE|READ MORE|RELATED)\s*:[^.!?\n]*(?:[.!?]|(?=\n)|$))",
+    re.I,
+)
+_FOLLOW_LINE = re.compile(r"^(?:Follow @\w+.*|Sources?:.*|Share this article.*)$", re.I | re.M)
+
+_ENGLISH_WORDS = frozenset(
+    "the of and to a in is was for on that with as by at he it from his has have are be said this an "
+    "they were not but who after its their been had will more would when which or about out up".split()
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    body: str
+    title: str | None = None
+    published: date | None = None
+    truncated: bool = False  # the input was longer than MAX_INPUT_CHARS
+
+
+def read_document(raw: str) -> Document:
+    """Body, title and date of a plain-text, HTML or sample-format input, without page furniture."""
+    raw = raw.replace("\r\n", "\n").replace("\xa0", " ").lstrip("\ufeff")
+    published = None
+    header = _SAMPLE_HEADER.match(raw)
+    if header:
+        published = _parse_date(header.group(1))
+        raw = raw[header.end():]
+    title = None
+    if _HTML_TAG.search(raw[:5000]):
+        raw, title = html_to_text(raw)
+    truncated = len(raw) > MAX_INPUT_CHARS
+    if truncated:
+        raw = raw[:MAX_INPUT_CHARS].rsplit(" ", 1)[0]
+    return Document(body=strip_furniture(raw), title=title, published=published, truncated=truncated)
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """The main text of a page (trafilatura, else every text node through lxml) and its title."""
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
+    metadata = trafilatura.extract_metadata(html)
+    title = metadata.title if metadata is not None and metadata.title else None
+    if not text:
+        text = _lxml_text(html)
+    return text, title
+
+
+def _lxml_text(html: str) -> str:
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    for element in tree.xpath("//script|//style|//noscript|//nav|//header|//footer"):
+        element.drop_tree()
+    blocks = (" ".join(block.text_content().split()) for block in tree.xpath("//p|//h1|//h2|//h3|//li|//td"))
+    text = "\n".join(block for block in blocks if block)
+    return text or " ".join(tree.text_content().split())
+
+
+def strip_furniture(text: str) -> str:
+    """Removes datelines, bylines, time stamps and 'Scroll down for video'-style fragments."""
+    text = _FOLLOW_LINE.sub("", text).strip()
+    head, tail = text[:600], text[600:]  # bylines and datelines only ever open a story
+    for _ in range(2):  # "By X . PUBLISHED: ... | UPDATED: ..." then "(CNN)"
+        head = _BYLINE.sub("", head, count=1)
+        head = _STAMPS.sub(" ", head)
+        head = _FOR_OUTLET.sub("", head, count=1)
+        head = _DATELINE.sub("", head.lstrip(" .|"), count=1)
+    text = _FURNITURE.sub(" ", head + tail)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def looks_english(text: str) -> bool:
+    """A cheap check: English prose is dense in a few very common words."""
+    words = re.findall(r"[^\W\d_]+", text[:5000].lower())
+    if len(words) < 8:
+        return True  # too little to judge
+    return sum(word in _ENGLISH_WORDS for word in words) / len(words) >= 0.12
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
