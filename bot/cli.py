@@ -45,6 +45,14 @@ def poll(summarize: bool = typer.Option(True, help="Summarize the new articles t
     run_poll(summarize=summarize)
 
 
+@app.command()
+def backfill() -> None:
+    """Summarize every stored article that has no brief yet (after an import or a model change)."""
+    from bot.runners import run_backfill
+
+    run_backfill()
+
+
 feeds_app = typer.Typer(no_args_is_help=True, help="Manage a chat's feeds (the console chat unless --chat).")
 app.add_typer(feeds_app, name="feeds")
 CHAT_OPTION = typer.Option("console:local", "--chat", help="platform:chat_id, e.g. telegram:-1001234")

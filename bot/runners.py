@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot.logs import setup_logging
 from bot.main import Services, build_services
+from bot.progress import TerminalProgress
 from bot.services.feeds import SourceProblem
 from bot.settings import Settings
 
@@ -44,11 +45,21 @@ def run_chat() -> None:
 
 def run_poll(*, summarize: bool) -> None:
     async def work(services: Services) -> None:
-        report = await services.ingestor.poll(summarize=summarize)
+        with TerminalProgress() as progress:
+            report = await services.ingestor.poll(summarize=summarize, progress=progress.stage)
         print(f"{report.feeds} feeds polled: {report.unchanged} unchanged, {report.failed} failed, "
               f"{report.new_articles} new articles, {report.briefs} briefs")
         for reason, count in sorted(report.errors.items()):
             print(f"  {count} x {reason}")
+
+    _run(work)
+
+
+def run_backfill() -> None:
+    async def work(services: Services) -> None:
+        with TerminalProgress() as progress:
+            made = await services.ingestor.summarize_pending(progress=progress.stage)
+        print(f"{made} briefs made")
 
     _run(work)
 
@@ -70,7 +81,9 @@ def feeds_command(action: str, chat: str, value: str | None) -> None:
         elif action == "list":
             print("\n".join(feeds.describe(chat_id)) or "No feeds.")
         elif action == "import":
-            print(await feeds.import_opml(chat_id, Path(value).read_bytes()))
+            with TerminalProgress() as progress:
+                print(await feeds.import_opml(chat_id, Path(value).read_bytes(),
+                                              progress=progress.bar("Importing feeds")))
         elif action == "export":
             sys.stdout.write(feeds.export_opml(chat_id).decode())
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from sqlalchemy.engine import make_url
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from summarizer.types import SummarizerConfig
@@ -102,4 +103,7 @@ class Settings(BaseSettings):
         """Secret values that must never reach a log line."""
         values = [self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token,
                   self.slack_app_token, self.slack_signing_secret]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.database_url and (password := make_url(self.database_url).password):
+            found.append(password)
+        return found

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from bot.domain.models import BriefItem, Link
+from bot.metrics import Metrics
 from bot.store.articles import StoredBrief
 from summarizer import ArticleText, Brief, Summarizer
 
@@ -14,14 +16,25 @@ from summarizer import ArticleText, Brief, Summarizer
 class BriefMaker:
     """Runs the summarizer in one worker thread: the model is CPU-bound and not worth running twice at once."""
 
-    def __init__(self, summarizer: Summarizer) -> None:
+    def __init__(self, summarizer: Summarizer, *, metrics: Metrics | None = None) -> None:
         self.summarizer = summarizer
+        self.metrics = metrics
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summarizer")
 
     async def summarize(self, articles: list[ArticleText], *, max_chars: int | None = None) -> list[Brief]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, lambda: self.summarizer.summarize(articles, max_chars=max_chars))
+        return await loop.run_in_executor(self._executor, self._summarize, articles, max_chars)
+
+    def _summarize(self, articles: list[ArticleText], max_chars: int | None) -> list[Brief]:
+        # Timed inside the worker: waiting behind another batch is not summarizer latency.
+        started = time.perf_counter()
+        briefs = self.summarizer.summarize(articles, max_chars=max_chars)
+        if self.metrics is not None:
+            self.metrics.brief_made(time.perf_counter() - started, count=len(briefs))
+        return briefs
+
+    def ready(self) -> bool:
+        return self.summarizer.ready()
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

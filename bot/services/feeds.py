@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -51,12 +52,14 @@ class FeedService:
         try:
             result = await self.fetcher.fetch(url, kind="any")
             try:
-                return result, parse_feed(result.content, url=result.url)
+                return result, await asyncio.to_thread(parse_feed, result.content, url=result.url,
+                                                       content_type=result.content_type)
             except FeedError as not_a_feed:
                 for link in discover_feed_links(result.content, base_url=result.url)[:3]:
                     try:
                         found = await self.fetcher.fetch(link, kind="feed")
-                        return found, parse_feed(found.content, url=found.url)
+                        return found, await asyncio.to_thread(parse_feed, found.content, url=found.url,
+                                                              content_type=found.content_type)
                     except (FetchError, FeedError):
                         continue
                 raise not_a_feed
@@ -126,6 +129,8 @@ class FeedService:
                 self._check_room(chat_id)
             except SourceProblem as exc:
                 skipped.append(f"{feed.url[:100]}: {exc}")
+                if progress:
+                    progress(done, len(feeds))
                 continue
             with self.store.transaction() as tx:
                 source = tx.sources.ensure(url, title=feed.title)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import utcnow
 from bot.domain.dedupe import canonical_url, content_fingerprint
+from bot.metrics import Metrics
 from bot.services.briefs import BriefMaker
 from bot.sources.feeds import FeedEntry, FeedError, ParsedFeed, is_teaser, parse_feed
 from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher
@@ -40,7 +41,7 @@ class PollReport:
 class Ingestor:
     def __init__(self, *, store: Store, fetcher: SafeFetcher, briefs: BriefMaker, interval: timedelta,
                  new_feed_items: int, on_new_briefs: NewBriefsHook | None = None, batch_size: int = 32,
-                 max_feeds_per_cycle: int = 5000, page_fetches: int = 8) -> None:
+                 max_feeds_per_cycle: int = 5000, page_fetches: int = 8, metrics: Metrics | None = None) -> None:
         self.store = store
         self.fetcher = fetcher
         self.briefs = briefs
@@ -50,6 +51,7 @@ class Ingestor:
         self.batch_size = batch_size
         self.max_feeds_per_cycle = max_feeds_per_cycle
         self._page_slots = asyncio.Semaphore(page_fetches)
+        self.metrics = metrics
 
     async def poll(self, *, summarize: bool = True, progress: Progress | None = None) -> PollReport:
         """Fetch every due feed once, then summarize what is new."""
@@ -79,9 +81,13 @@ class Ingestor:
                 report.unchanged += 1
                 self._record_success(source, result, None)
                 return
-            parsed = parse_feed(result.content, url=result.url)
+            # Parsing is CPU work (slow on hostile markup): keep it off the event loop.
+            parsed = await asyncio.to_thread(parse_feed, result.content, url=result.url,
+                                             content_type=result.content_type)
         except (FetchError, FeedError) as exc:
             report.failed += 1
+            if self.metrics:
+                self.metrics.feed_error(exc.reason)
             report.errors[exc.reason] = report.errors.get(exc.reason, 0) + 1
             with self.store.transaction() as tx:
                 tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=exc.reason,
@@ -109,6 +115,8 @@ class Ingestor:
             tx.sources.record_success(source.id, now=utcnow(), interval=self.interval, etag=result.etag,
                                       last_modified=result.last_modified, title=parsed.title,
                                       site_url=parsed.link)
+        if self.metrics:
+            self.metrics.article_ingested(created)
         return created
 
     def _split_archive(self, source: Source, entries: list[FeedEntry]) -> tuple[list[FeedEntry], list[FeedEntry]]:
@@ -126,7 +134,7 @@ class Ingestor:
         async with self._page_slots:
             try:
                 result = await self.fetcher.fetch(entry.url, kind="page")
-                page = extract_page(result.content, url=result.url)
+                page = await asyncio.to_thread(extract_page, result.content, url=result.url)
             except (FetchError, PageError) as exc:
                 log.info("full text of %s unavailable (%s); keeping the teaser", entry.url, exc.reason)
                 return entry.text
@@ -145,7 +153,7 @@ class Ingestor:
 
     async def summarize_pending(self, *, progress: Progress | None = None) -> int:
         """Summarize stored articles that have no brief yet, a batch at a time; returns briefs made."""
-        made = 0
+        made = done = 0
         with self.store.transaction() as tx:
             total = tx.articles.pending_count()
         while True:
@@ -168,8 +176,9 @@ class Ingestor:
                 if new_briefs and self.on_new_briefs:
                     self.on_new_briefs(tx, new_briefs, now)
             made += len(new_briefs)
+            done += len(batch)
             if progress:
-                progress("summaries", made, total)
+                progress("summaries", done, max(total, done))
 
     async def _summarize_batch(self, articles: list[ArticleText]) -> list:
         """Briefs in batch order; an article the summarizer refuses gets its SummarizerError instead."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.domain.dedupe import canonical_url, content_fingerprint
 from bot.services.briefs import BriefMaker
 from bot.sources.fetcher import FetchError, SafeFetcher
@@ -35,7 +37,7 @@ class PageService:
         except FetchError as exc:
             raise PageProblem(f"I could not fetch that page: {exc}") from exc
         try:
-            page = extract_page(result.content, url=result.url)
+            page = await asyncio.to_thread(extract_page, result.content, url=result.url)
         except PageError as exc:
             raise PageProblem(f"I could not find an article on that page: {exc}") from exc
         final_url = canonical_url(page.canonical_url or result.url)
