@@ -121,6 +121,20 @@ async def test_a_refused_chat_waits_for_retry_after_and_a_flood_pauses_everyone(
     assert sent[0][1] - start == pytest.approx(5.0)
 
 
+async def test_chats_with_more_queued_get_the_overall_slots_first():
+    time = VirtualTime()
+    limiter = RateLimiter(PlatformLimits(overall=Rate(1, 1.0)), clock=time.clock, sleep=time.sleep)
+    order: list[str] = []
+
+    async def send(chat: str, priority: int) -> None:
+        await limiter.acquire(chat, priority=priority)
+        order.append(chat)
+
+    await time.run(send("first", 0), send("short", 1), send("long", 9), send("medium", 4), send("short2", 1))
+    assert order == ["long", "medium", "short", "short2", "first"]  # equal priorities: first come first
+    limiter.close()
+
+
 async def test_shares_split_the_overall_allowance_between_processes():
     limits = PlatformLimits(overall=Rate(30, 1.0, burst=6), per_chat=Rate(1, 1.0))
     third = limits.share(3)

@@ -54,7 +54,7 @@ class Backoff:
 class DeliveryLoop:
     def __init__(self, *, store: Store, senders: Mapping[str, Sender],
                  limits: Mapping[str, PlatformLimits] | None = None, shard: tuple[int, int] = (0, 1),
-                 worker: str | None = None, lease: timedelta = timedelta(minutes=2), prefetch: int = 300,
+                 worker: str | None = None, lease: timedelta = timedelta(minutes=2), prefetch: int = 1000,
                  max_in_flight: int = 64, backoff: Backoff = Backoff(), idle_poll_s: float = 1.0,
                  clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
@@ -113,6 +113,8 @@ class DeliveryLoop:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._in_flight:
             await asyncio.wait(list(self._in_flight), timeout=timeout_s)
+        for limiter in self.limiters.values():
+            limiter.close()
         held = list(self._held)
         self._held.clear()
         self._queues.clear()
@@ -224,8 +226,11 @@ class DeliveryLoop:
         chat = ChatRef(delivery.platform, delivery.chat_key, delivery.thread_id)
         limiter = self.limiters[delivery.platform]
         group = delivery.chat_kind != "private" or delivery.chat_key.startswith(("-", "@"))
+        queue = self._queues.get((delivery.platform, delivery.chat_key), ())
         for index in range(delivery.parts_sent, len(parts)):
-            await limiter.acquire(delivery.chat_key, group=group)
+            # A chat with more to send starts earlier: its own pace, not the overall one, bounds it.
+            backlog = len(queue) + len(parts) - index - 1
+            await limiter.acquire(delivery.chat_key, group=group, priority=backlog)
             # Once the part is marked as sending, a stop must not cut it off halfway: shield it.
             attempt = asyncio.ensure_future(self._send_part(
                 delivery, chat, parts[index], first=index == delivery.parts_sent, last=index == len(parts) - 1))

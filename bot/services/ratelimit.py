@@ -6,15 +6,17 @@ has passed. That is the same rule as a bucket of size `burst` draining `count / 
 second (aiolimiter, PTB's AIORateLimiter and our stand-ins), kept as one float per key.
 
 A send first waits for its chat's own buckets (per chat, per group) and any pause of that chat,
-then reserves the next slot of the overall bucket and sleeps until it. Reserving (rather than
-polling) hands overall slots out in order, exactly `interval` apart, however many chats wait; and
-the chat's buckets are charged at the moment the slot comes, so a chat never goes faster than its
-own pace even when the overall queue delayed it.
+then queues for a slot of the overall bucket: one dispatcher hands slots out exactly `interval`
+apart, however many chats wait, highest priority first. The chat's buckets are charged at the
+moment its slot comes, so a chat never goes faster than its own pace even when the overall queue
+delayed it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -111,9 +113,15 @@ class RateLimiter:
         self._chat_paused_until: dict[str, float] = {}
         self._chats: dict[str, _ChatState] = {}
         self._sweep_at = 1024
+        self._waiting: list[tuple[float, int, asyncio.Future]] = []
+        self._order = itertools.count()
+        self._dispatcher: asyncio.Task | None = None
         self._refusals: deque[tuple[float, str]] = deque()
 
-    async def acquire(self, chat: str, *, group: bool = False) -> None:
+    async def acquire(self, chat: str, *, group: bool = False, priority: float = 0) -> None:
+        """Wait until one message to `chat` may go. Among chats waiting for the overall limit, higher
+        `priority` goes first (delivery passes how many messages the chat still has queued: a chat
+        with a long queue is paced by its own limit, so starting it early shortens the whole run)."""
         state = self._chats.get(chat)
         if state is None:
             rates = [self.limits.per_chat, self.limits.per_group if group else None]
@@ -121,31 +129,59 @@ class RateLimiter:
         state.users += 1
         try:
             async with state.lock:
-                await self._acquire(chat, state)
+                await self._acquire(chat, state, priority)
         finally:
             state.users -= 1
         if len(self._chats) > self._sweep_at:
             self._sweep()
 
-    async def _acquire(self, chat: str, state: _ChatState) -> None:
+    async def _acquire(self, chat: str, state: _ChatState, priority: float) -> None:
         while True:
             now = self.clock()
             ready = max([self._chat_paused_until.get(chat, -math.inf), *(b.earliest() for b in state.buckets)])
             if ready > now:
                 await self.sleep(ready - now)
                 continue
-            slot = max(now, self._paused_until)
-            if self._overall is not None:
-                slot = max(slot, self._overall.earliest())
-                self._overall.take(slot)
-            if slot > now:
-                await self.sleep(slot - now)
+            await self._overall_slot(priority)
             now = self.clock()
-            if max(self._paused_until, self._chat_paused_until.get(chat, -math.inf)) > now:
-                continue  # a 429 paused us while we waited for the slot
+            if self._chat_paused_until.get(chat, -math.inf) > now:
+                continue  # a 429 paused this chat while it waited for the slot
             for bucket in state.buckets:
                 bucket.take(now)
             return
+
+    async def _overall_slot(self, priority: float) -> None:
+        """Queue for the next slot of the overall limit (and any bot-wide pause); one dispatcher hands
+        slots out, `interval` apart, highest priority first, first come first served among equals."""
+        if self._overall is None and self._paused_until <= self.clock():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (-priority, next(self._order), waiter))
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch())
+        await waiter
+
+    async def _dispatch(self) -> None:
+        while self._waiting:
+            now = self.clock()
+            slot = max(now, self._paused_until)
+            if self._overall is not None:
+                slot = max(slot, self._overall.earliest())
+            if slot > now:
+                await self.sleep(slot - now)
+                continue  # a pause may have begun meanwhile: look again
+            while self._waiting:
+                _, _, waiter = heapq.heappop(self._waiting)
+                if not waiter.done():  # a cancelled waiter gives its turn away
+                    if self._overall is not None:
+                        self._overall.take(now)
+                    waiter.set_result(None)
+                    break
+
+    def close(self) -> None:
+        """Stop handing out slots (the waiters were cancelled by their owners)."""
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
 
     def pause_chat(self, chat: str, seconds: float) -> None:
         until = self.clock() + seconds
