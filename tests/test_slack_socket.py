@@ -46,6 +46,16 @@ async def running(slack):
     await adapter.stop()
 
 
+async def test_connected_between_start_and_stop(slack):
+    adapter = SlackAdapter(GatedHandler(), bot_token=slack.token, mode="socket", app_token=APP_TOKEN,
+                           api_base_url=slack.api_url)
+    before = await adapter.is_connected()
+    await adapter.start()
+    during = await adapter.is_connected()
+    await adapter.stop()
+    assert (before, during, await adapter.is_connected()) == (False, True, False)
+
+
 async def test_a_slash_command_is_acknowledged_over_the_socket_before_the_work_ends(slack, running):
     adapter, handler = running
     handler.gate.clear()

@@ -80,6 +80,7 @@ class SlackAdapter:
         if http is not None and mode == "http":
             http.route("POST", EVENTS_PATH, self.events_handler)
         self._socket: AsyncSocketModeHandler | None = None
+        self._started = False
 
     @classmethod
     def from_settings(cls, settings: Settings, handler: CommandHandler,
@@ -112,8 +113,16 @@ class SlackAdapter:
                 raise SlackStartError(f"Slack refused the app token: {exc.response.get('error')}") from exc
             await socket.connect_async()
             self._socket = socket
+        self._started = True
 
     async def stop(self) -> None:
+        self._started = False
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+
+    async def is_connected(self) -> bool:
+        """For readiness checks: the token was accepted and, in Socket Mode, the WebSocket is open."""
+        if self.mode == "http" or not self._started:
+            return self._started
+        return self._socket is not None and await self._socket.client.is_connected()
