@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from bot.domain.models import BriefItem, Link
 from bot.metrics import Metrics
 from bot.store.articles import StoredBrief
-from summarizer import ArticleText, Brief, Summarizer
+from summarizer import ArticleText, Brief, Summarizer, SummarizerError
 
 
 class BriefMaker:
@@ -19,22 +19,41 @@ class BriefMaker:
     def __init__(self, summarizer: Summarizer, *, metrics: Metrics | None = None) -> None:
         self.summarizer = summarizer
         self.metrics = metrics
+        self._warm = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summarizer")
 
+    async def warm_up(self) -> None:
+        """Load the model now rather than on the first request."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, lambda: self.summarizer.backend)
+        self._warm = True
+
+    def ready(self) -> bool:
+        return self._warm
+
     async def summarize(self, articles: list[ArticleText], *, max_chars: int | None = None) -> list[Brief]:
+        """Briefs in order; raises SummarizerError when an article cannot be summarized."""
+        outcomes = await self.summarize_each(articles, max_chars=max_chars)
+        for outcome in outcomes:
+            if isinstance(outcome, SummarizerError):
+                raise outcome
+        return outcomes
+
+    async def summarize_each(self, articles: list[ArticleText], *,
+                             max_chars: int | None = None) -> list[Brief | SummarizerError]:
+        """Briefs in order; an article that cannot be summarized gets its SummarizerError in its place."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._summarize, articles, max_chars)
 
-    def _summarize(self, articles: list[ArticleText], max_chars: int | None) -> list[Brief]:
+    def _summarize(self, articles: list[ArticleText], max_chars: int | None) -> list[Brief | SummarizerError]:
         # Timed inside the worker: waiting behind another batch is not summarizer latency.
         started = time.perf_counter()
-        briefs = self.summarizer.summarize(articles, max_chars=max_chars)
+        outcomes = self.summarizer.summarize_each(articles, max_chars=max_chars)
         if self.metrics is not None:
-            self.metrics.brief_made(time.perf_counter() - started, count=len(briefs))
-        return briefs
-
-    def ready(self) -> bool:
-        return self.summarizer.ready()
+            made = sum(not isinstance(outcome, SummarizerError) for outcome in outcomes)
+            self.metrics.brief_made(time.perf_counter() - started, count=made)
+        self._warm = True
+        return outcomes
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -79,7 +79,10 @@ class Ingestor:
                                               kind="feed")
             if result.not_modified:
                 report.unchanged += 1
-                self._record_success(source, result, None)
+                with self.store.transaction() as tx:
+                    tx.sources.record_success(source.id, now=utcnow(), interval=self.interval,
+                                              etag=result.etag or source.etag,
+                                              last_modified=result.last_modified or source.last_modified)
                 return
             # Parsing is CPU work (slow on hostile markup): keep it off the event loop.
             parsed = await asyncio.to_thread(parse_feed, result.content, url=result.url,
@@ -94,7 +97,8 @@ class Ingestor:
                                           message=str(exc))
             log.info("feed %s failed: %s", source.url, exc)
             return
-        report.new_articles += await self.store_feed(source, result, parsed)
+        created = await self.store_feed(source, result, parsed)  # not `+= await`: other feeds add meanwhile
+        report.new_articles += created
 
     async def store_feed(self, source: Source, result: FetchResult, parsed: ParsedFeed) -> int:
         """Store a fetched feed's new entries once each; returns how many articles are new to the store."""
@@ -162,7 +166,7 @@ class Ingestor:
                          for a in tx.articles.pending(self.batch_size)]
             if not batch:
                 return made
-            outcomes = await self._summarize_batch([article for _, article in batch])
+            outcomes = await self.briefs.summarize_each([article for _, article in batch])
             now = utcnow()
             with self.store.transaction() as tx:
                 new_briefs: list[StoredBrief] = []
@@ -179,16 +183,3 @@ class Ingestor:
             done += len(batch)
             if progress:
                 progress("summaries", done, max(total, done))
-
-    async def _summarize_batch(self, articles: list[ArticleText]) -> list:
-        """Briefs in batch order; an article the summarizer refuses gets its SummarizerError instead."""
-        try:
-            return list(await self.briefs.summarize(articles))
-        except SummarizerError:
-            outcomes: list = []
-            for article in articles:  # find the one that spoiled the batch
-                try:
-                    outcomes.extend(await self.briefs.summarize([article]))
-                except SummarizerError as exc:
-                    outcomes.append(exc)
-            return outcomes

@@ -1,0 +1,142 @@
+"""The poll cycle over HTTP, against a local feed server, into a real SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.services.briefs import BriefMaker
+from bot.services.ingest import Ingestor
+from bot.sources.fetcher import SafeFetcher
+from summarizer import SummarizerConfig, get_summarizer
+from tests.fixtures.feedserver import FeedServer, conditional, fixed
+from tests.fixtures.news import rss, story, story_items
+
+INTERVAL = timedelta(minutes=15)
+
+
+@pytest.fixture
+async def ingest_parts(store):
+    fetcher = SafeFetcher(timeout_s=5, allow_private=True)
+    briefs = BriefMaker(get_summarizer(SummarizerConfig(backend="lead")))
+    seen: list[list[int]] = []
+
+    def on_new_briefs(tx, new_briefs, now):
+        # Called inside the transaction that saved the briefs: they are visible through tx.
+        assert all(tx.articles.brief_for_article(b.article_id) for b in new_briefs)
+        seen.append([b.brief_id for b in new_briefs])
+
+    ingestor = Ingestor(store=store, fetcher=fetcher, briefs=briefs, interval=INTERVAL, new_feed_items=3,
+                        on_new_briefs=on_new_briefs, batch_size=4)
+    yield store, ingestor, seen
+    await fetcher.aclose()
+    briefs.close()
+
+
+def follow(store, *urls, chat_key="C1"):
+    with store.transaction() as tx:
+        chat = tx.chats.ensure("slack", chat_key)
+        for url in urls:
+            tx.sources.follow(chat.id, tx.sources.ensure(url).id)
+    return chat.id
+
+
+def due_now(store):
+    """Make every feed due (as if the interval had passed)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from bot.store.tables import Source
+
+    with store.transaction() as tx:
+        tx.session.execute(update(Source).values(next_poll_at=datetime(2000, 1, 1, tzinfo=UTC)))
+
+
+async def test_a_new_feed_posts_only_its_newest_items_then_only_what_is_new(ingest_parts):
+    store, ingestor, seen = ingest_parts
+    with FeedServer() as server:
+        server.serve("/feed", rss(story_items(range(10))), content_type="application/rss+xml")
+        chat_id = follow(store, server.url("/feed"))
+        report = await ingestor.poll()
+        assert (report.feeds, report.new_articles, report.briefs, report.failed) == (1, 3, 3, 0)
+        with store.transaction() as tx:
+            titles = {b.headline for b in tx.articles.briefs_for_chat(chat_id)}
+        assert titles == {story(n)[0] for n in (7, 8, 9)}  # the newest three, not the archive
+
+        server.serve("/feed", rss(story_items(range(12))), content_type="application/rss+xml")
+        due_now(store)
+        report = await ingestor.poll()
+        assert (report.new_articles, report.briefs) == (2, 2)  # 10 and 11; 0-6 stay archive
+        assert sum(len(batch) for batch in seen) == 5
+
+
+async def test_the_same_story_from_two_feeds_is_one_article_and_one_brief(ingest_parts):
+    store, ingestor, seen = ingest_parts
+    items = story_items(range(1))
+    tracked = [dict(items[0], link=items[0]["link"] + "?utm_source=rss&utm_medium=feed", guid="other-guid")]
+    with FeedServer() as server:
+        server.serve("/a", rss(items, title="A"), content_type="application/rss+xml")
+        server.serve("/b", rss(tracked, title="B"), content_type="application/rss+xml")
+        chat_id = follow(store, server.url("/a"), server.url("/b"))
+        report = await ingestor.poll()
+    assert (report.new_articles, report.briefs) == (1, 1)
+    with store.transaction() as tx:
+        [brief] = tx.articles.briefs_for_chat(chat_id)
+        assert sorted(brief.source_titles) == ["A", "B"]
+
+
+async def test_an_unchanged_feed_costs_a_304(ingest_parts):
+    store, ingestor, _ = ingest_parts
+    with FeedServer() as server:
+        server.route("/feed", conditional(rss(story_items(range(2))), etag='"v1"',
+                                          last_modified="Mon, 05 Jan 2026 10:00:00 GMT"))
+        follow(store, server.url("/feed"))
+        await ingestor.poll()
+        due_now(store)
+        report = await ingestor.poll()
+        assert (report.unchanged, report.new_articles) == (1, 0)
+        assert server.requests[-1].headers.get("If-None-Match") == '"v1"'
+
+
+async def test_a_teaser_feed_gets_the_story_from_the_article_page(ingest_parts):
+    store, ingestor, _ = ingest_parts
+    title, body = story(5)
+    page = (f"<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav>"
+            f"<article><h1>{title}</h1>" + "".join(f"<p>{s}.</p>" for s in body.split(". ")) +
+            "</article><footer>Copyright</footer></body></html>")
+    with FeedServer() as server:
+        server.serve("/story", page, content_type="text/html; charset=utf-8")
+        teaser = [{"title": title, "link": server.url("/story"), "body": body.split(". ")[0] + "."}]
+        server.serve("/feed", rss(teaser), content_type="application/rss+xml")
+        follow(store, server.url("/feed"))
+        await ingestor.poll()
+    with store.transaction() as tx:
+        [article] = tx.articles.pending(10) or [tx.articles.get(1)]
+        assert "public meetings in the town hall" in article.text  # from the page, not the teaser
+
+
+@pytest.mark.parametrize("body, status, reason", [
+    (b"<html><body>Not a feed</body></html>", 200, "bad_content_type"),
+    (b"", 200, "bad_content_type"),
+    (b"oops", 500, "http_500"),
+    (b"gone", 404, "http_404"),
+])
+async def test_a_failing_feed_is_recorded_backs_off_and_loses_nothing(ingest_parts, body, status, reason):
+    store, ingestor, _ = ingest_parts
+    with FeedServer() as server:
+        server.serve("/good", rss(story_items(range(2))), content_type="application/rss+xml")
+        server.route("/bad", fixed(body, status=status, content_type="text/html"))
+        chat_id = follow(store, server.url("/good"), server.url("/bad"))
+        await ingestor.poll()
+        due_now(store)
+        report = await ingestor.poll()
+    assert report.failed == 1 and report.errors == {reason: 1}
+    with store.transaction() as tx:
+        followed = {f.source.url.rsplit("/", 1)[1]: f.source for f in tx.sources.followed_by(chat_id)}
+        bad, good = followed["bad"], followed["good"]
+        assert bad.consecutive_failures == 2 and bad.last_error_reason == reason and bad.last_error
+        assert bad.next_poll_at - bad.last_polled_at == INTERVAL * 4
+        assert good.consecutive_failures == 0
+        assert len(tx.articles.briefs_for_chat(chat_id)) == 2  # what was stored stays stored
