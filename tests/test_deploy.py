@@ -9,6 +9,7 @@ healthcheck commands work against the real health routes.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import re
@@ -22,7 +23,9 @@ from pathlib import Path
 import pytest
 import yaml
 from dotenv import dotenv_values
+from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from bot.health import make_health_routes
 from bot.http_server import HttpServer
@@ -185,6 +188,65 @@ def test_the_files_the_image_copies_make_a_package_with_everything_the_bot_needs
     assert needed, "nothing to package"
     assert sorted(needed - packaged) == []
     assert any(name.startswith("bot/store/migrations/versions/") for name in packaged)
+
+
+# Imported only where an ImportError is caught and another way is taken (summarizer/encoder.py: PyTorch).
+OPTIONAL_IMPORTS = {"onnx", "onnxruntime"}
+
+
+def third_party_imports() -> dict[str, set[str]]:
+    """Top-level module -> the files of bot/ and summarizer/ importing it, other than stdlib and first-party."""
+    found: dict[str, set[str]] = {}
+    for package in ("bot", "summarizer"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names and top not in ("bot", "summarizer"):
+                        found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def installed_with(declared: set[str]) -> set[str]:
+    """The distributions pip installs for these requirements: them and what they require, transitively."""
+    seen: set[str] = set()
+    todo = list(declared)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            needs = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        for spec in needs:
+            requirement = Requirement(spec)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(requirement.name))
+    return seen
+
+
+def test_every_third_party_import_is_installed_by_the_declared_dependencies():
+    """The image installs the project's declared dependencies and what they require, nothing else (so
+    does a fresh `make install`): a module that is only in someone's virtual environment breaks both."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", pyproject, re.S | re.M).group(1)
+    installed = installed_with({canonicalize_name(Requirement(spec).name)
+                                for spec in re.findall(r'"([^"]+)"', block)})
+    distributions = packages_distributions()
+    missing = {}
+    for module, files in sorted(third_party_imports().items()):
+        providers = {canonicalize_name(name) for name in distributions.get(module, [])}
+        if module not in OPTIONAL_IMPORTS and not providers & installed:
+            missing[module] = sorted(files)
+    assert missing == {}, f"imported, but no declared dependency installs it: {missing}"
 
 
 def test_hadolint_finds_nothing():
