@@ -14,6 +14,7 @@ from bot.services.delivery import Backoff, DeliveryLoop
 from bot.store.store import Store
 from bot.store.tables import Delivery
 from tests.delivery_process import enqueue_messages, telegram_sender
+from tests.fixtures.databases import sqlite_url
 from tests.standins.telegram import TelegramFault, TelegramLimits, TelegramStandIn
 
 
@@ -27,6 +28,14 @@ def tg():
 async def sender(tg):
     async with telegram_sender(tg.base_url, tg.token, read_timeout=1.0) as built:
         yield built
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """For tests whose subject is timing or message parts rather than the database."""
+    opened = Store.open(sqlite_url(tmp_path))
+    yield opened
+    opened.close()
 
 
 def loop_for(store: Store, sender, **kwargs) -> DeliveryLoop:
@@ -62,7 +71,8 @@ async def test_every_message_goes_once_in_order_within_the_limits(store, tg, sen
     assert loop.stats["sent"] == len(rows)
 
 
-async def test_a_429_pauses_the_chat_for_retry_after_then_the_message_goes(store, tg, sender):
+async def test_a_429_pauses_the_chat_for_retry_after_then_the_message_goes(sqlite_store, tg, sender):
+    store = sqlite_store
     tg.fail_next(1001, TelegramFault.too_many_requests(3))
     enqueue_messages(store, [{"chat_key": 1001, "key": f"a:{n}", "text": f"alert {n}"} for n in range(2)]
                      + [{"chat_key": 1002, "key": "b", "text": "other chat"}])
@@ -127,7 +137,8 @@ async def test_a_timeout_after_sending_is_unknown_and_never_resent(store, tg, se
     assert statuses(store) == {"unknown": 1}
 
 
-async def test_a_long_message_resumes_after_the_last_part_that_arrived(store, tg, sender):
+async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_store, tg, sender):
+    store = sqlite_store
     items = [BriefItem(headline=f"Story {n}", points=["word " * 150], links=[Link("Site", f"https://e.example/{n}")])
              for n in range(12)]
     message = Message(kind="digest", heading="Your digest", items=items)
