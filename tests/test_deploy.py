@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import os
 import re
 import shlex
 import shutil
@@ -247,6 +248,46 @@ def test_every_third_party_import_is_installed_by_the_declared_dependencies():
         if module not in OPTIONAL_IMPORTS and not providers & installed:
             missing[module] = sorted(files)
     assert missing == {}, f"imported, but no declared dependency installs it: {missing}"
+
+
+IMPORT_EVERYTHING = """
+import json, pkgutil, sys, importlib
+for blocked in sys.argv[1:]:
+    sys.modules[blocked] = None  # as if it were not installed: importing it raises ImportError
+import bot, summarizer
+for package in (bot, summarizer):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if not module.name.endswith(".__main__"):  # that one runs the command line
+            importlib.import_module(module.name)
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules if sys.modules[name] is not None})))
+"""
+
+
+def import_everything(*blocked: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING, *blocked], cwd=ROOT, capture_output=True,
+                          text=True, timeout=240, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def test_importing_the_bot_needs_nothing_the_declared_dependencies_do_not_install():
+    """Libraries import libraries: trafilatura needs lxml_html_clean, which no declared dependency
+    installs; a checkout where someone installed it by hand works, the image does not. Each loaded
+    module from outside the declared dependencies is blocked in turn: if the bot still imports, it
+    was an optional import (a library's fallback), else the image would fail."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", pyproject, re.S | re.M).group(1)
+    installed = installed_with({canonicalize_name(Requirement(spec).name)
+                                for spec in re.findall(r'"([^"]+)"', block)} | {"briefbot"})
+    everything = import_everything()
+    assert everything.returncode == 0, everything.stderr[-3000:]
+    distributions = packages_distributions()
+    stray = [module for module in json.loads(everything.stdout.splitlines()[-1])
+             if distributions.get(module) and not {canonicalize_name(d) for d in distributions[module]} & installed]
+    needed = {}
+    for module in stray:
+        without = import_everything(module)
+        if without.returncode != 0:
+            needed[module] = without.stderr.strip().splitlines()[-1]
+    assert needed == {}, f"the bot cannot be imported without these, and no declared dependency installs them: {needed}"
 
 
 def test_hadolint_finds_nothing():
