@@ -118,7 +118,7 @@ def populate(store: Store, mix: list[tuple[int, str]]) -> None:
 
 def ingest(store: Store, briefs: list[tuple[str, list[str]]]) -> dict:
     """Store the briefs and queue their alerts in one transaction, as the ingest pipeline does."""
-    service = AlertService(alerts_per_hour=ALERTS_PER_HOUR)
+    service = AlertService(store=store, alerts_per_hour=ALERTS_PER_HOUR)
     with store.transaction() as tx:
         source = tx.sources.ensure("https://wire.example/feed", title="Wire")
         stored = []

@@ -22,7 +22,7 @@ from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_quer
 from bot.domain.models import BriefItem, Message
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
-from bot.store.store import Tx
+from bot.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
 CHUNK = 1000  # chats per query: keeps IN (...) lists well inside every database's limits
@@ -43,10 +43,11 @@ class _Match:
 
 
 class AlertService:
-    def __init__(self, *, alerts_per_hour: int = 10, window: timedelta = timedelta(hours=1),
+    def __init__(self, *, store: Store, alerts_per_hour: int = 10, window: timedelta = timedelta(hours=1),
                  fold_accents: bool = False) -> None:
         if alerts_per_hour < 1:
             raise ValueError("alerts_per_hour must be at least 1")
+        self.store = store
         self.alerts_per_hour = alerts_per_hour
         self.window = window
         self.fold_accents = fold_accents
@@ -54,6 +55,12 @@ class AlertService:
         self._index: SubscriptionIndex[int] = SubscriptionIndex([])
         self._subscribers: dict[int, Subscriber] = {}
         self._parsed: dict[str, Query] = {}
+
+    def prepare(self) -> None:
+        """Compile the subscriptions now (at start), not inside the first ingest transaction, which
+        holds the database's write lock while alerts are matched."""
+        with self.store.transaction() as tx:
+            self.index(tx)
 
     def on_new_briefs(self, tx: Tx, briefs: list[StoredBrief], now: datetime) -> int:
         """Queue the alerts for newly stored briefs in the caller's transaction; returns messages queued."""
