@@ -128,11 +128,13 @@ class DeliveryLoop:
         self._wake.set()
 
     async def drain(self, *, poll_s: float = 0.1) -> None:
-        """Deliver until every message of this shard reached a final state (retries included)."""
+        """Deliver until every message of this shard (to the platforms we have senders for) reached a
+        final state, retries included."""
         await self.start()
         while True:
             if not self._held:
-                outstanding = await self._db(lambda tx: tx.outbox.outstanding(shard=self.shard))
+                outstanding = await self._db(lambda tx: tx.outbox.outstanding(
+                    shard=self.shard, platforms=tuple(self.senders)))
                 if outstanding == 0 and not self._held:
                     return
             await asyncio.sleep(poll_s)

@@ -155,10 +155,12 @@ class OutboxRepo:
         values.setdefault("lease_until", None)
         self.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
-    def outstanding(self, *, shard: tuple[int, int] | None = None) -> int:
+    def outstanding(self, *, shard: tuple[int, int] | None = None, platforms: tuple[str, ...] | None = None) -> int:
         """Messages to active chats not yet in a final state (including those waiting to be retried)."""
         query = (select(func.count()).select_from(Delivery).join(Chat, Chat.id == Delivery.chat_id)
                  .where(Delivery.status.in_(("pending", "claimed", "sending")), Chat.active.is_(True)))
+        if platforms is not None:
+            query = query.where(Chat.platform.in_(platforms))
         if shard is not None:
             query = query.where(_in_shard(shard))
         return self.session.scalar(query) or 0
