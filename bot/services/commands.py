@@ -5,6 +5,7 @@ An adapter turns what someone typed into an `Incoming` and renders the `Message`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -182,7 +183,8 @@ class CommandService:
 
     # /digest
     async def _digest(self, incoming: Incoming, chat: Chat) -> list[Message]:
-        return [self.digests.compose(chat.id, utcnow())]
+        # Grouping stories runs the embedding model: keep it off the event loop.
+        return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow())]
 
     # /subscribe, /unsubscribe, /alerts
     async def _subscribe(self, incoming: Incoming, chat: Chat) -> list[Message]:

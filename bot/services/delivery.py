@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar
 
 from bot.clock import utcnow
 from bot.domain.models import ChatRef, Message
+from bot.metrics import Metrics
 from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, RateLimiter
 from bot.services.sending import SendError, Sender
 from bot.store.outbox import ClaimedDelivery
@@ -57,7 +58,7 @@ class DeliveryLoop:
                  worker: str | None = None, lease: timedelta = timedelta(minutes=2), prefetch: int = 1000,
                  max_in_flight: int = 64, backoff: Backoff = Backoff(), idle_poll_s: float = 1.0,
                  clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics | None = None) -> None:
         """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
         documented limits). `shard`: this process's (index, count) when several deliver at once; its
         `worker` name must stay the same across restarts (default: from the shard) so that a restart
@@ -74,6 +75,7 @@ class DeliveryLoop:
         self.backoff = backoff
         self.idle_poll_s = idle_poll_s
         self.clock = clock
+        self.metrics = metrics
         chosen = DEFAULT_LIMITS if limits is None else limits
         self.limiters = {platform: RateLimiter(chosen.get(platform, NO_LIMITS).share(count),
                                                clock=monotonic, sleep=sleep)
@@ -264,6 +266,10 @@ class DeliveryLoop:
         if last:
             await self._finish(delivery, "sent", lambda tx: tx.outbox.mark_sent(
                 delivery.id, now=self.clock(), message_id=message_id))
+            scheduled = delivery.payload.get("scheduled_at") if delivery.kind == "digest" else None
+            if scheduled and self.metrics:
+                lag = self.clock() - datetime.fromisoformat(scheduled)
+                self.metrics.digest_lag(lag.total_seconds(), stage="sent")
             return "sent"
         await self._db(lambda tx: tx.outbox.record_part_sent(delivery.id))
         return "more"
@@ -306,6 +312,8 @@ class DeliveryLoop:
     async def _finish(self, delivery: ClaimedDelivery, outcome: str, record: Callable[[Tx], Any]) -> None:
         await self._db(record)
         self.stats[outcome] += 1
+        if self.metrics:
+            self.metrics.delivery(outcome, platform=delivery.platform)
 
     async def _db(self, work: Callable[[Tx], T]) -> T:
         """One transaction, off the event loop: pacing keeps its precision while the database works."""

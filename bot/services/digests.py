@@ -20,6 +20,7 @@ import numpy as np
 from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories
 from bot.domain.models import Message
 from bot.domain.schedule import next_run, parse_local_time
+from bot.metrics import Metrics
 from bot.store.articles import StoredBrief
 from bot.store.store import Store
 
@@ -38,7 +39,8 @@ class DigestRun:
 
 class DigestService:
     def __init__(self, *, store: Store, embed: Embed | None = None, max_items: int = 12, max_briefs: int = 300,
-                 threshold: float = SAME_STORY_THRESHOLD, first_digest_window: timedelta = timedelta(hours=24)) -> None:
+                 threshold: float = SAME_STORY_THRESHOLD, first_digest_window: timedelta = timedelta(hours=24),
+                 metrics: Metrics | None = None) -> None:
         """`embed`: texts -> L2-normalized embeddings (default: summarizer.embed, MiniLM). `max_items`
         stories are shown (the footer counts the rest); at most `max_briefs` newest briefs are grouped."""
         if embed is None:
@@ -49,6 +51,7 @@ class DigestService:
         self.max_briefs = max_briefs
         self.threshold = threshold
         self.first_digest_window = first_digest_window
+        self.metrics = metrics
 
     def compose(self, chat_id: int, now: datetime) -> Message:
         """This chat's digest now (the /digest command); the schedule is left as it is."""
@@ -89,9 +92,13 @@ class DigestService:
                 return DigestRun("not_due", schedule.next_run_at if schedule else None)
             outcome = "empty"
             if message is not None:
+                # The scheduled time rides along so that delivery can measure the digest's lag.
+                payload = {**message.to_dict(), "scheduled_at": due.isoformat()}
                 queued = tx.outbox.enqueue(chat_id=chat_id, kind="digest", dedupe_key=f"digest:{chat_id}:{day}",
-                                           payload=message.to_dict(), thread_id=schedule.thread_id, now=now)
+                                           payload=payload, thread_id=schedule.thread_id, now=now)
                 outcome = "sent" if queued else "duplicate"
+                if queued and self.metrics:
+                    self.metrics.digest_lag((now - due).total_seconds())
             if outcome != "duplicate":
                 schedule.covered_until = now
             schedule.next_run_at, schedule.last_run_at = following, now
