@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.domain.models import ChatRef
+from bot.health import database_check, make_health_routes
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
+from bot.metrics import Metrics
+from bot.scheduling import Scheduler
 from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
@@ -20,7 +26,6 @@ from bot.services.feeds import FeedService
 from bot.services.ingest import Ingestor
 from bot.services.pages import PageService
 from bot.services.sending import Sender
-from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
@@ -45,7 +50,16 @@ class Services:
     digests: DigestService
     commands: CommandService
     scheduler: Scheduler
+    metrics: Metrics
     senders: dict[str, Sender] = field(default_factory=dict)
+
+    def outbox_depth(self) -> int:
+        with self.store.transaction() as tx:
+            return tx.outbox.depth()
+
+    def chat_migrated(self, chat: ChatRef, new_chat_id: str) -> None:
+        with self.store.transaction() as tx:
+            tx.chats.migrate(chat.platform, chat.chat_id, new_chat_id)
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -54,15 +68,15 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    metrics = Metrics()
     store = Store.open(settings.resolved_database_url)
-    summarizer = get_summarizer(settings.summarizer_config())
-    briefs = BriefMaker(summarizer)
+    briefs = BriefMaker(get_summarizer(settings.summarizer_config()), metrics=metrics)
     fetcher = SafeFetcher.from_settings(settings)
     alerts = AlertService(store=store, alerts_per_hour=settings.alerts_per_hour)
-    digests = DigestService(store=store)
+    digests = DigestService(store=store, metrics=metrics)
     interval = timedelta(minutes=settings.poll_interval_minutes)
     ingestor = Ingestor(store=store, fetcher=fetcher, briefs=briefs, interval=interval,
-                        new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs)
+                        new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs, metrics=metrics)
     scheduler = Scheduler(store=store, digests=digests, poll=ingestor.poll, poll_interval=interval,
                           grace=timedelta(hours=settings.digest_grace_hours))
     feeds = FeedService(store=store, fetcher=fetcher, ingestor=ingestor, poll_soon=scheduler.poll_soon)
@@ -72,50 +86,87 @@ def build_services(settings: Settings) -> Services:
                               max_chars=settings.brief_max_chars)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler)
+                    scheduler=scheduler, metrics=metrics)
+
+
+def build_adapters(services: Services, http: HttpServer) -> list:
+    """Telegram when its token is set, Slack when its token is set; none means the console."""
+    settings = services.settings
+    adapters = []
+    if settings.telegram_bot_token:
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter.from_settings(settings, services.commands, http,
+                                                      on_chat_migrated=services.chat_migrated))
+    if settings.slack_bot_token:
+        from bot.adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter.from_settings(settings, services.commands, http))
+    return adapters
 
 
 async def serve(services: Services, stop: asyncio.Event) -> None:
     """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`."""
     settings = services.settings
     http = HttpServer(settings.http_host, settings.http_port)
-    adapters = []
-    if settings.telegram_bot_token:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter.from_settings(settings, services.commands, http))
-    if settings.slack_bot_token:
-        from bot.adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter.from_settings(settings, services.commands, http))
+    adapters = build_adapters(services, http)
     console_task = None
     if not adapters:
         from bot.adapters.console import ConsoleSender, run_console
 
         services.senders["console"] = ConsoleSender()
-        if sys.stdin.isatty():
+        if sys.stdin.isatty():  # a person at the terminal; as a service, stdin is no chat
             console_task = asyncio.create_task(run_console(services.commands))
             console_task.add_done_callback(lambda _: stop.set())
     for adapter in adapters:
         services.senders[adapter.platform] = adapter.sender
-    delivery = DeliveryLoop(store=services.store, senders=services.senders)
+    delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
+                            worker=f"delivery-{socket.gethostname()}-{'+'.join(sorted(services.senders))}")
+    services.metrics.platforms(list(services.senders))
+
+    checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}
+    for adapter in adapters:
+        checks[adapter.platform] = adapter.is_connected
+    for route in make_health_routes(checks, services.metrics, services.outbox_depth):
+        http.route(*route)
     await http.start()
+    # Load the model in the background: /healthz answers at once, /readyz waits for the model.
+    warm_up = asyncio.create_task(services.briefs.warm_up())
+    warm_up.add_done_callback(_log_failure("the summarizer model did not load"))
     for adapter in adapters:
         await adapter.start()
+    await asyncio.to_thread(services.alerts.prepare)
     services.scheduler.start()
     await delivery.start()
-    log.info("briefbot running: %s", ", ".join(services.senders) or "no platform")
+    log.info("briefbot running: %s; HTTP on %s:%s", ", ".join(services.senders), http.host, http.port)
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
-        services.scheduler.shutdown()
-        await asyncio.wait_for(delivery.stop(), SHUTDOWN_DEADLINE_S)
-        for adapter in adapters:
-            await adapter.stop()
-        if console_task is not None:
-            console_task.cancel()
-        await http.stop()
+        try:
+            await asyncio.wait_for(_teardown(services, delivery, adapters, console_task, http),
+                                   SHUTDOWN_DEADLINE_S)
+        except TimeoutError:
+            log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
+
+
+async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list, console_task, http) -> None:
+    """Stop taking new work first, then finish or hand back what is in flight."""
+    services.scheduler.shutdown()
+    for adapter in adapters:
+        await adapter.stop()
+    if console_task is not None:
+        console_task.cancel()
+    await delivery.stop()
+    await http.stop()
+
+
+def _log_failure(what: str):
+    def callback(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(what, exc_info=task.exception())
+
+    return callback
 
 
 def run(settings: Settings | None = None) -> None:
@@ -134,3 +185,8 @@ def run(settings: Settings | None = None) -> None:
             await services.aclose()
 
     asyncio.run(main())
+    # A summarizer batch still running in its worker thread would hold the exit until it ends;
+    # everything worth keeping is committed by now.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)

@@ -48,6 +48,16 @@ class ChatRepo:
                              .values(status="failed", claimed_by=None, lease_until=None,
                                      last_error=f"chat deactivated: {reason}"[:1000]))
 
+    def migrate(self, platform: str, old_key: str, new_key: str) -> None:
+        """A chat got a new id (a Telegram group became a supergroup): keep its feeds, alerts and schedule."""
+        old, new = self.find(platform, old_key), self.find(platform, new_key)
+        if old is None:
+            return
+        if new is None:
+            old.chat_key = new_key
+        else:  # the bot already knew the new id: keep that row, retire the old one
+            old.active, old.deactivated_reason = False, f"migrated to {new_key}"
+
     # Keyword subscriptions
     def subscribe(self, chat_id: int, query: str, display: str, thread_id: str | None = None) -> bool:
         new_id = insert_ignore(self.session, Subscription, {"chat_id": chat_id, "query": query,
