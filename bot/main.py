@@ -120,8 +120,11 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
             console_task.add_done_callback(lambda _: stop.set())
     for adapter in adapters:
         services.senders[adapter.platform] = adapter.sender
+    index, count = settings.shard
+    # The worker name must be the same after a restart, and differ between processes sharing a database.
+    worker = f"delivery-{index}-of-{count}-{socket.gethostname()}-{'+'.join(sorted(services.senders))}"
     delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
-                            worker=f"delivery-{socket.gethostname()}-{'+'.join(sorted(services.senders))}")
+                            shard=(index, count), worker=worker)
     services.metrics.platforms(list(services.senders))
 
     checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(3, ge=0)
     alerts_per_hour: int = Field(10, ge=1)
 
+    # Delivery: with several bot processes on one PostgreSQL database, give each its own shard "i/n"
+    # (chats are split by hash; each process gets 1/n of the platform's overall rate).
+    delivery_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$")
+
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        index, count = (int(part) for part in self.delivery_shard.split("/"))
+        if index >= count:
+            raise ValueError(f"DELIVERY_SHARD {self.delivery_shard}: the index must be below the count")
+        return index, count
 
     @cached_property
     def resolved_database_url(self) -> str:
