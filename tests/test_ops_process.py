@@ -1,0 +1,148 @@
+"""The real bot process, `python -m bot run`, as an operator runs it: the health endpoints answer,
+SIGTERM stops it within 10 s with exit code 0, its JSON logs are JSON, and no token reaches them.
+
+It runs from an empty folder (no .env), on the embedded default (SQLite in a temporary DATA_DIR, the
+bundled model), with stdin not a terminal and the HTTP server on a port the system picks (HTTP_PORT=0;
+the port is read from the log). With a Telegram token it talks to the Telegram stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
+
+from bot.store.store import Store
+from bot.store.tables import Delivery
+from tests.delivery_process import enqueue_messages
+from tests.fixtures.databases import sqlite_url
+from tests.standins.telegram import TelegramFault, TelegramStandIn
+
+pytestmark = pytest.mark.slow
+STOP_DEADLINE_S = 10  # Docker's default between SIGTERM and SIGKILL
+START_DEADLINE_S = 180  # loading the model on a busy 2-core machine
+
+
+class BotProcess:
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def records(self) -> list[dict]:
+        return [json.loads(line) for line in list(self.lines)]
+
+    def port(self) -> int:
+        """The port from "HTTP server listening on http://HOST:PORT", once the bot has logged it."""
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                message = json.loads(line)["message"]
+                if message.startswith("HTTP server listening on http://"):
+                    return int(message.rsplit(":", 1)[1])
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError("the bot never started its HTTP server:\n" + "\n".join(self.lines[-30:]))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"still running {STOP_DEADLINE_S} s after SIGTERM:\n" + "\n".join(self.lines[-30:]))
+
+
+@contextmanager
+def bot_process(folder: Path, **settings: str) -> Iterator[BotProcess]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "DATA_DIR": str(folder / "data"),
+           "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "LOG_JSON": "1", "LOG_LEVEL": "INFO",
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **settings}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = BotProcess(process)
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_ready(bot: BotProcess, port: int) -> dict:
+    """/readyz until 200 (the model loads and platforms connect after the server starts). Gives up at
+    once when the bot logs an error or exits, else at the deadline."""
+    deadline = time.monotonic() + START_DEADLINE_S
+    while True:
+        response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        if response.status_code == 200:
+            return response.json()
+        assert response.status_code == 503, response.text
+        errors = [r for r in bot.records() if r["level"] in ("ERROR", "CRITICAL")]
+        if errors or bot.process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"never ready: {response.text}\n" + "\n".join(map(json.dumps, errors[:3])))
+        time.sleep(0.2)
+
+
+def test_the_bot_answers_health_readiness_and_metrics_and_stops_on_sigterm(tmp_path):
+    with bot_process(tmp_path) as bot:
+        port = bot.port()
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        ready = wait_ready(bot, port)
+        assert ready["status"] == "ready"
+        assert {"database", "model"} <= set(ready["checks"])
+        assert all(check == {"ok": True} for check in ready["checks"].values())
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+        samples = {s.name: s.value for family in text_string_to_metric_families(metrics.text) for s in family.samples}
+        assert samples["briefbot_outbox_depth"] == 0
+        assert "briefbot_articles_ingested_total" in samples and "briefbot_build_info" in samples
+
+        assert bot.stop() == 0
+    records = bot.records()  # LOG_JSON=1: every line of standard error is one JSON object
+    assert any(record["message"] == "shutting down" for record in records)
+    assert not any(record["level"] in ("ERROR", "CRITICAL") for record in records), records
+    assert (tmp_path / "data" / "briefbot.sqlite3").exists()
+
+
+def test_sigterm_finishes_the_send_in_flight_releases_the_rest_and_no_token_is_logged(tmp_path):
+    """With Telegram on (the stand-in), alerts queued and one send in flight, SIGTERM still ends the
+    process within 10 s with 0: the send in flight completes, the rest goes back to the queue, and
+    nothing - at DEBUG level - writes the token."""
+    store = Store.open(sqlite_url(tmp_path / "data"))
+    enqueue_messages(store, [{"chat_key": 4242, "key": f"alert:{n}", "text": f"alert {n}"} for n in range(5)])
+    with TelegramStandIn() as telegram:
+        telegram.fail_next(4242, TelegramFault.slow(2.0, deliver=True))  # the first send is slow to answer
+        with bot_process(tmp_path, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
+                         LOG_LEVEL="DEBUG", SUMMARIZER_BACKEND="lead") as bot:  # no model: not the subject here
+            port = bot.port()
+            assert "telegram" in wait_ready(bot, port)["checks"]
+            telegram.wait_for_calls("sendMessage", 1, timeout=60, answered=False)  # in flight now
+            assert bot.stop() == 0
+        output = "\n".join(bot.lines) + bot.process.stdout.read()
+    assert telegram.token not in output and telegram.token.split(":")[1] not in output
+    with store.transaction() as tx:
+        states = list(tx.session.scalars(select(Delivery.status)))
+    store.close()
+    assert "sent" in states  # the send in flight was answered and recorded
+    assert set(states) <= {"sent", "pending"}  # nothing left claimed, sending or of unknown fate
