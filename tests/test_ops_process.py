@@ -24,6 +24,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from bot.clock import utcnow
+from bot.domain.models import Message
 from bot.store.store import Store
 from bot.store.tables import Delivery
 from tests.delivery_process import enqueue_messages
@@ -103,7 +105,21 @@ def wait_ready(bot: BotProcess, port: int) -> dict:
         time.sleep(0.2)
 
 
+def scrape(port: int) -> dict[tuple[str, tuple], float]:
+    response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+
 def test_the_bot_answers_health_readiness_and_metrics_and_stops_on_sigterm(tmp_path):
+    store = Store.open(sqlite_url(tmp_path / "data"))
+    with store.transaction() as tx:  # an alert waiting for the console chat: delivery prints it and counts it
+        chat = tx.chats.ensure("console", "local")
+        tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1", now=utcnow(),
+                          payload=Message(kind="alert", text="Rates held at 4.5 percent").to_dict())
+    store.close()
+    sent = ("briefbot_deliveries_total", (("outcome", "sent"), ("platform", "console")))
     with bot_process(tmp_path) as bot:
         port = bot.port()
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
@@ -112,17 +128,19 @@ def test_the_bot_answers_health_readiness_and_metrics_and_stops_on_sigterm(tmp_p
         assert ready["status"] == "ready"
         assert {"database", "model"} <= set(ready["checks"])
         assert all(check == {"ok": True} for check in ready["checks"].values())
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-        assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
-        samples = {s.name: s.value for family in text_string_to_metric_families(metrics.text) for s in family.samples}
-        assert samples["briefbot_outbox_depth"] == 0
-        assert "briefbot_articles_ingested_total" in samples and "briefbot_build_info" in samples
+        for _ in range(300):  # bounded wait for the delivery loop's first round
+            samples = scrape(port)
+            if samples[sent] == 1:
+                break
+            time.sleep(0.1)
+        assert samples[sent] == 1 and samples[("briefbot_outbox_depth", ())] == 0
+        assert ("briefbot_articles_ingested_total", ()) in samples and ("briefbot_summarizer_seconds_count", ()) in samples
 
         assert bot.stop() == 0
+    assert "Rates held at 4.5 percent" in bot.process.stdout.read()  # the console chat is standard output
     records = bot.records()  # LOG_JSON=1: every line of standard error is one JSON object
     assert any(record["message"] == "shutting down" for record in records)
     assert not any(record["level"] in ("ERROR", "CRITICAL") for record in records), records
-    assert (tmp_path / "data" / "briefbot.sqlite3").exists()
 
 
 def test_sigterm_finishes_the_send_in_flight_releases_the_rest_and_no_token_is_logged(tmp_path):
