@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -41,3 +46,49 @@ def test_nothing_is_drawn_when_the_output_is_not_a_terminal():
         progress.stage("feeds", 1, 2)
         progress.bar("Importing feeds")(3, 3)
     assert out.getvalue() == ""
+
+
+# ----- the real command line ----------------------------------------------------------------------
+
+OPML = ('<?xml version="1.0"?><opml version="2.0"><head><title>desk</title></head><body>'
+        + "".join(f'<outline type="rss" text="Feed {n}" xmlUrl="https://news{n}.example.com/feed.xml"/>'
+                  for n in range(12))
+        + "</body></opml>")
+
+
+def import_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    (tmp_path / "feeds.opml").write_text(OPML)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "DATA_DIR": str(tmp_path / "data"),
+           "HF_HUB_OFFLINE": "1", "TERM": "xterm", "COLUMNS": "100"}
+    return [sys.executable, "-m", "bot", "feeds", "import", "feeds.opml", "--chat", "telegram:-1001"], env
+
+
+def test_importing_an_opml_file_in_a_terminal_shows_the_bar(tmp_path):
+    """`python -m bot feeds import FILE` with its output on a pseudo-terminal, as a person runs it."""
+    command, env = import_command(tmp_path)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.chdir(tmp_path)
+        os.execve(command[0], command, env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    screen = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Importing feeds" in screen and "12/12" in screen
+    assert "Imported 12 feeds" in screen
+
+
+def test_importing_an_opml_file_into_a_pipe_prints_the_report_alone(tmp_path):
+    command, env = import_command(tmp_path)
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Imported 12 feeds."
+    assert "Importing feeds" not in result.stderr
