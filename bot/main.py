@@ -156,11 +156,11 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
 async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list, console_task, http) -> None:
     """Stop taking new work first, then finish or hand back what is in flight."""
     services.scheduler.shutdown()
-    for adapter in adapters:
-        await adapter.stop()
     if console_task is not None:
         console_task.cancel()
-    await delivery.stop()
+    await delivery.stop()  # while the adapters' clients are still open: a send in flight completes
+    for adapter in adapters:
+        await adapter.stop()
     await http.stop()
 
 

@@ -153,6 +153,13 @@ class TelegramAdapter:
             await self.application.stop()
         await self.application.shutdown()
 
+    def is_connected(self) -> bool:
+        """For /readyz: getMe answered, and updates are coming in (polling) or accepted (webhook)."""
+        if not (self.sender.ready and self.application.running):
+            return False
+        updater = self.application.updater
+        return self.mode == "webhook" or bool(updater is not None and updater.running)
+
     async def _register_commands(self) -> None:
         try:
             await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in self.commands])
