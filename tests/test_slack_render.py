@@ -68,6 +68,7 @@ def test_an_empty_message_renders_nothing():
     ("ftp://example.com/file", "ftp", "ftp"),
     ("https://example.com/" + "a" * 2000, "too long", "too long"),
     ("http://example.com", "multi\nline", "<http://example.com|multi line>"),
+    ("https://example.com/a b\tc", "gaps", "<https://example.com/a%20b%09c|gaps>"),
 ])
 def test_links(url, label, expected):
     assert link(url, label) == expected

@@ -4,7 +4,7 @@ markup Slack puts into what people type turned back into plain text for the comm
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 LINK_URL_MAX = 1800  # longer URLs are shown by their label alone; keeps any link well inside a section
 LINK_LABEL_MAX = 150
@@ -12,6 +12,7 @@ LINK_LABEL_MAX = 150
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 _ENTITY = re.compile("|".join(_ENTITIES))
 # <https://x|label>, <https://x>, <mailto:a@b|a@b>, <@U123>, <@U123|name>, <#C123|general>, <!here>
+_UNSAFE_IN_LINK = re.compile(r"[|\s]")
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
@@ -21,8 +22,9 @@ def escape(text: str) -> str:
 
 
 def _url_escape(url: str) -> str:
-    # Inside <url|label> a raw "|" would end the URL and ">" the link; percent-encoding keeps the URL valid.
-    return escape(url.replace("|", "%7C").replace(" ", "%20"))
+    # Inside <url|label> a raw "|" would end the URL, whitespace break it and ">" end the link;
+    # percent-encoding keeps the URL what it was.
+    return escape(_UNSAFE_IN_LINK.sub(lambda m: quote(m.group(0)), url))
 
 
 def is_web_url(url: str) -> bool:
