@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
     slack_mode: Literal["socket", "http"] = "socket"
+    slack_installer_user_id: str | None = None  # who installed the app: may change settings everywhere
     slack_admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # The bot's own HTTP server (webhooks, health, metrics)

@@ -77,7 +77,8 @@ class CommandService:
             Command("alerts", "/alerts", "this chat's keyword alerts", (), False, self._alerts),
             Command("sources", "/sources [add <feed url> | remove <n | url>]",
                     "the feeds this chat follows and how they are doing; add or remove one; "
-                    "send an OPML file with the caption /sources to import a list",
+                    "to import an OPML list, send the file with the caption /sources (Telegram) "
+                    "or share it with the message /sources (Slack)",
                     ("/sources add https://example.com/feed.xml", "/sources remove 2"), True, self._sources),
             Command("schedule", "/schedule HH:MM [Area/City] | off | empty say|skip",
                     "the daily digest time in this chat's time zone; what an empty day sends",
@@ -104,8 +105,8 @@ class CommandService:
 
     @staticmethod
     def _changes_settings(name: str, incoming: Incoming) -> bool:
-        # Listing sources is for everyone; adding, removing and importing is not.
-        return not (name == "sources" and not incoming.args.strip() and incoming.attachment is None)
+        # Looking is for everyone (/sources, /schedule alone); changing is not.
+        return not (name in {"sources", "schedule"} and not incoming.args.strip() and incoming.attachment is None)
 
     @staticmethod
     async def _may_change(incoming: Incoming) -> bool:
@@ -121,7 +122,8 @@ class CommandService:
             admin = " (admins, in groups)" if command.admin_only else ""
             lines.append(f"{command.usage} - {command.summary}{admin}")
             lines.extend(f"    e.g. {example}" for example in command.examples)
-        lines += ["", "/help - this message"]
+        help_command = "/briefbot-help" if incoming.chat.platform == "slack" else "/help"
+        lines += ["", f"{help_command} - this message"]
         return reply("\n".join(lines), heading="briefbot")
 
     # /summary

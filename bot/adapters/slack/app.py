@@ -93,7 +93,8 @@ class SlackAdapter:
 
         return cls(handler, bot_token=settings.slack_bot_token.get_secret_value(), mode=settings.slack_mode,
                    app_token=secret(settings.slack_app_token), signing_secret=secret(settings.slack_signing_secret),
-                   api_base_url=settings.slack_api_base_url, admin_user_ids=settings.slack_admin_user_ids, http=http)
+                   api_base_url=settings.slack_api_base_url, admin_user_ids=settings.slack_admin_user_ids,
+                   installer_user_id=settings.slack_installer_user_id, http=http)
 
     async def start(self) -> None:
         """Check the bot token; in Socket Mode, open the WebSocket connection."""
