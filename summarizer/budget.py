@@ -9,12 +9,12 @@ ELLIPSIS = "…"
 
 
 def headline_from(sentence: str, limit: int = HEADLINE_MAX_CHARS) -> str:
-    """A one-line headline from a sentence: cut at a clause break when one falls late enough, else at a word."""
+    """A one-line headline from a sentence: cut at a clause break that falls late enough, else at a word."""
     line = " ".join(sentence.split()).rstrip(".;:, ")
     if len(line) <= limit:
         return line
     window = line[:limit]
-    for mark in (" - ", " – ", " — ", "; ", ": ", ", "):
+    for mark in (" - ", " – ", " — ", "; ", ": ", ", ", " as ", " after ", " because ", " while ", " when "):
         cut = window.rfind(mark)
         if cut >= limit // 2:
             return line[:cut].rstrip(".;:, ")

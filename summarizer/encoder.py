@@ -44,7 +44,7 @@ def default_cache_dir() -> Path:
 class SentenceEncoder:
     """Encodes batches of sentences; sorts by length so each padded batch wastes little work."""
 
-    def __init__(self, model_dir: Path | None = None, *, engine: Engine = "onnx", max_tokens: int = 64,
+    def __init__(self, model_dir: Path | None = None, *, engine: Engine = "onnx", max_tokens: int = 128,
                  batch_size: int = 64, cache_dir: Path | None = None, threads: int | None = None) -> None:
         from transformers import AutoTokenizer
 
@@ -64,15 +64,15 @@ class SentenceEncoder:
         self._forward = self._torch_forward()
         self.engine = "torch"
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """One unit vector per text, float32, shape (len(texts), 384)."""
+    def encode(self, texts: list[str], *, max_tokens: int | None = None) -> np.ndarray:
+        """One unit vector per text, float32, shape (len(texts), 384); texts cut at `max_tokens` tokens."""
         out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         order = np.argsort([len(text) for text in texts], kind="stable")
         with self._lock:
             for start in range(0, len(order), self.batch_size):
                 rows = order[start:start + self.batch_size]
                 batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                       max_length=self.max_tokens, return_tensors="np")
+                                       max_length=max_tokens or self.max_tokens, return_tensors="np")
                 hidden = self._forward({name: batch[name].astype(np.int64) for name in _INPUTS})
                 mask = batch["attention_mask"][..., None].astype(np.float32)
                 pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)

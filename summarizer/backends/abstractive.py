@@ -48,6 +48,9 @@ class AbstractiveBackend:
         limits = [self.tokenizer.model_max_length, getattr(self.model.config, "max_position_embeddings", None),
                   max_window_tokens]
         self.window_tokens = min(limit for limit in limits if limit and limit < 1_000_000) - 2  # room for <s> </s>
+        positions = getattr(self.model.config, "max_position_embeddings", None)  # the decoder's too (BART)
+        self.max_new_tokens = min(self.generation.max_new_tokens, positions - 2) if positions else \
+            self.generation.max_new_tokens
         self.prefix = getattr(self.model.config, "prefix", None) or ""  # T5 wants "summarize: "
         self._torch = torch
 
@@ -92,7 +95,8 @@ class AbstractiveBackend:
         windows: list[str] = []
         current: list[str] = []
         used = 0
-        for sentence, ids in zip(sentences, self.tokenizer(sentences, add_special_tokens=False)["input_ids"]):
+        token_ids = self.tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]
+        for sentence, ids in zip(sentences, token_ids):
             if len(ids) > budget:
                 sentence, ids = self.tokenizer.decode(ids[:budget]), ids[:budget]
             if current and used + len(ids) > budget:
@@ -115,7 +119,7 @@ class AbstractiveBackend:
             with self._torch.inference_mode():
                 generated = self.model.generate(
                     input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                    max_new_tokens=settings.max_new_tokens, min_new_tokens=settings.min_new_tokens,
+                    max_new_tokens=self.max_new_tokens, min_new_tokens=settings.min_new_tokens,
                     num_beams=settings.num_beams, no_repeat_ngram_size=settings.no_repeat_ngram_size,
                     length_penalty=settings.length_penalty, early_stopping=True)
             for row, text in zip(rows, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
@@ -123,7 +127,7 @@ class AbstractiveBackend:
         return outputs
 
     def _token_count(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]) if text else 0
 
 
 def _leading(sentences: list[str], max_chars: int) -> list[str]:
