@@ -19,6 +19,7 @@ from bot.domain.models import BriefItem, Link, Message
 from bot.services.chat_io import Incoming
 from tests.standins.telegram import (
     GROUP_ANONYMOUS_BOT_ID,
+    TelegramFault,
     TelegramStandIn,
     channel_chat,
     group_chat,
@@ -284,6 +285,15 @@ async def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats(
 
     assert [c.params["text"] for c in ada_calls] == ["first", "second"]
     assert [i.args for i in handler.incoming if i.chat.chat_id == "42"] == ["first", "second"]
+
+
+async def test_a_reply_waits_out_a_short_flood_limit_once(tg, handler, adapter):
+    tg.fail_next(ADA["id"], TelegramFault.too_many_requests(1))
+    tg.push_message(private_chat(ADA), "/alerts")
+    refused, sent = await tg.await_calls("sendMessage", 2)
+
+    assert (refused.status, sent.status) == (429, 200)
+    assert refused.params["text"] == sent.params["text"] == "/alerts [] admin=n/a"
 
 
 async def test_a_handler_crash_gets_an_apology_not_silence(tg, handler, adapter):
