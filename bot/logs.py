@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import logging
 import re
 import sys
@@ -81,4 +82,7 @@ def setup_logging(*, level: str = "INFO", json_lines: bool = False, secrets: Ite
     for name in _CHATTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     logging.captureWarnings(True)  # warnings go through the same handler, not raw to stderr
+    # Hugging Face draws progress bars on stderr when a model loads: noise in a service's log, and
+    # not JSON. (Read when transformers/huggingface_hub are first imported, which happens later.)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     sys.excepthook = _log_uncaught
