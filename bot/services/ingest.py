@@ -107,15 +107,13 @@ class Ingestor:
         fresh = [entry for entry in parsed.entries if entry.guid not in known]
         posted, archive = self._split_archive(source, fresh)
         texts = await asyncio.gather(*(self._full_text(entry) for entry in posted))
-        created = 0
         with self.store.transaction() as tx:
-            for entry, text in zip(posted, texts):
-                if not text.strip():
-                    continue
-                _, is_new = tx.articles.add(self._article(entry, text), source_id=source.id, guid=entry.guid)
-                created += is_new
-            for entry in archive:  # remembered, so they never count as new, but never posted
-                tx.articles.remember_skipped(source.id, entry.guid)
+            stored = tx.articles.add_many([(self._article(entry, text), entry.guid)
+                                           for entry, text in zip(posted, texts) if text.strip()],
+                                          source_id=source.id)
+            created = sum(is_new for _, is_new in stored)
+            # The archive is remembered, so it never counts as new, but it is never posted.
+            tx.articles.remember_skipped(source.id, [entry.guid for entry in archive])
             tx.sources.record_success(source.id, now=utcnow(), interval=self.interval, etag=result.etag,
                                       last_modified=result.last_modified, title=parsed.title,
                                       site_url=parsed.link)

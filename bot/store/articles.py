@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.store.tables import Article, ArticleSource, Brief, ChatSource, Source
-from bot.store.upsert import insert_ignore
+from bot.store.upsert import insert_ignore, insert_ignore_many
 
 
 @dataclass(frozen=True)
@@ -59,31 +59,66 @@ class ArticleRepo:
     def add(self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None) -> tuple[int, bool]:
         """Store an article once; returns (article id, whether it is new). A duplicate only gains the link
         to the feed that carried it too."""
-        article_id = self.find_duplicate(url=article.url, fingerprint=article.fingerprint)
-        created = False
-        if article_id is None:
-            with self.session.begin_nested():  # a concurrent writer may win the race on a unique key
-                article_id = insert_ignore(self.session, Article, {
-                    "url": article.url, "fingerprint": article.fingerprint, "title": article.title,
-                    "text": article.text, "published_at": article.published_at, "status": "new",
-                    "created_at": utcnow()}, returning=Article.id)
-            created = article_id is not None
-            if article_id is None:
-                article_id = self.find_duplicate(url=article.url, fingerprint=article.fingerprint)
-                assert article_id is not None
-        if source_id is not None:
-            insert_ignore(self.session, ArticleSource, {
-                "article_id": article_id, "source_id": source_id, "guid": guid or article.url or article.fingerprint,
-                "seen_at": utcnow()})
+        [(article_id, created)] = self.add_many([(article, guid)], source_id=source_id)
         return article_id, created
 
-    def remember_skipped(self, source_id: int, guid: str) -> None:
-        """Note an archive entry of a feed just added: known from now on, never posted, and blocking
-        no other feed's copy of the story (no URL, a fingerprint of its own)."""
-        fingerprint = hashlib.sha256(f"skipped:{source_id}:{guid}".encode()).hexdigest()
-        article_id, _ = self.add(NewArticle(fingerprint=fingerprint, text=""), source_id=source_id, guid=guid)
-        self.session.execute(update(Article).where(Article.id == article_id, Article.status == "new")
-                             .values(status="skipped"))
+    def add_many(self, articles: list[tuple[NewArticle, str | None]], *,
+                 source_id: int | None = None) -> list[tuple[int, bool]]:
+        """Store many (article, guid) pairs in a few statements: each story once, whether it arrived
+        before, from another feed, or twice in this batch (same canonical URL or content fingerprint).
+        Returns (article id, whether this call created it) for each pair, in order."""
+        if not articles:
+            return []
+        urls = {article.url for article, _ in articles if article.url}
+        fingerprints = {article.fingerprint for article, _ in articles}
+        known = self._ids_by_key(urls, fingerprints)
+        now = utcnow()
+        fresh: dict[str, dict] = {}
+        for article, _ in articles:
+            if _lookup(known, article) is None and article.fingerprint not in fresh:
+                fresh[article.fingerprint] = {
+                    "url": article.url, "fingerprint": article.fingerprint, "title": article.title,
+                    "text": article.text, "published_at": article.published_at, "status": "new",
+                    "created_at": now}
+        # ON CONFLICT DO NOTHING: a concurrent writer (or a URL shared within the batch) wins quietly.
+        insert_ignore_many(self.session, Article, list(fresh.values()))
+        ids = self._ids_by_key(urls, fingerprints) if fresh else known
+        results, created_ids = [], set()
+        for article, _ in articles:
+            article_id = _lookup(ids, article)
+            assert article_id is not None
+            is_new = _lookup(known, article) is None and article_id not in created_ids
+            created_ids.add(article_id)
+            results.append((article_id, is_new))
+        if source_id is not None:
+            insert_ignore_many(self.session, ArticleSource, [
+                {"article_id": article_id, "source_id": source_id, "seen_at": now,
+                 "guid": guid or article.url or article.fingerprint}
+                for (article, guid), (article_id, _) in zip(articles, results)])
+        return results
+
+    def _ids_by_key(self, urls: set[str], fingerprints: set[str]) -> dict[str, int]:
+        """Ids of stored articles, keyed by "url:<url>" and "fp:<fingerprint>"."""
+        conditions = [Article.fingerprint.in_(fingerprints)]
+        if urls:
+            conditions.append(Article.url.in_(urls))
+        keys: dict[str, int] = {}
+        for article_id, url, fingerprint in self.session.execute(
+                select(Article.id, Article.url, Article.fingerprint).where(or_(*conditions))):
+            keys[f"fp:{fingerprint}"] = article_id
+            if url:
+                keys[f"url:{url}"] = article_id
+        return keys
+
+    def remember_skipped(self, source_id: int, guids: list[str]) -> None:
+        """Note the archive entries of a feed just added: known from now on, never posted, and blocking
+        no other feed's copy of a story (no URL, fingerprints of their own)."""
+        skipped = [(NewArticle(fingerprint=hashlib.sha256(f"skipped:{source_id}:{guid}".encode()).hexdigest(),
+                               text=""), guid) for guid in guids]
+        ids = [article_id for article_id, _ in self.add_many(skipped, source_id=source_id)]
+        if ids:
+            self.session.execute(update(Article).where(Article.id.in_(ids), Article.status == "new")
+                                 .values(status="skipped"))
 
     def get(self, article_id: int) -> Article | None:
         return self.session.get(Article, article_id)
@@ -163,3 +198,8 @@ class ArticleRepo:
         return list(self.session.scalars(
             select(ArticleSource.source_id).where(ArticleSource.article_id == article_id)))
 
+
+def _lookup(keys: dict[str, int], article: NewArticle) -> int | None:
+    if article.url and f"url:{article.url}" in keys:
+        return keys[f"url:{article.url}"]
+    return keys.get(f"fp:{article.fingerprint}")
