@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import pickle
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ COMPONENTS = 16  # embedding directions kept as features
 L2 = 0.01
 TEMPERATURE = 0.1  # on the ROUGE F1 scale: sets within a few points of the best share the target
 SEED = 20251128  # only the cross-validation folds are random
-CACHE = ROOT / "bench" / "results" / "train_cache.pkl"
+CACHE = ROOT / "bench" / "results"  # ROUGE of every candidate set, by number of candidates
 
 
 def load_articles(path: Path) -> list[dict]:
@@ -56,11 +57,11 @@ def load_articles(path: Path) -> list[dict]:
     return articles
 
 
-def _set_rouge(article: dict) -> np.ndarray:
+def _set_rouge(article: dict, candidates: int) -> np.ndarray:
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rougeLsum"], use_stemmer=True)
-    head = article["sentences"][:CANDIDATES]
+    head = article["sentences"][:candidates]
     scores = []
     for chosen in candidate_sets(len(head), SET_SIZE):
         result = scorer.score(article["reference"], "\n".join(head[i] for i in chosen))
@@ -68,18 +69,18 @@ def _set_rouge(article: dict) -> np.ndarray:
     return np.asarray(scores)
 
 
-def set_rouge(articles: list[dict]) -> list[np.ndarray]:
+def set_rouge(articles: list[dict], candidates: int) -> list[np.ndarray]:
     """(sets, 2) arrays of ROUGE-1 and ROUGE-Lsum F1 per article; slow, so cached by content."""
-    key = hashlib.sha1(pickle.dumps([(a["sentences"][:CANDIDATES], a["reference"]) for a in articles])).hexdigest()
-    key += f"-{CANDIDATES}-{SET_SIZE}"
-    if CACHE.is_file():
-        cached = pickle.loads(CACHE.read_bytes())
+    key = hashlib.sha1(pickle.dumps([(a["sentences"][:candidates], a["reference"]) for a in articles])).hexdigest()
+    cache = CACHE / f"set_rouge_{candidates}_{SET_SIZE}.pkl"
+    if cache.is_file():
+        cached = pickle.loads(cache.read_bytes())
         if cached.get("key") == key:
             return cached["scores"]
     with multiprocessing.get_context("spawn").Pool() as pool:
-        scores = pool.map(_set_rouge, articles, chunksize=8)
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_bytes(pickle.dumps({"key": key, "scores": scores}))
+        scores = pool.map(partial(_set_rouge, candidates=candidates), articles, chunksize=8)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps({"key": key, "scores": scores}))
     return scores
 
 
@@ -119,10 +120,11 @@ def fit_listwise(features: list[np.ndarray], targets: list[np.ndarray]) -> tuple
     return mean, scale, result.x
 
 
-def build(articles: list[dict], embeddings: list[np.ndarray], fold: list[int]) -> tuple[SetScorer, list[np.ndarray]]:
+def build(articles: list[dict], embeddings: list[np.ndarray], fold: list[int], candidates: int,
+          max_tokens: int) -> tuple[SetScorer, list[np.ndarray]]:
     """A scorer with the projection fitted on `fold`, and the set features of each article of it."""
     mean, directions = principal_directions(np.vstack([embeddings[i] for i in fold]), COMPONENTS)
-    provisional = SetScorer(candidates=CANDIDATES, max_tokens=MAX_TOKENS, projection_mean=mean,
+    provisional = SetScorer(candidates=candidates, max_tokens=max_tokens, projection_mean=mean,
                             projection=directions, mean=np.zeros(1), scale=np.ones(1), weights=np.zeros(1))
     features = []
     for i in fold:
@@ -131,22 +133,25 @@ def build(articles: list[dict], embeddings: list[np.ndarray], fold: list[int]) -
     return provisional, features
 
 
-def train(articles, embeddings, scores, fold: list[int]) -> SetScorer:
-    provisional, features = build(articles, embeddings, fold)
+def train(articles, embeddings, scores, fold: list[int], candidates: int, max_tokens: int) -> SetScorer:
+    provisional, features = build(articles, embeddings, fold, candidates, max_tokens)
     targets = [scores[i].mean(axis=1) for i in fold]
     mean, scale, weights = fit_listwise(features, targets)
-    return SetScorer(candidates=CANDIDATES, max_tokens=MAX_TOKENS, projection_mean=provisional.projection_mean,
+    return SetScorer(candidates=candidates, max_tokens=max_tokens,
+                     projection_mean=provisional.projection_mean,
                      projection=provisional.projection, mean=mean, scale=scale, weights=weights)
 
 
-def cross_validate(articles, embeddings, scores, folds: int = 5, repeats: int = 2) -> None:
+def cross_validate(articles, embeddings, scores, candidates: int, max_tokens: int, folds: int = 5,
+                   repeats: int = 2) -> None:
     rng = np.random.default_rng(SEED)
     chosen_scores, lead_scores = [], []
     for _ in range(repeats):
         order = rng.permutation(len(articles))
         for part in np.array_split(order, folds):
             held = set(part.tolist())
-            scorer = train(articles, embeddings, scores, [i for i in order if i not in held])
+            fold = [i for i in order if i not in held]
+            scorer = train(articles, embeddings, scores, fold, candidates, max_tokens)
             for i in part:
                 sets = candidate_sets(len(embeddings[i]), SET_SIZE)
                 chosen, _ = scorer.choose(articles[i]["sentences"], embeddings[i], SET_SIZE)
@@ -163,23 +168,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "news_train.jsonl")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     parser.add_argument("--cv", action="store_true", help="report cross-validated ROUGE, do not write weights")
+    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="leading sentences that compete")
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="tokens of a sentence the model reads")
     args = parser.parse_args(argv)
     if "dev" in args.data.name:
         parser.error("refusing to fit on a dev file: the benchmark numbers would mean nothing")
 
     articles = load_articles(args.data)
     encoder = get_encoder()
-    heads = [article["sentences"][:CANDIDATES] for article in articles]
-    flat = encoder.encode([sentence for head in heads for sentence in head], max_tokens=MAX_TOKENS)
+    heads = [article["sentences"][:args.candidates] for article in articles]
+    flat = encoder.encode([sentence for head in heads for sentence in head], max_tokens=args.max_tokens)
     offsets = np.cumsum([0, *map(len, heads)])
     embeddings = [flat[start:end] for start, end in zip(offsets, offsets[1:])]
-    scores = set_rouge(articles)
+    scores = set_rouge(articles, args.candidates)
     print(f"{len(articles)} articles, {sum(map(len, scores))} candidate sets", file=sys.stderr)
 
     if args.cv:
-        cross_validate(articles, embeddings, scores)
+        cross_validate(articles, embeddings, scores, args.candidates, args.max_tokens)
         return
-    scorer = train(articles, embeddings, scores, list(range(len(articles))))
+    scorer = train(articles, embeddings, scores, list(range(len(articles))), args.candidates, args.max_tokens)
     scorer.save(args.out)
     print(f"wrote {args.out}")
 

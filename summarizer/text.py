@@ -104,11 +104,12 @@ def strip_furniture(text: str) -> str:
 
 def looks_english(text: str) -> bool:
     """A cheap check: English prose is written in Latin letters and dense in a few very common words."""
-    sample = text[:5000]
-    letters = [char for char in sample if char.isalpha()]
-    if letters and sum(char.isascii() for char in letters) / len(letters) < 0.8:
+    sample = "".join(text[:3000].split())
+    if not sample:
+        return True
+    if len(sample.encode("ascii", "ignore")) / len(sample) < 0.8:  # mostly another script
         return False
-    words = re.findall(r"[^\W\d_]+", sample.lower())
+    words = re.findall(r"[^\W\d_]+", text[:3000].lower())
     if len(words) < 8:
         return True  # too little to judge
     return sum(word in _ENGLISH_WORDS for word in words) / len(words) >= 0.12
