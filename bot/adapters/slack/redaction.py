@@ -11,13 +11,10 @@ other record is left exactly as it was. It does not rely on the logging setup of
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-REDACTED = "[REDACTED]"
-# Any Slack token, known to us or not: bot/user/config tokens (xox?-) and app-level tokens (xapp-).
-_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}")
+from bot.logs import redact
 
 
 class SecretRedactor:
@@ -29,9 +26,8 @@ class SecretRedactor:
         self.installed = False
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return _TOKEN.sub(REDACTED, text)
+        """Our own secrets, and anything shaped like a Slack or Telegram token."""
+        return redact(text, self.secrets)
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record = self.previous(*args, **kwargs)

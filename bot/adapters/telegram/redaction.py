@@ -12,14 +12,11 @@ loggers at import. Loggers are process-wide, and so is this filter.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
-REDACTED = "[REDACTED]"
+from bot.logs import redact
 LOGGER_PREFIXES = ("telegram", "httpx", "httpcore", "bot.adapters.telegram", "aiohttp", "asyncio")
 QUIET_LOGGERS = ("httpx", "httpcore")
-# Any Telegram bot token, ours or not: "<bot id>:<35 characters>".
-_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
 class TokenFilter(logging.Filter):
@@ -30,9 +27,8 @@ class TokenFilter(logging.Filter):
         self.secrets: set[str] = set()
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return _TOKEN.sub(REDACTED, text)
+        """Our own secrets, and any Telegram or Slack token, ours or not (also inside ".../bot<token>/...")."""
+        return redact(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
