@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from summarizer.sentences import split_sentences
+from summarizer.sentences import ends_like_sentence, split_sentences
 from summarizer.text import MAX_INPUT_CHARS, looks_english, read_document, word_count
 from summarizer.types import ArticleText, SummarizerError
 
@@ -26,7 +27,8 @@ def prepare(article: ArticleText) -> Prepared:
     if not isinstance(article.text, str):
         raise SummarizerError("The article text must be a string.")
     document = read_document(article.text)
-    sentences = split_sentences(document.body)
+    title = _clean_title(article.title or document.title)
+    sentences = _without_title(split_sentences(document.body), title)
     if not any(word_count(sentence) for sentence in sentences):
         raise SummarizerError("There is no text to summarize.")
     notices = []
@@ -37,9 +39,24 @@ def prepare(article: ArticleText) -> Prepared:
     too_short = word_count(document.body) < MIN_WORDS
     if too_short:
         notices.append("The text is too short to summarize; it is shown as it is.")
-    return Prepared(article=article, sentences=sentences, title=_clean_title(article.title or document.title),
+    return Prepared(article=article, sentences=sentences, title=title,
                     published=article.published or document.published, notice=" ".join(notices) or None,
                     too_short=too_short)
+
+
+def _without_title(sentences: list[str], title: str | None) -> list[str]:
+    """The sentences without an opening heading that repeats the title (a page's <h1>, a feed item whose
+    body starts with its title): the title is the brief's headline already, not one of its points."""
+    if not title or len(sentences) < 2:
+        return sentences
+    first, heading = _plain(sentences[0]), _plain(title)
+    if first and (first == heading or (heading.startswith(first) and not ends_like_sentence(sentences[0]))):
+        return sentences[1:]
+    return sentences
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def _clean_title(title: str | None) -> str | None:
