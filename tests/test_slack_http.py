@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ class Bot:
 
     async def event(self, event: dict) -> tuple[int, str]:
         return await self.post(self.slack.event_body(event))
+
+    async def redeliver(self, body: bytes, retry: int = 1, reason: str = "http_timeout") -> tuple[int, str]:
+        """`body` again as Slack retries it: signed anew, with the retry headers."""
+        headers = {**sign_slack_request(body, SIGNING_SECRET), "X-Slack-Retry-Num": str(retry),
+                   "X-Slack-Retry-Reason": reason}
+        return await self.post(body, headers=headers)
 
 
 @pytest.fixture
@@ -254,6 +261,97 @@ async def test_channel_chatter_and_bot_messages_are_ignored(bot, slack):
     await bot.event(message_event("/sources", channel="C0NEWS"))  # no file
     await asyncio.sleep(0.3)
     assert bot.handler.seen == [] and slack.calls("chat.postMessage") == []
+
+
+# ----- retried deliveries --------------------------------------------------------------------------
+
+async def answered_after(bot: Bot, slack: SlackStandIn) -> None:
+    """Send one more event, in its own channel, and wait for its answer. Requests run in the order
+    they came, so a redelivery that wrongly reached a listener before it has started by then."""
+    await bot.event(message_event("alerts", channel="D0MARKER", channel_type="im"))
+    await slack.await_calls("chat.postMessage", where=lambda c: c.params["channel"] == "D0MARKER")
+
+
+@pytest.mark.parametrize("event", [
+    app_mention_event("<@U0BRIEFBOT> summary <https://example.com/a|example.com/a>", channel="C0NEWS"),
+    message_event("<https://example.com/pasted>", channel="D0ADA", channel_type="im"),
+], ids=["mention", "pasted-link"])
+async def test_a_retried_event_is_acknowledged_and_answered_once(bot, slack, event):
+    body = slack.event_body(event)
+    first = await bot.post(body)
+    await slack.await_calls("chat.postMessage", where=lambda c: c.params["channel"] == event["channel"])
+    retries = [await bot.redeliver(body, retry=n) for n in (1, 2, 3)]
+    await answered_after(bot, slack)
+    assert [first, *retries] == [(200, "")] * 4
+    assert len(slack.posted_messages(event["channel"])) == 1
+    assert [(i.chat.chat_id, i.command) for i in bot.handler.seen] == [(event["channel"], "summary"),
+                                                                        ("D0MARKER", "alerts")]
+
+
+async def test_a_retry_while_the_first_delivery_is_still_being_answered_is_ignored(bot, slack):
+    bot.handler.gate = asyncio.Event()  # the first delivery's command is slow
+    body = slack.event_body(app_mention_event("<@U0BRIEFBOT> digest", channel="C0NEWS"))
+    first = await bot.post(body)
+    retry = await bot.redeliver(body, retry=1, reason="http_timeout")
+    bot.handler.gate.set()
+    await answered_after(bot, slack)
+    assert (first, retry) == ((200, ""), (200, ""))
+    assert len(slack.posted_messages("C0NEWS")) == 1
+    assert [i.chat.chat_id for i in bot.handler.seen] == ["C0NEWS", "D0MARKER"]
+
+
+async def test_different_events_are_each_answered_even_when_they_say_the_same(bot, slack):
+    # Two people (or one, twice) send the same words: two events, two event_ids, two answers. A
+    # first delivery that never arrived leaves the retry as the only one: answered too.
+    mention = app_mention_event("<@U0BRIEFBOT> digest", channel="C0NEWS", ts="1700000000.000100")
+    once, again = slack.event_body(mention), slack.event_body(mention)
+    lost_first = slack.event_body(app_mention_event("<@U0BRIEFBOT> alerts", channel="C0NEWS"))
+    statuses = [await bot.post(once), await bot.post(again), await bot.redeliver(lost_first, retry=2)]
+    await slack.await_calls("chat.postMessage", count=3)
+    assert json.loads(once)["event_id"] != json.loads(again)["event_id"]
+    assert statuses == [(200, "")] * 3
+    assert sorted(i.command for i in bot.handler.seen) == ["alerts", "digest", "digest"]
+    assert len(slack.posted_messages("C0NEWS")) == 3
+
+
+async def test_a_forged_delivery_does_not_use_up_a_real_events_id(bot, slack):
+    body = slack.event_body(app_mention_event("<@U0BRIEFBOT> digest", channel="C0NEWS"))
+    forged, _ = await bot.post(body, secret="not-the-signing-secret")
+    real = await bot.redeliver(body, retry=1)
+    await slack.await_calls("chat.postMessage")
+    assert (forged, real) == (401, (200, ""))
+    assert [i.command for i in bot.handler.seen] == ["digest"]
+
+
+# ----- what the bot does not know ------------------------------------------------------------------
+
+async def test_an_unknown_slash_command_reaches_the_service_instead_of_failing(bot, slack):
+    # A command in the app's settings that this code lacks: the service answers it (with the help).
+    status, _ = await bot.command("/frobnicate", "now", channel_id="C0NEWS")
+    (response,) = [c.params["body"] for c in await slack.await_calls("response_url")]
+    (incoming,) = bot.handler.seen
+    assert status == 200
+    assert (incoming.command, incoming.args, incoming.chat.chat_id) == ("frobnicate", "now", "C0NEWS")
+    assert shown_text(response) == "ran frobnicate with 'now'"
+
+
+async def test_an_event_type_the_bot_does_not_handle_is_acknowledged_and_logged_at_debug(bot, slack, caplog):
+    caplog.set_level(logging.DEBUG, logger="bot.adapters.slack")
+    caplog.set_level(logging.DEBUG, logger="slack_bolt")
+    reaction = {"type": "reaction_added", "user": "U0ADA", "reaction": "thumbsup", "item_user": "U0BRIEFBOT",
+                "item": {"type": "message", "channel": "C0NEWS", "ts": "1700000000.000100"},
+                "event_ts": "1700000000.000200"}
+    status = await bot.event(reaction)
+    joined = await bot.event({"type": "member_joined_channel", "user": "U0ADA", "channel": "C0NEWS",
+                              "channel_type": "C", "event_ts": "1700000000.000300"})
+    await answered_after(bot, slack)
+    assert (status, joined) == ((200, ""), (200, ""))
+    assert [i.chat.chat_id for i in bot.handler.seen] == ["D0MARKER"]
+    ignored = [r.getMessage() for r in caplog.records
+               if r.name == "bot.adapters.slack.handlers" and r.levelno == logging.DEBUG and "ignored" in r.getMessage()]
+    assert ignored == ["ignored a reaction_added event: nothing to do for it",
+                       "ignored a member_joined_channel event: nothing to do for it"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 # ----- files ---------------------------------------------------------------------------------------

@@ -80,6 +80,21 @@ async def test_a_mention_over_the_socket_is_answered_with_the_web_api(slack, run
     assert [(i.command, i.chat.thread_id) for i in handler.seen] == [("digest", "1700.0002")]
 
 
+async def test_a_redelivered_event_is_acknowledged_over_the_socket_and_answered_once(slack, running):
+    _, handler = running
+    payload = slack.event_payload(app_mention_event("<@U0BRIEFBOT> digest", channel="C0NEWS"))
+    first = slack.push("events_api", payload)
+    await slack.await_calls("chat.postMessage")
+    retry = slack.push("events_api", payload, retry_attempt=1, retry_reason="timeout")
+    for envelope in (first, retry):
+        await slack.await_calls("socket_ack", where=lambda c, envelope=envelope: c.params["envelope_id"] == envelope)
+    # One more event, in another channel: by its answer, a wrongly run redelivery has started too.
+    slack.push("events_api", slack.event_payload(app_mention_event("<@U0BRIEFBOT> alerts", channel="C0OTHER")))
+    await slack.await_calls("chat.postMessage", count=2)
+    assert [(i.command, i.chat.chat_id) for i in handler.seen] == [("digest", "C0NEWS"), ("alerts", "C0OTHER")]
+    assert len(slack.posted_messages("C0NEWS")) == 1
+
+
 async def test_a_refused_app_token_stops_the_start_with_a_clear_error(slack):
     adapter = SlackAdapter(GatedHandler(), bot_token=slack.token, mode="socket", app_token="xapp-1-wrong-token-000",
                            api_base_url=slack.api_url)

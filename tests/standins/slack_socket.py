@@ -79,12 +79,13 @@ class SlackSocketStandIn(SlackStandIn):
 
         await asyncio.to_thread(wait)
 
-    def push(self, envelope_type: str, payload: dict) -> str:
-        """Send an envelope ("slash_commands", "events_api") to the connected client; returns its id."""
+    def push(self, envelope_type: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "") -> str:
+        """Send an envelope ("slash_commands", "events_api") to the connected client; returns its id.
+        A redelivered event is a new envelope with the same payload and `retry_attempt` 1..3."""
         envelope_id = f"env-{next(self._envelopes):06d}"
         envelope = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
-                    "accepts_response_payload": envelope_type != "events_api", "retry_attempt": 0,
-                    "retry_reason": ""}
+                    "accepts_response_payload": envelope_type != "events_api", "retry_attempt": retry_attempt,
+                    "retry_reason": retry_reason}
         with self._lock:
             if not self._sockets or self._loop is None:
                 raise RuntimeError("no Socket Mode client is connected")

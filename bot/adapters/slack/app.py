@@ -17,6 +17,7 @@ from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
 from bot.adapters.slack.redaction import protect_logs
+from bot.adapters.slack.retries import RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
 from bot.services.chat_io import CommandHandler
 
@@ -74,6 +75,8 @@ class SlackAdapter:
         # With "slack_bolt" as base logger bolt's loggers follow its level, not the root's at import time.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret or "", name="briefbot",
                             logger=logging.getLogger("slack_bolt"), request_verification_enabled=mode == "http")
+        # Slack redelivers an event it thinks was lost; answer each event once.
+        self.app.middleware(skip_repeated_events(RecentIds()))
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
         self.events_handler = make_events_handler(self.app)

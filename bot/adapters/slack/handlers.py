@@ -10,7 +10,9 @@ Ways in (every one means the same command as on the other platforms):
 - a file shared in a channel with the text "/sources" (a `message` event with files).
 
 Slash commands are acknowledged at once (Slack allows 3 seconds) and answered through their
-response_url; mentions and messages are answered with chat.postMessage in the same place.
+response_url; mentions and messages are answered with chat.postMessage in the same place. A slash
+command this code does not know goes to the service like any other (which answers with the help);
+other event types are acknowledged and ignored. A redelivered event never gets here (see retries.py).
 """
 
 from __future__ import annotations
@@ -79,19 +81,24 @@ class SlackCommands:
         self.files = files
 
     def register(self, app: AsyncApp) -> None:
-        for name in (*SLASH_COMMANDS, UMBRELLA_COMMAND):
-            app.command(name)(self.on_command)
+        # Every slash command: one the app's settings have and this code does not know gets the
+        # service's answer to an unknown command (the help), not bolt's 404 (an error shown in Slack).
+        app.command(re.compile(r"^/"))(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
+        # Last, so only events nobody else takes reach it: acknowledged (bolt would answer 404, and
+        # Slack retries those and disables an app that fails too often) and otherwise ignored.
+        app.event(re.compile(r".*"))(self.on_other_event)
 
     # ----- slash commands ---------------------------------------------------------------------
 
     async def on_command(self, ack, command: dict[str, Any], respond, client: AsyncWebClient) -> None:
         text = from_slack(command.get("text") or "")
-        if command["command"] == UMBRELLA_COMMAND:
+        slash = command["command"]
+        if slash == UMBRELLA_COMMAND:
             name, args = split_command(text)
         else:
-            name, args = SLASH_COMMANDS[command["command"]], text
+            name, args = SLASH_COMMANDS.get(slash) or slash.lstrip("/").lower(), text
         # Acknowledge before any work: Slack shows an error after 3 seconds.
         await ack(WORKING if name == "summary" and args else "")
         channel = command["channel_id"]
@@ -130,6 +137,10 @@ class SlackCommands:
             if not event.get("files") or raw.split()[:1] != ["/sources"]:
                 return  # channel chatter is not for the bot
         await self._run_text(event, remove_mention(raw, context.get("bot_user_id")), client)
+
+    @staticmethod
+    async def on_other_event(event: dict[str, Any]) -> None:
+        log.debug("ignored a %s event: nothing to do for it", event.get("type"))
 
     async def _run_text(self, event: dict[str, Any], text: str, client: AsyncWebClient) -> None:
         name, args = split_command(from_slack(text))

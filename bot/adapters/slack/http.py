@@ -17,7 +17,8 @@ def make_events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.
     The bolt app checks each request's signature (signing secret, five-minute window) before anything
     else: an unsigned, forged or stale request gets 401 and reaches no listener. `url_verification`
     is answered with its challenge. A slash command's answer is the empty (or "Working on it…")
-    acknowledgement, sent while the command itself still runs.
+    acknowledgement, sent while the command itself still runs; an event's is an empty 200, and one
+    Slack delivers again (`X-Slack-Retry-Num`) gets the same and is not acted on twice.
     """
 
     async def handle(request: web.Request) -> web.Response:
