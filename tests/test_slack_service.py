@@ -208,6 +208,25 @@ async def test_mentions_and_unknown_commands(running):
     assert "/subscribe" in helped
 
 
+async def test_an_unknown_command_however_it_comes_gets_the_help(running):
+    help_text = await running.command("/briefbot-help", user=MEMBER)
+    answers = {
+        "subcommand": await running.command("/briefbot", "frobnicate now", user=MEMBER),
+        # A slash command in the app's settings that this version does not know.
+        "slash command": await running.command("/frobnicate", "now", user=MEMBER),
+        "mention": await running.event(app_mention_event("<@U0BRIEFBOT> frobnicate now", channel=CHANNEL), 0),
+        "direct message": await running.event(message_event("frobnicate now", channel="D0MEMBER",
+                                                            channel_type="im", user=MEMBER), 1),
+    }
+    for how, answer in answers.items():
+        assert "I don't know /frobnicate." in answer, how
+        assert help_text.partition("\n")[2] in answer, how  # under the heading: every command, as in the help
+    for name in ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule",
+                 "/briefbot-help"):
+        assert name in help_text
+    assert "Send /help" not in "".join(answers.values())  # Slack keeps /help for itself
+
+
 async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
     thread = "1700000000.000200"
     await running.event(app_mention_event("<@U0BRIEFBOT> subscribe climate", channel=CHANNEL, user=ADMIN,

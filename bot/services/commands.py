@@ -89,8 +89,9 @@ class CommandService:
     async def handle(self, incoming: Incoming) -> list[Message]:
         name = self.aliases.get(incoming.command, incoming.command)
         command = self.commands.get(name)
-        if command is None:
-            return reply(f"I don't know /{incoming.command[:40]}. Send /help to see what I can do.")
+        if command is None:  # a typo or a guess: the list of commands is the useful answer
+            unknown = f"I don't know /{incoming.command[:40]}."
+            return reply(f"{unknown}\n\n{self._help_text(incoming)}", heading="briefbot")
         with self.store.transaction() as tx:
             chat = tx.chats.ensure(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
                                    title=incoming.chat_title, timezone=self.default_timezone)
@@ -114,6 +115,9 @@ class CommandService:
 
     # /start, /help
     async def _help(self, incoming: Incoming, chat: Chat) -> list[Message]:
+        return reply(self._help_text(incoming), heading="briefbot")
+
+    def _help_text(self, incoming: Incoming) -> str:
         lines = ["I condense news into short briefs: send me a link or a text, follow feeds, get a daily "
                  "digest and alerts on the words you care about.", ""]
         for command in self.commands.values():
@@ -124,7 +128,7 @@ class CommandService:
             lines.extend(f"    e.g. {example}" for example in command.examples)
         help_command = "/briefbot-help" if incoming.chat.platform == "slack" else "/help"
         lines += ["", f"{help_command} - this message"]
-        return reply("\n".join(lines), heading="briefbot")
+        return "\n".join(lines)
 
     # /summary
     async def _summary(self, incoming: Incoming, chat: Chat) -> list[Message]:
