@@ -46,6 +46,8 @@ def run_summarize(file: str = "-", jsonl: str | None = None, backend: str | None
                 text = stream.read()
             [brief] = summarizer.summarize([ArticleText(text=text)])
             Console().print(render_brief(brief))
+    except typer.Exit:
+        raise  # a RuntimeError too: the failure was reported already
     except SummarizerError as exc:
         _fail(f"Cannot summarize: {exc}")
     except (RuntimeError, ValueError) as exc:  # a model that is not available offline, a missing --model
@@ -120,5 +122,5 @@ def _open(name: str) -> IO[str]:
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True).print(Text(message, style="red"))
+    Console(stderr=True).print(Text(message, style="red"), soft_wrap=True)  # a long path stays whole
     raise typer.Exit(1)
