@@ -64,7 +64,9 @@ class Summarizer:
 
     def _brief(self, item: Prepared, selection: Selection, budget: int) -> Brief:
         points = selection.points
-        headline = item.title or headline_from(points[selection.salience[0]] if points else item.sentences[0])
+        # Without a title, the earliest chosen sentence: news leads with its key fact, later points are
+        # often quotes or details that make poor headlines.
+        headline = item.title or headline_from(points[0] if points else item.sentences[0])
         headline, points = fit_budget(headline, points, selection.salience, budget)
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
