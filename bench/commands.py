@@ -7,6 +7,8 @@ PTB handler in the first group stamps it) to the moment the stand-in receives th
 - pasted text: a news article cut to what fits one Telegram message (4,096 characters);
 - a URL: a different article page per request, served by the tests' local HTTP server (fetch,
   extract, summarize, store).
+Beside them, the baseline: the summarizer alone on the same pasted texts, one call per text, no chat,
+no store. The ratios say what the chat path (Telegram, command service, store, rendering) adds.
 
     .venv/bin/python bench/commands.py [--requests 200] [--concurrency 1] [--summarizer lead] [--json OUT]
 """
@@ -35,6 +37,7 @@ from telegram.ext import TypeHandler  # noqa: E402
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.main import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from summarizer import ArticleText, get_summarizer  # noqa: E402
 from tests.fixtures.feedserver import FeedServer  # noqa: E402
 from tests.standins.telegram import TelegramStandIn, private_chat, user  # noqa: E402
 
@@ -146,6 +149,7 @@ async def main(args: argparse.Namespace) -> dict:
             await adapter.stop()
             await services.aclose()
             bench.waiters.shutdown()
+    baseline = summarizer_alone([pasted(a["text"], command="") for a in articles], settings)
     failed_text = sum("went wrong" in r or "could not" in r for r in text_replies)
     failed_url = sum("went wrong" in r or "could not" in r for r in url_replies)
     return {
@@ -153,8 +157,20 @@ async def main(args: argparse.Namespace) -> dict:
         "pasted_text": {**summary(text_latencies), "error_replies": failed_text,
                         "mean_chars": round(statistics.fmean(len(pasted(a["text"])) for a in articles))},
         "url": {**summary(url_latencies), "error_replies": failed_url},
+        "summarizer_alone": summary(baseline),
         "sample_replies": {"pasted_text": text_replies[0][:300], "url": url_replies[0][:300]},
     }
+
+
+def summarizer_alone(texts: list[str], settings: Settings) -> list[float]:
+    """Latency of the summarizer itself on each text: the floor under any chat command."""
+    summarizer = get_summarizer(settings.summarizer_config())
+    latencies = []
+    for text in texts:
+        started = time.monotonic()
+        summarizer.summarize([ArticleText(text=text)])
+        latencies.append(time.monotonic() - started)
+    return latencies
 
 
 def report(result: dict) -> None:
@@ -165,6 +181,13 @@ def report(result: dict) -> None:
         print(f"  {name:12s} n={figures['requests']:4d}  median {figures['median_s'] * 1000:7.1f} ms  "
               f"p95 {figures['p95_s'] * 1000:7.1f} ms  max {figures['max_s'] * 1000:7.1f} ms  "
               f"error replies {figures['error_replies']}")
+    alone = result["summarizer_alone"]
+    print(f"  {'baseline':12s} n={alone['requests']:4d}  median {alone['median_s'] * 1000:7.1f} ms  "
+          f"p95 {alone['p95_s'] * 1000:7.1f} ms  (the summarizer alone on the pasted texts)")
+    text = result["pasted_text"]
+    print(f"  pasted text through Telegram / summarizer alone: median {text['median_s'] / alone['median_s']:.2f}x, "
+          f"p95 {text['p95_s'] / alone['p95_s']:.2f}x; goal p95 < 1000 ms: "
+          f"{'met' if text['p95_s'] < 1 else 'NOT met'}")
 
 
 if __name__ == "__main__":
