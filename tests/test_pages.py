@@ -49,6 +49,15 @@ def test_json_ld_metadata_survives_the_script_stripping():
     assert PARAGRAPHS[0] in content.text and "tracking" not in content.text
 
 
+def test_a_year_in_the_text_is_no_publication_date_but_a_time_element_is():
+    # Guessing dates from prose (htmldate's extensive search) mistook "in 2015" for 1 January 2015.
+    body = ARTICLE + "<p>The last budget this large passed in 2015, during a boom in housing construction.</p>"
+    assert extract_page(page(body=body), url="https://news.example.com/b").date is None
+    dated = body + '<p>Published <time datetime="2024-05-02T07:00:00Z">2 May 2024</time></p>'
+    assert extract_page(page(body=dated), url="https://news.example.com/b").date == datetime(2024, 5, 2, 7, 0,
+                                                                                             tzinfo=UTC)
+
+
 def test_a_page_without_canonical_link_has_none():
     assert extract_page(page(), url="https://news.example.com/b").canonical_url is None
 
