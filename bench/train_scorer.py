@@ -69,6 +69,14 @@ def _set_rouge(article: dict, candidates: int) -> np.ndarray:
     return np.asarray(scores)
 
 
+def _rouge(article: dict, chosen: list[int]) -> np.ndarray:
+    from rouge_score import rouge_scorer
+
+    result = rouge_scorer.RougeScorer(["rouge1", "rougeLsum"], use_stemmer=True).score(
+        article["reference"], "\n".join(article["sentences"][i] for i in chosen))
+    return np.asarray((result["rouge1"].fmeasure, result["rougeLsum"].fmeasure))
+
+
 def set_rouge(articles: list[dict], candidates: int) -> list[np.ndarray]:
     """(sets, 2) arrays of ROUGE-1 and ROUGE-Lsum F1 per article; slow, so cached by content."""
     key = hashlib.sha1(pickle.dumps([(a["sentences"][:candidates], a["reference"]) for a in articles])).hexdigest()
@@ -155,8 +163,9 @@ def cross_validate(articles, embeddings, scores, candidates: int, max_tokens: in
             for i in part:
                 sets = candidate_sets(len(embeddings[i]), SET_SIZE)
                 chosen, _ = scorer.choose(articles[i]["sentences"], embeddings[i], SET_SIZE)
-                row = next(j for j, candidate in enumerate(sets) if list(candidate) == chosen)
-                chosen_scores.append(scores[i][row])
+                row = next((j for j, candidate in enumerate(sets) if list(candidate) == chosen), None)
+                # A set of fewer sentences (the article repeats itself) has no cached score: score it here.
+                chosen_scores.append(scores[i][row] if row is not None else _rouge(articles[i], chosen))
                 lead_scores.append(scores[i][0])  # the first set is sentences 0, 1, 2: Lead-3
     ours, lead = 100 * np.mean(chosen_scores, axis=0), 100 * np.mean(lead_scores, axis=0)
     print(f"{folds}-fold CV x{repeats}: scorer R-1 {ours[0]:.2f} R-Lsum {ours[1]:.2f} | "
