@@ -137,3 +137,22 @@ def test_naive_datetimes_are_refused(store):
             chat = tx.chats.ensure("telegram", "1")
             tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="k", payload={},
                               now=datetime(2026, 1, 1))
+
+
+def test_the_migrated_schema_is_the_schema_the_models_describe(database_url):
+    """A column or index added to tables.py without a migration would differ here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.tables import Base
+
+    opened = Store.open(database_url)
+    try:
+        with opened.engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                           Base.metadata)
+            if opened.dialect == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        opened.close()
+    assert differences == []
