@@ -140,3 +140,81 @@ async def test_a_failing_feed_is_recorded_backs_off_and_loses_nothing(ingest_par
         assert bad.next_poll_at - bad.last_polled_at == INTERVAL * 4
         assert good.consecutive_failures == 0
         assert len(tx.articles.briefs_for_chat(chat_id)) == 2  # what was stored stays stored
+
+
+async def test_hostile_feeds_get_a_recorded_error_the_cycle_survives_and_nothing_stored_is_lost(store):
+    """Feeds that worked turn hostile; one poll cycle meets them all at once. The server is on 127.0.0.2,
+    the one address the fetcher may reach: redirects to 127.0.0.1 and 169.254.169.254 stay refused."""
+    from datetime import UTC, datetime
+
+    from bot.services.feeds import FeedService
+    from tests.fixtures.feedserver import drip, endless, gzip_bomb, gzipped, redirect_to
+    from tests.test_feeds import BILLION_LAUGHS, EXTERNAL_ENTITY
+
+    page = b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>Welcome</p></body></html>"
+    hostile = {  # path: (handler, the reason recorded on the feed)
+        "empty": (fixed(b"", content_type="application/rss+xml"), "empty"),
+        "malformed": (fixed(b"\x00\x01<<<rss version=2.0>>><channel <item", content_type="application/rss+xml"),
+                      "malformed"),
+        "html": (fixed(page, content_type="text/html"), "bad_content_type"),
+        "html-as-xml": (fixed(page, content_type="application/xml"), "not_a_feed"),
+        "error": (fixed(b"boom", status=500, content_type="text/plain"), "http_500"),
+        "gone": (fixed(b"gone", status=404, content_type="text/plain"), "http_404"),
+        "bomb": (gzipped(gzip_bomb(1024)), "too_large"),
+        "endless": (endless(), "too_large"),
+        "drip": (drip(rss(story_items(range(3))), interval_s=0.2), "timeout"),
+        "to-loopback": (redirect_to("http://127.0.0.1/feed.xml"), "blocked_address"),
+        "to-metadata": (redirect_to("http://169.254.169.254/latest/meta-data/"), "blocked_address"),
+    }
+    entity_tricks = {"laughs": BILLION_LAUGHS, "xxe": EXTERNAL_ENTITY}  # read, never expanded
+    names = [*hostile, *entity_tricks, "control"]
+    fetcher = SafeFetcher(timeout_s=1.0, max_bytes=2_000_000, allowed_addresses=["127.0.0.2"])
+    briefs = BriefMaker(get_summarizer(SummarizerConfig(backend="lead")))
+    ingestor = Ingestor(store=store, fetcher=fetcher, briefs=briefs, interval=INTERVAL, new_feed_items=2)
+    try:
+        with FeedServer("127.0.0.2") as server:
+            for number, name in enumerate(names):  # each feed its own two stories
+                items = story_items(range(2 * number, 2 * number + 2), base=f"https://{name}.example/story/")
+                server.serve(f"/{name}", rss(items, title=name), content_type="application/rss+xml")
+            chat_id = follow(store, *(server.url(f"/{name}") for name in names))
+            first = await ingestor.poll()
+            assert (first.feeds, first.failed, first.new_articles) == (len(names), 0, 2 * len(names))
+
+            for name, (handler, _) in hostile.items():
+                server.route(f"/{name}", handler)
+            for name, document in entity_tricks.items():
+                server.serve(f"/{name}", document)
+            later = story_items(range(100, 101), base="https://control.example/story/",
+                                start=datetime(2026, 2, 1, tzinfo=UTC))
+            server.serve("/control", rss(later), content_type="application/rss+xml")
+            due_now(store)
+            second = await ingestor.poll()
+    finally:
+        await fetcher.aclose()
+        briefs.close()
+
+    expected_errors: dict[str, int] = {}
+    for _, reason in hostile.values():
+        expected_errors[reason] = expected_errors.get(reason, 0) + 1
+    assert (second.feeds, second.failed, second.errors) == (len(names), len(hostile), expected_errors)
+    with store.transaction() as tx:
+        feeds = {f.source.url.rsplit("/", 1)[1]: f.source for f in tx.sources.followed_by(chat_id)}
+        for name, (_, reason) in hostile.items():
+            source = feeds[name]
+            assert (source.last_error_reason, source.consecutive_failures) == (reason, 1), name
+            assert source.last_error and len(source.last_error) > 10
+            assert source.next_poll_at - source.last_polled_at == INTERVAL * 2  # backing off
+        for name in [*entity_tricks, "control"]:
+            assert feeds[name].consecutive_failures == 0 and feeds[name].last_error is None, name
+        stored = tx.articles.briefs_for_chat(chat_id, limit=1000)
+    by_site: dict[str, int] = {}
+    for brief in stored:
+        site = brief.url.split("//")[1].split(".example")[0] if ".example" in brief.url else brief.url
+        by_site[site] = by_site.get(site, 0) + 1
+    assert all(by_site[name] == 2 for name in hostile), by_site  # what the hostile feeds had, kept
+    assert by_site["control"] == 3  # the rest of the cycle went on
+    assert all(len(brief.headline) < 1000 and "root:" not in brief.headline for brief in stored)
+    # The feed list shows people what is wrong with a feed.
+    lines = FeedService(store=store, fetcher=fetcher, ingestor=ingestor).describe(chat_id)
+    [bomb] = [line for line in lines if line.split(" - ")[0].endswith(". bomb")]
+    assert "failing (1x, last success: " in bomb and "larger than 2,000,000 bytes" in bomb
