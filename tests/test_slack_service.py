@@ -194,7 +194,7 @@ async def test_an_opml_file_shared_with_sources_imports_the_feeds(running):
 async def test_schedule(running):
     refused = await running.command("/schedule", "07:30 Europe/Berlin", user=MEMBER)
     set_ = await running.command("/schedule", "07:30 Europe/Berlin")
-    shown_ = await running.command("/schedule")  # the service treats even reading it as a change
+    shown_ = await running.command("/schedule", user=MEMBER)  # looking is for everyone
     off = await running.command("/schedule", "off")
     assert "Only the admins" in refused
     assert "07:30 Europe/Berlin" in set_ and "07:30 Europe/Berlin" in shown_
@@ -208,7 +208,7 @@ async def test_mentions_and_unknown_commands(running):
     assert "/subscribe" in helped
 
 
-async def test_an_unknown_command_however_it_comes_gets_the_help(running):
+async def test_an_unknown_command_however_it_comes_gets_a_short_list_of_the_commands(running):
     help_text = await running.command("/briefbot-help", user=MEMBER)
     answers = {
         "subcommand": await running.command("/briefbot", "frobnicate now", user=MEMBER),
@@ -218,13 +218,16 @@ async def test_an_unknown_command_however_it_comes_gets_the_help(running):
         "direct message": await running.event(message_event("frobnicate now", channel="D0MEMBER",
                                                             channel_type="im", user=MEMBER), 1),
     }
+    names = ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule",
+             "/briefbot-help")
     for how, answer in answers.items():
-        assert "I don't know /frobnicate." in answer, how
-        assert help_text.partition("\n")[2] in answer, how  # under the heading: every command, as in the help
-    for name in ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule",
-                 "/briefbot-help"):
-        assert name in help_text
-    assert "Send /help" not in "".join(answers.values())  # Slack keeps /help for itself
+        assert "I don't know /frobnicate." in answer and "Did you mean" not in answer, how
+        assert all(name in answer for name in names), how  # every command by name, and where the details are
+        assert len(answer.splitlines()) <= 2 and "e.g." not in answer, how  # short: the examples stay in the help
+    assert all(name in help_text for name in names) and "e.g. /subscribe" in help_text
+    assert "/help " not in "".join(answers.values())  # Slack keeps /help for itself
+    typo = await running.command("/briefbot", "subscibe climate", user=MEMBER)
+    assert "I don't know /subscibe. Did you mean /subscribe?" in typo
 
 
 async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
@@ -242,3 +245,12 @@ async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
     alerts = [m for m in running.slack.posted_messages(CHANNEL) if "Climate talks" in shown(m)]
     assert len(alerts) == 1 and alerts[0]["thread_ts"] == thread
     assert_harmless(shown(alerts[0])) and assert_harmless(alerts[0]["text"])
+
+
+async def test_a_text_too_long_to_summarize_gets_a_short_answer_and_nothing_is_summarized(running):
+    # A direct message can carry far more than a slash command; the limit is said, the text is not cut.
+    long_text = "The council approved the new budget on Monday after a long debate. " * 400
+    answer = await running.event(message_event(f"summary {long_text}", channel="D0MEMBER", channel_type="im",
+                                               user=MEMBER), 0)
+    assert f"That is {len(long_text.strip()):,} characters; I summarize up to 20,000" in answer
+    assert "Send a link to the article instead." in answer and "council approved" not in answer

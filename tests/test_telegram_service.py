@@ -113,9 +113,47 @@ async def test_start_and_help_list_every_command(tg, bot):
             assert name in shown
 
 
-async def test_unknown_commands_get_a_pointer_to_help(tg, bot):
+async def test_unknown_commands_get_a_short_answer_naming_every_command(tg, bot):
     shown = text_of(await ask(tg, private_chat(new_user()), "/frobnicate now"))
-    assert "/frobnicate" in shown and "/help" in shown
+    assert shown.startswith("I don't know /frobnicate.") and "Did you mean" not in shown
+    for name in ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule", "/help"):
+        assert name in shown
+    assert len(shown.splitlines()) <= 2  # the examples stay in /help
+    typo = text_of(await ask(tg, private_chat(new_user()), "/subscibe climate"))
+    assert typo.startswith("I don't know /subscibe. Did you mean /subscribe?")
+
+
+async def test_missing_arguments_and_bad_times_get_a_short_answer_with_an_example(tg, bot):
+    chat = private_chat(new_user())
+    answers = {text: text_of(await ask(tg, chat, text)) for text in (
+        "/subscribe", "/unsubscribe", "/sources add", "/sources remove", "/sources frobnicate",
+        "/subscribe -sports", "/subscribe gold OR silver", "/unsubscribe gold",
+        "/schedule 25:00", "/schedule 7.30pm", "/schedule 07:30 Mars/Olympus", "/schedule 07:30 Europe Berlin",
+        "/schedule empty", "/sources remove 3")}
+    expected = {
+        "/subscribe": "/subscribe climate -sports", "/unsubscribe": "/unsubscribe all",
+        "/sources add": "/sources add https://", "/sources remove": "/sources remove 2",
+        "/sources frobnicate": "/sources add <feed url>", "/subscribe -sports": "at least one word",
+        "/subscribe gold OR silver": "OR is not supported", "/unsubscribe gold": "No alert for gold",
+        "/schedule 25:00": "for example 07:30", "/schedule 7.30pm": "for example 07:30",
+        "/schedule 07:30 Mars/Olympus": "Europe/Berlin", "/schedule 07:30 Europe Berlin": "/schedule 07:30 Europe/Berlin",
+        "/schedule empty": "/schedule empty say", "/sources remove 3": "3",
+    }
+    for text, answer in answers.items():
+        assert expected[text] in answer, (text, answer)
+        assert len(answer) < 200 and "wrong on my side" not in answer, (text, answer)
+    assert "No daily digest yet" in text_of(await ask(tg, chat, "/schedule"))  # nothing bad was kept
+
+
+async def test_alert_words_are_said_back_and_the_same_words_in_another_order_are_one_alert(tg, bot):
+    chat = private_chat(new_user())
+    set_ = text_of(await ask(tg, chat, '/subscribe "North Korea" missile -drill'))
+    assert 'Alert set for "North Korea" missile -drill' in set_
+    assert 'mentions "North Korea" and missile but not drill' in set_
+    again = text_of(await ask(tg, chat, '/subscribe missile -DRILL "north  korea"'))
+    assert "already has an alert" in again
+    assert '1. "North Korea" missile -drill' in text_of(await ask(tg, chat, "/alerts"))
+    assert "removed" in text_of(await ask(tg, chat, '/unsubscribe missile "North Korea" -drill'))
 
 
 async def test_summary_of_pasted_text(tg, bot):
@@ -221,15 +259,38 @@ async def test_who_may_change_settings(tg, bot, feeds):
     assert "Daily digest set" in text_of(await ask(tg, private_chat(new_user()), "/schedule 06:30 UTC"))
 
 
-async def test_schedule_and_digest(tg, bot):
+async def test_schedule_and_digest(tg, bot, feeds):
     chat = private_chat(new_user())
     assert "No daily digest yet" in text_of(await ask(tg, chat, "/schedule"))
-    assert "07:30 Europe/Berlin" in text_of(await ask(tg, chat, "/schedule 07:30 Europe/Berlin"))
+    set_ = text_of(await ask(tg, chat, "/schedule 07:30 Europe/Berlin"))
+    assert "Daily digest set for 07:30 Europe/Berlin; the next one comes" in set_
+    assert "/sources add" in set_  # without feeds there would be nothing to send
     assert "Daily digest at 07:30 Europe/Berlin" in text_of(await ask(tg, chat, "/schedule"))
     assert "On a quiet day I will say so" in text_of(await ask(tg, chat, "/schedule empty say"))
     assert "turned off" in text_of(await ask(tg, chat, "/schedule off"))
-    digest = await ask(tg, chat, "/digest")
-    assert digest[0]["text"].strip()
+    assert "follows none yet" in text_of(await ask(tg, chat, "/digest"))
+
+    await ask(tg, chat, f"/sources add {feeds.url('/feed.xml')}")
+    await bot.ingestor.summarize_pending()
+    digest = await ask(tg, chat, "/digest")  # no schedule: the last day's stories
+    raw = "\n".join(r["text"] for r in digest)
+    assert "Your digest for" in text_of(digest) and "Vellmark observatory" in text_of(digest)
+    assert f'href="{html.escape(HOSTILE_LINK, quote=True)}"' in raw and "<script>" not in raw
+    assert "/sources add" not in text_of(await ask(tg, chat, "/schedule 06:00"))
+
+
+async def test_summary_with_words_lists_the_latest_matching_briefs(tg, bot, feeds):
+    chat = private_chat(new_user())
+    await ask(tg, chat, f"/sources add {feeds.url('/feed.xml')}")
+    await bot.ingestor.summarize_pending()
+    comet = text_of(await ask(tg, chat, "/summary comet"))
+    assert "Latest on comet" in comet and "Vellmark observatory" in comet and "Alderbrook" not in comet
+    bridges = text_of(await ask(tg, chat, "/summary bridge -Alderbrook"))
+    listed = bridges.partition("\n")[2]  # under the heading, which repeats the words
+    assert "Port Anvel" in listed and "Alderbrook" not in listed and "Vellmark" not in listed
+    phrase = text_of(await ask(tg, chat, '/summary "bridge repairs number 2"'))
+    assert "Port Anvel" in phrase and "Kessford approves" not in phrase and "Alderbrook" not in phrase
+    assert "No recent brief matches volcano" in text_of(await ask(tg, chat, "/summary volcano"))
 
 
 async def test_plain_text_in_a_private_chat_is_summarized(tg, bot):

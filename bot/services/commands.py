@@ -6,12 +6,13 @@ An adapter turns what someone typed into an `Incoming` and renders the `Message`
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.domain.matching import QueryError, parse_query
+from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
 from bot.services.briefs import BriefMaker, brief_item, fresh_item
@@ -29,6 +30,7 @@ MAX_INPUT_CHARS = 20_000  # pasted text beyond this is refused, not silently cut
 LATEST_LIMIT = 5
 SEARCH_WINDOW = 500  # briefs searched by /summary <words>
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,7 @@ class CommandService:
                     ("/unsubscribe climate -sports", "/unsubscribe all"), True, self._unsubscribe),
             Command("alerts", "/alerts", "this chat's keyword alerts", (), False, self._alerts),
             Command("sources", "/sources [add <feed url> | remove <n | url>]",
-                    "the feeds this chat follows and how they are doing; add or remove one; "
-                    "to import an OPML list, send the file with the caption /sources (Telegram) "
-                    "or share it with the message /sources (Slack)",
+                    "the feeds this chat follows and how they are doing; add or remove one",
                     ("/sources add https://example.com/feed.xml", "/sources remove 2"), True, self._sources),
             Command("schedule", "/schedule HH:MM [Area/City] | off | empty say|skip",
                     "the daily digest time in this chat's time zone; what an empty day sends",
@@ -89,9 +89,8 @@ class CommandService:
     async def handle(self, incoming: Incoming) -> list[Message]:
         name = self.aliases.get(incoming.command, incoming.command)
         command = self.commands.get(name)
-        if command is None:  # a typo or a guess: the list of commands is the useful answer
-            unknown = f"I don't know /{incoming.command[:40]}."
-            return reply(f"{unknown}\n\n{self._help_text(incoming)}", heading="briefbot")
+        if command is None:
+            return reply(self._unknown_text(incoming))
         with self.store.transaction() as tx:
             chat = tx.chats.ensure(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
                                    title=incoming.chat_title, timezone=self.default_timezone)
@@ -126,8 +125,19 @@ class CommandService:
             admin = " (admins, in groups)" if command.admin_only else ""
             lines.append(f"{command.usage} - {command.summary}{admin}")
             lines.extend(f"    e.g. {example}" for example in command.examples)
-        help_command = "/briefbot-help" if incoming.chat.platform == "slack" else "/help"
-        lines += ["", f"{help_command} - this message"]
+            if command.name == "sources":
+                lines.append(f"    An OPML list of feeds: {OPML_IMPORT.get(incoming.chat.platform, OPML_IMPORT['telegram'])}")
+        lines += ["", f"{_help_command(incoming)} - this message"]
+        return "\n".join(lines)
+
+    def _unknown_text(self, incoming: Incoming) -> str:
+        """Short, as a typo in a busy group deserves: the likely command, every name, where the details are."""
+        typed = incoming.command[:40]
+        names = [*self.commands, *self.aliases]
+        [guess] = difflib.get_close_matches(typed, names, n=1, cutoff=0.6) or [None]
+        lines = [f"I don't know /{typed}." + (f" Did you mean /{guess}?" if guess else "")]
+        listed = " ".join(f"/{name}" for name in self.commands if name != "start")
+        lines.append(f"Commands: {listed}. {_help_command(incoming)} shows each with examples.")
         return "\n".join(lines)
 
     # /summary
@@ -189,6 +199,11 @@ class CommandService:
 
     # /digest
     async def _digest(self, incoming: Incoming, chat: Chat) -> list[Message]:
+        with self.store.transaction() as tx:
+            followed = tx.sources.followed_by(chat.id)
+        if not followed:  # an empty digest "since the last digest" would only puzzle
+            return reply("A digest gathers the stories of the feeds this chat follows, and it follows none yet. "
+                         "Add one with /sources add <feed url>.")
         # Grouping stories runs the embedding model: keep it off the event loop.
         return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow())]
 
@@ -204,7 +219,8 @@ class CommandService:
             added = tx.chats.subscribe(chat.id, query.normalized, query.display, incoming.chat.thread_id)
         if not added:
             return reply(f"This chat already has an alert for {query.display}.")
-        return reply(f"Alert set: I will post stories matching {query.display} here. /alerts lists them.")
+        return reply(f"Alert set for {query.display}: I will post here every new story that {_explain(query)}. "
+                     "/alerts lists this chat's alerts.")
 
     async def _unsubscribe(self, incoming: Incoming, chat: Chat) -> list[Message]:
         args = incoming.args.strip()
@@ -299,14 +315,20 @@ class CommandService:
         except ScheduleError as exc:
             return reply(str(exc))
         now = utcnow()
+        first = next_run(local, zone, now)
         with self.store.transaction() as tx:
             tx.chats.get(chat.id).timezone = zone.key
             existing = tx.chats.schedule(chat.id)
             tx.chats.set_schedule(chat.id, local_time=local.strftime("%H:%M"), timezone=zone.key,
-                                  next_run_at=next_run(local, zone, now), thread_id=incoming.chat.thread_id,
+                                  next_run_at=first, thread_id=incoming.chat.thread_id,
                                   covered_until=existing.covered_until if existing else now)
+            followed = tx.sources.followed_by(chat.id)
         self._reschedule(chat.id)
-        return reply(f"Daily digest set for {local.strftime('%H:%M')} {zone.key}.")
+        text = (f"Daily digest set for {local.strftime('%H:%M')} {zone.key}; "
+                f"the next one comes {first.astimezone(zone):%A %-d %B}.")
+        if not followed:
+            text += " Until this chat follows a feed there is nothing to send: add one with /sources add <feed url>."
+        return reply(text)
 
     def _describe_schedule(self, chat: Chat) -> str:
         with self.store.transaction() as tx:
@@ -318,6 +340,27 @@ class CommandService:
     def _reschedule(self, chat_id: int) -> None:
         if self.scheduler is not None:
             self.scheduler.reschedule_chat(chat_id)
+
+
+OPML_IMPORT = {
+    "telegram": "send the file with the caption /sources",
+    "slack": "share the file in the channel with the message /sources",
+    "console": "python -m bot feeds import <file.opml>",
+}
+
+
+def _help_command(incoming: Incoming) -> str:
+    return "/briefbot-help" if incoming.chat.platform == "slack" else "/help"  # Slack keeps /help for itself
+
+
+def _explain(query: Query) -> str:
+    """'mentions "North Korea" and missile but not drill': what an alert's words mean, said back."""
+    shown = _DISPLAY_TERM.findall(query.display)  # as typed: original case and order
+    if len(shown) != len(query.required) + len(query.excluded):  # a stray quote: the normalised terms
+        shown = [t.canonical for t in query.required] + [f"-{t.canonical}" for t in query.excluded]
+    required = " and ".join(term for term in shown if not term.startswith("-"))  # a query always has one
+    excluded = " or ".join(term[1:] for term in shown if term.startswith("-"))
+    return f"mentions {required}" + (f" but not {excluded}" if excluded else "")
 
 
 def _looks_like_query(text: str) -> bool:
