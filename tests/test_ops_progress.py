@@ -12,6 +12,8 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.progress import TerminalProgress
+from tests.fixtures.feedserver import FeedServer
+from tests.fixtures.news import rss, story_items
 
 
 def terminal(is_terminal: bool) -> tuple[Console, io.StringIO]:
@@ -63,12 +65,11 @@ def import_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "bot", "feeds", "import", "feeds.opml", "--chat", "telegram:-1001"], env
 
 
-def test_importing_an_opml_file_in_a_terminal_shows_the_bar(tmp_path):
-    """`python -m bot feeds import FILE` with its output on a pseudo-terminal, as a person runs it."""
-    command, env = import_command(tmp_path)
+def in_terminal(command: list[str], env: dict[str, str], folder: Path) -> str:
+    """Run a command with stdin, stdout and stderr on a pseudo-terminal, as a person runs it; its screen."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: stdin, stdout and stderr are the terminal
-        os.chdir(tmp_path)
+        os.chdir(folder)
         os.execve(command[0], command, env)
     output = b""
     while True:
@@ -82,8 +83,36 @@ def test_importing_an_opml_file_in_a_terminal_shows_the_bar(tmp_path):
     _, status = os.waitpid(pid, 0)
     screen = output.decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, screen
+    return screen
+
+
+def test_importing_an_opml_file_in_a_terminal_shows_the_bar(tmp_path):
+    """`python -m bot feeds import FILE` on a terminal."""
+    command, env = import_command(tmp_path)
+    screen = in_terminal(command, env, tmp_path)
     assert "Importing feeds" in screen and "12/12" in screen
     assert "Imported 12 feeds" in screen
+
+
+def test_the_first_poll_and_the_backfill_show_their_bars_in_a_terminal(tmp_path):
+    """`python -m bot poll --no-summarize`, then `python -m bot backfill`, on feeds served locally."""
+    with FeedServer() as server:
+        for n in range(3):
+            server.serve(f"/feed{n}.xml", rss(story_items(range(n * 2, n * 2 + 2)), title=f"Feed {n}"),
+                         content_type="application/rss+xml")
+        command, env = import_command(tmp_path)
+        env["ALLOW_PRIVATE_NETWORKS"] = "1"
+        (tmp_path / "feeds.opml").write_text(  # in place of the file of unreachable feeds
+            '<?xml version="1.0"?><opml version="2.0"><head><title>desk</title></head><body>'
+            + "".join(f'<outline type="rss" text="Feed {n}" xmlUrl="{server.url(f"/feed{n}.xml")}"/>' for n in range(3))
+            + "</body></opml>")
+        subprocess.run(command, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+        polled = in_terminal([sys.executable, "-m", "bot", "poll", "--no-summarize"], env, tmp_path)
+        backfilled = in_terminal([sys.executable, "-m", "bot", "backfill"], env, tmp_path)
+    assert "Polling feeds" in polled and "3/3" in polled and "Summarizing articles" not in polled
+    assert "3 feeds polled: 0 unchanged, 0 failed, 6 new articles, 0 briefs" in polled
+    assert "Summarizing articles" in backfilled and "6/6" in backfilled
+    assert "6 briefs made" in backfilled
 
 
 def test_importing_an_opml_file_into_a_pipe_prints_the_report_alone(tmp_path):
