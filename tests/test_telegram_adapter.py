@@ -337,3 +337,16 @@ def test_no_job_queue_and_per_chat_update_processing(tg, handler):
     assert telegram.application.bot.base_url == f"{tg.base_url}{tg.token}"
     assert telegram.application.bot.base_file_url == f"{tg.base_file_url}{tg.token}"
     assert telegram.application.update_processor.max_concurrent_updates > 1
+
+
+async def test_connected_for_readyz_only_between_start_and_stop(tg, handler):
+    telegram = TelegramAdapter(token=tg.token, handler=handler, api_base_url=tg.base_url, poll_timeout_s=1)
+    before = telegram.is_connected()
+    await telegram.start()
+    try:
+        during = telegram.is_connected()
+        [get_me] = tg.calls("getMe")  # connected means the Bot API answered with this token
+    finally:
+        await telegram.stop()
+    assert (before, during, telegram.is_connected()) == (False, True, False)
+    assert get_me.status == 200

@@ -75,6 +75,16 @@ class BotProcess:
         return "\n".join(self.lines)
 
 
+def wait_ready(port: int) -> httpx.Response:
+    """/readyz until 200 (the model loads in the background after the start), or its last answer."""
+    deadline = time.monotonic() + START_DEADLINE_S
+    while True:
+        answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        if answer.status_code == 200 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def tg():
     with TelegramStandIn() as server:
@@ -84,14 +94,19 @@ def tg():
 def test_the_bot_process_polls_telegram_and_answers(tg, tmp_path):
     bot = BotProcess(tmp_path, {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url})
     try:
+        port = int(bot.wait_for("HTTP server listening on http://").rsplit(":", 1)[1])
         bot.wait_for("briefbot running")
         tg.push_message(private_chat(user(42, "Ada")), "/help")
         [reply] = tg.wait_for_calls("sendMessage", timeout=60)
+        ready = wait_ready(port)
     finally:
         code = bot.stop()
     logs = bot.output()
 
     assert code == 0, logs[-3000:]
+    assert ready.status_code == 200, ready.text
+    assert {name: check["ok"] for name, check in ready.json()["checks"].items()} == {
+        "database": True, "model": True, "telegram": True}
     assert reply.status == 200 and "/subscribe" in reply.params["text"] and reply.params["chat_id"] == 42
     assert [c["command"] for c in tg.commands()][0] == "summary"
     assert tg.token not in logs and tg.token.partition(":")[2] not in logs
