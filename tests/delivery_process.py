@@ -1,10 +1,13 @@
 """A delivery process for tests and the benchmark: the real Telegram sender against a stand-in.
 
     python -m tests.delivery_process --db URL --base-url http://127.0.0.1:PORT/bot --token T [--shard 0/3]
+        [--worker NAME] [--prefetch N] [--go-file PATH]
 
 It drains the outbox (every row to a final state) and exits; tests kill it with SIGKILL halfway and
 start it again. With `--enqueue-file F` it first queues the messages listed in F (JSON lines with
 chat_key, chat_kind, key, text) in one transaction, as the bot does when an event causes messages.
+With `--go-file F` it prints "ready" and waits for F to exist before delivering, so that several
+processes can be started together.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -63,7 +67,12 @@ async def run(args: argparse.Namespace) -> None:
         index, count = (int(part) for part in args.shard.split("/"))
         async with telegram_sender(args.base_url, args.token) as sender:
             loop = DeliveryLoop(store=store, senders={"telegram": sender}, shard=(index, count),
+                                worker=args.worker, prefetch=args.prefetch,
                                 lease=timedelta(seconds=args.lease_s), idle_poll_s=0.2)
+            if args.go_file:
+                print("ready", flush=True)
+                while not os.path.exists(args.go_file):
+                    await asyncio.sleep(0.01)
             print("delivering", flush=True)
             await loop.drain()
             await loop.stop()
@@ -80,6 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shard", default="0/1", help="index/count")
     parser.add_argument("--lease-s", type=float, default=60.0)
     parser.add_argument("--enqueue-file")
+    parser.add_argument("--worker", help="the worker name (default: from the shard)")
+    parser.add_argument("--prefetch", type=int, default=1000, help="deliveries claimed at a time")
+    parser.add_argument("--go-file", help="wait for this file to exist before delivering")
     asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -115,3 +115,37 @@ def test_three_delivery_processes_on_postgresql_send_each_message_once_within_th
     assert tg.violations() == []
     assert all(worker_stats.get("sent", 0) > 0 for worker_stats in stats), stats  # the work was shared
     assert sum(worker_stats["sent"] for worker_stats in stats) == len(expected)
+
+
+@pytest.mark.postgres
+def test_three_processes_competing_for_the_same_rows_on_postgresql_send_each_message_once(tmp_path):
+    """No shards: all three claim from the whole outbox, a few rows at a time, at the same moment, so
+    only FOR UPDATE SKIP LOCKED and the claim itself keep a row from going out twice. (Unsharded
+    processes each pace the whole allowance, so the stand-in checks no rate limits here.)"""
+    # Queued round by round, so that neighbouring rows are different chats and no chat's own pace
+    # (1/s, kept by each process alone) holds the race up.
+    rows = [{"chat_key": chat, "chat_kind": "private" if chat > 0 else "group", "key": f"m:{chat}:{n}",
+             "text": f"message {n} to {chat}"} for n in range(3) for chat in [*range(4001, 4101), -5001, -5002]]
+    expected = [row["text"] for row in rows]
+    go = tmp_path / "go"
+    with TelegramStandIn() as tg, postgres_schema_url() as db:
+        store = Store.open(db)
+        enqueue_messages(store, rows)
+        workers = [start_worker(db, tg, "--worker", f"racer-{n}", "--prefetch", "12", "--go-file", str(go))
+                   for n in range(3)]
+        try:
+            for worker in workers:
+                wait_for_line(worker, "ready")
+            go.touch()
+            stats = [finish(worker) for worker in workers]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+        with store.transaction() as tx:
+            assert tx.outbox.counts() == {"sent": len(expected)}
+        store.close()
+        received = Counter(message["text"] for message in tg.sent_messages())
+    assert received == Counter(expected)  # every message exactly once
+    assert all(worker_stats.get("sent", 0) > 0 for worker_stats in stats), stats  # they did compete
+    assert sum(worker_stats["sent"] for worker_stats in stats) == len(expected)
