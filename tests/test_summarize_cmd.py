@@ -16,10 +16,10 @@ from bot.cli import app
 from summarizer import ArticleText, SummarizerConfig, get_summarizer
 from summarizer.sentences import split_sentences
 from summarizer.text import read_document
-from tests.fixtures.news import SAMPLES
+from tests.fixtures.news import SAMPLES, shared_sample
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_SAMPLE = ROOT.parent / "shared" / "samples" / "article-2024-11-01.txt"
+SHARED_SAMPLE = shared_sample()
 FERRY, LIBRARY, HEAT, RESCUE = (next(path for path in SAMPLES if word in path.name)
                                 for word in ("ferry", "library", "heat", "rescue"))
 UNBUDGETED = 10**9

@@ -9,8 +9,9 @@ import pytest
 
 from summarizer.sentences import ends_like_sentence, split_sentences
 from summarizer.text import MAX_INPUT_CHARS, looks_english, read_document
+from tests.fixtures.news import shared_sample
 
-SHARED_SAMPLE = Path("/work/shared/samples/article-2024-11-01.txt")
+SHARED_SAMPLE = shared_sample()
 
 
 @pytest.mark.parametrize("text, expected", [
