@@ -46,7 +46,9 @@ def test_every_kind_of_command_is_answered_and_the_settings_outlive_the_session(
     for name in ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule"):
         assert name in screen
     assert "python -m bot feeds import <file.opml>" in screen  # the console's way to import a list
-    assert screen.count("• The council of Hameln Cross approved") == 2  # the command and the bare text
+    # The command and the bare text: the lead sentence heads each brief once, not again as a point.
+    assert screen.count("The council of Hameln Cross approved the bridge repairs on Monday") == 2
+    assert "• The council of Hameln Cross approved" not in screen and screen.count("• ") >= 4
     assert "Now following" in screen and "1. Kessford Courier" in screen
     assert 'mentions "climate change" but not sports' in screen and '1. "climate change" -sports' in screen
     assert "“Mars/Olympus” is not a time zone I know" in screen

@@ -65,7 +65,7 @@ def brief_item(brief: StoredBrief) -> BriefItem:
     if brief.url:
         label = brief.source_titles[0] if brief.source_titles else (urlsplit(brief.url).hostname or brief.url)
         links.append(Link(label=label, url=brief.url))
-    return BriefItem(headline=brief.headline, points=list(brief.points), links=links,
+    return BriefItem(headline=brief.headline, points=_points_under(brief.headline, brief.points), links=links,
                      published=brief.published_at, brief_id=brief.brief_id)
 
 
@@ -73,4 +73,13 @@ def fresh_item(brief: Brief) -> BriefItem:
     """A brief just made for a request (not stored)."""
     links = [Link(label=urlsplit(brief.url).hostname or brief.url, url=brief.url)] if brief.url else []
     published = brief.published if hasattr(brief.published, "hour") else None
-    return BriefItem(headline=brief.headline, points=list(brief.points), links=links, published=published)
+    return BriefItem(headline=brief.headline, points=_points_under(brief.headline, brief.points), links=links,
+                     published=published)
+
+
+def _points_under(headline: str, points: list[str]) -> list[str]:
+    """The points to show under a headline: without a title, the headline is the lead sentence itself,
+    which need not be said twice (a headline cut short keeps the whole sentence as a point)."""
+    if len(points) > 1 and points[0].rstrip(".!?\"' ") == headline.rstrip(".!?\"' "):
+        return list(points[1:])
+    return list(points)
