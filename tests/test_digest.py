@@ -92,6 +92,38 @@ def test_the_digest_command_composes_without_moving_the_schedule(store, embed):
     assert quiet.items == [] and quiet.text == "No new stories since the last digest."
 
 
+def test_the_first_digest_covers_the_day_before_it(store, embed):
+    # A schedule set a minute before its time must not send a digest of that one minute.
+    with store.transaction() as tx:
+        chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
+        chat.empty_digest = "say"
+        tx.sources.follow(chat.id, tx.sources.ensure("https://a.example/feed").id)
+        tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
+                              next_run_at=DUE, covered_until=None)
+        chat_id = chat.id
+    add_story(store, "https://a.example/feed", "Storm closes the harbour", ["Ferries are cancelled."],
+              "https://a.example/storm", DUE - timedelta(hours=20))
+    add_story(store, "https://a.example/feed", "Older than a day", ["Not in the first digest."],
+              "https://a.example/old", DUE - timedelta(hours=30))
+    service = DigestService(store=store, embed=embed)
+    assert [item.headline for item in service.compose(chat_id, DUE - timedelta(minutes=1)).items] == [
+        "Storm closes the harbour"]
+    assert service.run_due(chat_id, DUE, grace=GRACE).outcome == "sent"
+    [(_, message)] = digests(store)
+    assert [item.headline for item in message.items] == ["Storm closes the harbour"]
+    quiet = service.compose(chat_id, DUE + timedelta(hours=1))  # now a digest came before
+    assert quiet.text == "No new stories since the last digest."
+
+
+def test_an_empty_first_digest_says_it_looked_at_the_last_day(store, embed):
+    with store.transaction() as tx:
+        chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
+        tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
+                              next_run_at=DUE, covered_until=None)
+        chat_id = chat.id
+    assert DigestService(store=store, embed=embed).compose(chat_id, DUE).text == "No new stories in the last 24 hours."
+
+
 @pytest.mark.parametrize("empty", ["skip", "say"])
 def test_an_empty_day_sends_nothing_or_says_so(store, embed, empty):
     chat_id = chat_with_schedule(store, "https://a.example/feed", empty=empty)

@@ -105,12 +105,14 @@ def _complete_linkage(similarity: np.ndarray, threshold: float) -> list[list[int
     return [sorted(group) for _, group in sorted(members.items())]
 
 
-def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool) -> Message | None:
-    """The digest to post: None on an empty day when the chat prefers silence."""
+def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool,
+                   first: bool = False) -> Message | None:
+    """The digest to post: None on an empty day when the chat prefers silence. `first`: no digest came before."""
     if not stories:
         if not say_when_empty:
             return None
-        return Message(kind="digest", heading=heading, text="No new stories since the last digest.")
+        text = "No new stories in the last 24 hours." if first else "No new stories since the last digest."
+        return Message(kind="digest", heading=heading, text=text)
     shown = stories[:max_items]
     left = len(stories) - len(shown)
     footer = (f"{left} more {'story' if left == 1 else 'stories'} not shown; /summary lists the latest."

@@ -321,7 +321,7 @@ class CommandService:
             existing = tx.chats.schedule(chat.id)
             tx.chats.set_schedule(chat.id, local_time=local.strftime("%H:%M"), timezone=zone.key,
                                   next_run_at=first, thread_id=incoming.chat.thread_id,
-                                  covered_until=existing.covered_until if existing else now)
+                                  covered_until=existing.covered_until if existing else None)
             followed = tx.sources.followed_by(chat.id)
         self._reschedule(chat.id)
         text = (f"Daily digest set for {local.strftime('%H:%M')} {zone.key}; "

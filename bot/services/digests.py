@@ -57,11 +57,12 @@ class DigestService:
         """This chat's digest now (the /digest command); the schedule is left as it is."""
         with self.store.transaction() as tx:
             schedule = tx.chats.schedule(chat_id)
-            since = schedule.covered_until if schedule and schedule.covered_until else now - self.first_digest_window
+            covered_until = schedule.covered_until if schedule else None
             zone = ZoneInfo(schedule.timezone if schedule else tx.chats.get(chat_id).timezone)
-            briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
+            briefs = tx.articles.briefs_for_chat(chat_id, since=covered_until or now - self.first_digest_window,
+                                                 until=now, limit=self.max_briefs)
         message = digest_message(self.stories(briefs), heading=heading(now.astimezone(zone).date()),
-                                 max_items=self.max_items, say_when_empty=True)
+                                 max_items=self.max_items, say_when_empty=True, first=covered_until is None)
         assert message is not None
         return message
 
@@ -81,11 +82,12 @@ class DigestService:
                 log.warning("digest of chat %s due at %s was missed by %s (more than the %s grace): skipped; "
                             "next at %s", chat_id, due.isoformat(), now - due, grace, following.isoformat())
                 return DigestRun("skipped", following)
-            briefs = tx.articles.briefs_for_chat(chat_id, since=schedule.covered_until, until=now,
-                                                 limit=self.max_briefs)
+            first = schedule.covered_until is None  # the first digest covers the day before it
+            briefs = tx.articles.briefs_for_chat(chat_id, since=schedule.covered_until or now - self.first_digest_window,
+                                                 until=now, limit=self.max_briefs)
         day = due.astimezone(zone).date()
         message = digest_message(self.stories(briefs), heading=heading(day), max_items=self.max_items,
-                                 say_when_empty=chat.empty_digest == "say")
+                                 say_when_empty=chat.empty_digest == "say", first=first)
         with self.store.transaction() as tx:
             schedule = tx.chats.lock_schedule(chat_id)
             if schedule is None or schedule.next_run_at != due:  # another process ran it, or it was changed
