@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,18 @@ def finish(process: subprocess.Popen, timeout: float = 120.0) -> dict:
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
+
+
+def finish_all(workers: list[subprocess.Popen], before: Callable[[], None] | None = None) -> list[dict]:
+    """Each worker's statistics once all have ended; none is left running, whatever fails."""
+    try:
+        if before is not None:
+            before()
+        return [finish(worker) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
 
 
 def write_messages(path: Path, chats: list[int], per_chat: int) -> list[str]:
@@ -101,12 +114,7 @@ def test_three_delivery_processes_on_postgresql_send_each_message_once_within_th
         store = Store.open(db)
         enqueue_messages(store, [json.loads(line) for line in (tmp_path / "messages.jsonl").read_text().splitlines()])
         workers = [start_worker(db, tg, "--shard", f"{index}/3") for index in range(3)]
-        try:
-            stats = [finish(worker) for worker in workers]
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
+        stats = finish_all(workers)
         with store.transaction() as tx:
             assert tx.outbox.counts() == {"sent": len(expected)}
         store.close()
@@ -133,15 +141,13 @@ def test_three_processes_competing_for_the_same_rows_on_postgresql_send_each_mes
         enqueue_messages(store, rows)
         workers = [start_worker(db, tg, "--worker", f"racer-{n}", "--prefetch", "12", "--go-file", str(go))
                    for n in range(3)]
-        try:
+
+        def start_together() -> None:
             for worker in workers:
                 wait_for_line(worker, "ready")
             go.touch()
-            stats = [finish(worker) for worker in workers]
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
+
+        stats = finish_all(workers, before=start_together)
         with store.transaction() as tx:
             assert tx.outbox.counts() == {"sent": len(expected)}
         store.close()
