@@ -29,6 +29,7 @@ from bot.services.sending import Sender
 from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
+from bot.worker_lock import hold_worker_name
 from summarizer import get_summarizer
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,9 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
         services.senders[adapter.platform] = adapter.sender
     index, count = settings.shard
     # The worker name must be the same after a restart, and differ between processes sharing a database.
-    worker = f"delivery-{index}-of-{count}-{socket.gethostname()}-{'+'.join(sorted(services.senders))}"
+    worker, worker_lock = hold_worker_name(
+        f"delivery-{index}-of-{count}-{socket.gethostname()}-{'+'.join(sorted(services.senders))}",
+        settings.data_dir / "locks")
     delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
                             shard=(index, count), worker=worker)
     services.metrics.platforms(list(services.senders))
@@ -151,6 +154,7 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
                                    SHUTDOWN_DEADLINE_S)
         except TimeoutError:
             log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
+        worker_lock.close()  # the name is free for the next start
 
 
 async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list, console_task, http) -> None:
