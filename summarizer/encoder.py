@@ -16,6 +16,7 @@ import importlib.resources
 import logging
 import os
 import threading
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -142,7 +143,11 @@ class SentenceEncoder:
 
         sample = self.tokenizer(["An example sentence.", "Another one"], padding=True, return_tensors="pt")
         dynamic = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
-        with torch.no_grad():
+        # The exporter warns about shapes it freezes (the mask is never shorter than the input here) and
+        # about negative indexes (none are used): known and harmless, so not shown on every first start.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator")
             torch.onnx.export(HiddenStates(), tuple(sample[name] for name in _INPUTS), str(target),
                               input_names=list(_INPUTS), output_names=["last_hidden_state"],
                               dynamic_axes=dynamic, opset_version=17, dynamo=False)
