@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.articles import ArticleRepo
 from bot.store.chats import ChatRepo
 from bot.store.db import make_engine, migrate
+from bot.store.events import SeenEventRepo
 from bot.store.outbox import OutboxRepo
 from bot.store.sources import SourceRepo
 
@@ -24,6 +25,7 @@ class Tx:
         self.articles = ArticleRepo(session)
         self.chats = ChatRepo(session)
         self.outbox = OutboxRepo(session)
+        self.events = SeenEventRepo(session)
 
 
 class Store:

@@ -212,3 +212,14 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class SeenEvent(Base):
+    """A platform event some bot process has received (a Slack event_id, a Telegram update_id), kept a
+    day: a redelivery to any process sharing the database, or after a restart, is recognized."""
+
+    __tablename__ = "seen_events"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # pruning goes by this
