@@ -25,6 +25,7 @@ from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.ingest import Ingestor
 from bot.services.pages import PageService
+from bot.services.seen_events import SeenEvents
 from bot.services.sending import Sender
 from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
@@ -52,6 +53,7 @@ class Services:
     commands: CommandService
     scheduler: Scheduler
     metrics: Metrics
+    seen_events: SeenEvents
     senders: dict[str, Sender] = field(default_factory=dict)
 
     def outbox_depth(self) -> int:
@@ -87,22 +89,25 @@ def build_services(settings: Settings) -> Services:
                               max_chars=settings.brief_max_chars)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler, metrics=metrics)
+                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store))
 
 
 def build_adapters(services: Services, http: HttpServer) -> list:
-    """Telegram when its token is set, Slack when its token is set; none means the console."""
+    """Telegram when its token is set, Slack when its token is set; none means the console. A
+    redelivered event is recognized in the store, whichever process received it first."""
     settings = services.settings
     adapters = []
     if settings.telegram_bot_token:
         from bot.adapters.telegram import TelegramAdapter
 
         adapters.append(TelegramAdapter.from_settings(settings, services.commands, http,
-                                                      on_chat_migrated=services.chat_migrated))
+                                                      on_chat_migrated=services.chat_migrated,
+                                                      first_sighting=services.seen_events.for_platform("telegram")))
     if settings.slack_bot_token:
         from bot.adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter.from_settings(settings, services.commands, http))
+        adapters.append(SlackAdapter.from_settings(settings, services.commands, http,
+                                                   first_sighting=services.seen_events.for_platform("slack")))
     return adapters
 
 

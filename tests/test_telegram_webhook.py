@@ -117,3 +117,44 @@ async def test_only_post_is_routed(webhook):
     _, session, url = webhook
     async with session.get(url) as response:
         assert response.status == 405
+
+
+async def test_an_update_redelivered_to_another_process_is_acknowledged_and_handled_once(tg, database_url):
+    """Two bot processes on one database behind a load balancer; Telegram sends an update again
+    (our answer was slow) and this time it reaches the other process."""
+    from bot.services.seen_events import SeenEvents
+    from bot.store.store import Store
+
+    settings = Settings(_env_file=None, telegram_bot_token=tg.token, telegram_api_base_url=tg.base_url,
+                        telegram_mode="webhook", telegram_webhook_url=PUBLIC_URL, telegram_webhook_secret=SECRET)
+    handlers, urls, running = [], [], []
+    for _ in range(2):
+        store = Store.open(database_url)
+        http = HttpServer("127.0.0.1", 0)
+        handlers.append(EchoHandler())
+        adapter = TelegramAdapter.from_settings(settings, handlers[-1], http,
+                                                first_sighting=SeenEvents(store).for_platform("telegram"))
+        await http.start()
+        await adapter.start()
+        running.append((adapter, http, store))
+        urls.append(f"http://127.0.0.1:{http.port}{WEBHOOK_PATH}")
+    update = payload("private_summary")
+    # Then a later update of the same chat to each process: updates of one chat are handled in order,
+    # so once those are answered a wrongly queued redelivery would have been answered too.
+    later = [{**update, "update_id": update["update_id"] + n} for n in (1, 2)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            statuses = []
+            for url, body in ((urls[0], update), (urls[1], update), (urls[0], update),
+                              (urls[0], later[0]), (urls[1], later[1])):
+                async with session.post(url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                    statuses.append(r.status)
+            await tg.await_calls("sendMessage", 3)
+    finally:
+        for adapter, http, store in running:
+            await adapter.stop()
+            await http.stop()
+            store.close()
+    assert statuses == [200] * 5
+    assert len(tg.calls("sendMessage")) == 3
+    assert [len(h.incoming) for h in handlers] == [2, 1]

@@ -17,7 +17,7 @@ from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
 from bot.adapters.slack.redaction import protect_logs
-from bot.adapters.slack.retries import RecentIds, skip_repeated_events
+from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
 from bot.services.chat_io import CommandHandler
 
@@ -53,7 +53,7 @@ class SlackAdapter:
                  app_token: str | None = None, signing_secret: str | None = None,
                  api_base_url: str = DEFAULT_API_BASE_URL, admin_user_ids: Iterable[str] = (),
                  installer_user_id: str | None = None, http: RouteTable | None = None,
-                 timeout_s: float = 30) -> None:
+                 timeout_s: float = 30, first_sighting: FirstSighting | None = None) -> None:
         if mode not in ("socket", "http"):
             raise ValueError(f"SLACK_MODE must be socket or http, not {mode!r}")
         if mode == "socket" and not app_token:
@@ -75,8 +75,9 @@ class SlackAdapter:
         # With "slack_bolt" as base logger bolt's loggers follow its level, not the root's at import time.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret or "", name="briefbot",
                             logger=logging.getLogger("slack_bolt"), request_verification_enabled=mode == "http")
-        # Slack redelivers an event it thinks was lost; answer each event once.
-        self.app.middleware(skip_repeated_events(RecentIds()))
+        # Slack redelivers an event it thinks was lost; answer each event once. The bot shares the
+        # memory of events among its processes (the store); on its own the adapter keeps it in memory.
+        self.app.middleware(skip_repeated_events(first_sighting or RecentIds().first_time))
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
         self.events_handler = make_events_handler(self.app)
@@ -86,8 +87,8 @@ class SlackAdapter:
         self._started = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, handler: CommandHandler,
-                      http: RouteTable | None = None) -> SlackAdapter:
+    def from_settings(cls, settings: Settings, handler: CommandHandler, http: RouteTable | None = None,
+                      first_sighting: FirstSighting | None = None) -> SlackAdapter:
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
 
@@ -97,7 +98,7 @@ class SlackAdapter:
         return cls(handler, bot_token=settings.slack_bot_token.get_secret_value(), mode=settings.slack_mode,
                    app_token=secret(settings.slack_app_token), signing_secret=secret(settings.slack_signing_secret),
                    api_base_url=settings.slack_api_base_url, admin_user_ids=settings.slack_admin_user_ids,
-                   installer_user_id=settings.slack_installer_user_id, http=http)
+                   installer_user_id=settings.slack_installer_user_id, http=http, first_sighting=first_sighting)
 
     async def start(self) -> None:
         """Check the bot token; in Socket Mode, open the WebSocket connection."""

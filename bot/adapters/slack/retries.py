@@ -7,13 +7,16 @@ into the same headers). Retries come at once, after about a minute and after abo
 delivery may well have been received and answered, so a link pasted once would be summarized twice.
 
 The dedupe is by `event_id`, whatever the headers say: a retry whose first delivery never arrived is
-the event's only delivery and is handled like any other. The ids live in memory, in one process: a
-retry that arrives after a restart is handled again, which is what a lost first delivery needs anyway.
+the event's only delivery and is handled like any other. Who remembers the ids is given: the bot
+passes the store's memory (bot/services/seen_events.py), shared by every process on the database and
+kept across restarts; without one, `RecentIds` keeps them in this process's memory. If the memory
+cannot answer (the database is down), the event is handled: answered twice rather than never.
 Slash commands are not retried by Slack (and carry no event_id), so they pass untouched.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections import OrderedDict
@@ -23,6 +26,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
+
+# True for the first delivery of an event id; sync (and quick) or async.
+FirstSighting = Callable[[str], bool | Awaitable[bool]]
 
 RETRY_WINDOW_S = 15 * 60.0  # Slack's last retry comes about five minutes after the first delivery
 MAX_REMEMBERED = 20_000  # ids kept at most; far more events than a briefing bot gets in the window
@@ -56,14 +62,14 @@ class RecentIds:
         return len(self._expiry)
 
 
-def skip_repeated_events(seen: RecentIds) -> Callable[..., Awaitable[BoltResponse | None]]:
+def skip_repeated_events(first_sighting: FirstSighting) -> Callable[..., Awaitable[BoltResponse | None]]:
     """A bolt global middleware. bolt runs it after its own (signature check first), so a forged
     request cannot use up a real event's id."""
 
     async def skip_repeated_events(body: dict, request: AsyncBoltRequest,
                                    next_: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not isinstance(event_id, str) or seen.first_time(event_id):
+        if not isinstance(event_id, str) or await _first_sighting(first_sighting, event_id):
             return await next_()
         retry = request.headers.get("x-slack-retry-num", ["?"])[0]
         reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
@@ -71,3 +77,13 @@ def skip_repeated_events(seen: RecentIds) -> Callable[..., Awaitable[BoltRespons
         return BoltResponse(status=200, body="")  # any 2xx stops Slack's retries
 
     return skip_repeated_events
+
+
+async def _first_sighting(first_sighting: FirstSighting, event_id: str) -> bool:
+    try:
+        answer = first_sighting(event_id)
+        return await answer if inspect.isawaitable(answer) else answer
+    except Exception:
+        log.error("could not tell whether Slack event %s was received before; handling it", event_id,
+                  exc_info=True)
+        return True

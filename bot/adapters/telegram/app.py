@@ -17,7 +17,7 @@ from bot.adapters.telegram.handlers import MAX_ATTACHMENT_BYTES, UpdateRouter, c
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.redaction import protect_logs
 from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
-from bot.adapters.telegram.webhook import WebhookHandler, make_webhook_handler
+from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
 from bot.services.chat_io import CommandHandler
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ class TelegramAdapter:
                  mode: Mode = "polling", webhook_url: str | None = None, webhook_secret: str | None = None,
                  commands: Sequence[tuple[str, str]] = DEFAULT_COMMANDS, concurrency: int = 8,
                  admin_cache_seconds: float = 60.0, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
-                 poll_timeout_s: float = 10.0, request_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None) -> None:
+                 poll_timeout_s: float = 10.0, request_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None,
+                 first_sighting: FirstSighting | None = None) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required")
         if mode not in ("polling", "webhook"):
@@ -80,6 +81,7 @@ class TelegramAdapter:
         self.mode = mode
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
+        self._first_sighting = first_sighting  # webhook redeliveries; polling hands each update out once
         self.commands = list(commands)
         self.poll_timeout_s = poll_timeout_s
         builder = (ApplicationBuilder().token(token).base_url(api_base_url)
@@ -123,7 +125,7 @@ class TelegramAdapter:
         """The aiohttp handler for POST /telegram/webhook (webhook mode only)."""
         if self._webhook_secret is None:
             raise RuntimeError("the webhook handler exists only in webhook mode")
-        return make_webhook_handler(self.application, self._webhook_secret)
+        return make_webhook_handler(self.application, self._webhook_secret, self._first_sighting)
 
     async def start(self) -> None:
         try:

@@ -3,11 +3,14 @@
 Telegram sends the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Token`; anything else
 is refused with 403 before the body is read. A valid update is queued for the application and
 answered at once: Telegram waits for the answer and would send the update again if it were slow.
+An update whose `update_id` was received before (by this or another bot process, when the bot gives a
+`first_sighting` memory) is answered 200 and not queued again; if the memory cannot answer, it is queued.
 """
 
 from __future__ import annotations
 
 import hmac
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,9 +25,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1_000_000  # an update is a few kB; a larger body is not from Telegram
 
 WebhookHandler = Callable[[web.Request], Awaitable[web.Response]]
+# True for the first delivery of an update_id; sync (and quick) or async.
+FirstSighting = Callable[[str], bool | Awaitable[bool]]
 
 
-def make_webhook_handler(application: Application, secret: str) -> WebhookHandler:
+def make_webhook_handler(application: Application, secret: str,
+                         first_sighting: FirstSighting | None = None) -> WebhookHandler:
     if not secret:
         raise ValueError("the Telegram webhook needs a secret token")
     expected = secret.encode()
@@ -47,7 +53,20 @@ def make_webhook_handler(application: Application, secret: str) -> WebhookHandle
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("refused a malformed webhook update: %s", exc)
             return web.Response(status=400, text="bad update")
+        if first_sighting is not None and not await _first_sighting(first_sighting, update.update_id):
+            log.info("Telegram delivered update %s again; already received, ignored", update.update_id)
+            return web.Response(status=200, text="ok")
         await application.update_queue.put(update)
         return web.Response(status=200, text="ok")
 
     return telegram_webhook
+
+
+async def _first_sighting(first_sighting: FirstSighting, update_id: int) -> bool:
+    try:
+        answer = first_sighting(str(update_id))
+        return await answer if inspect.isawaitable(answer) else answer
+    except Exception:
+        log.error("could not tell whether Telegram update %s was received before; handling it", update_id,
+                  exc_info=True)
+        return True
