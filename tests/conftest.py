@@ -30,3 +30,12 @@ def store(database_url):
     opened = Store.open(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def tg():
+    """A stand-in of the Telegram Bot API on 127.0.0.1, for the real python-telegram-bot to talk to."""
+    from tests.standins.telegram import TelegramStandIn
+
+    with TelegramStandIn() as stand_in:
+        yield stand_in

@@ -49,12 +49,6 @@ SIGNING_SECRET = "standin-signing-secret"
 
 
 @pytest.fixture
-def tg():
-    with TelegramStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
 def slack():
     with SlackStandIn() as stand_in:
         yield stand_in

@@ -20,7 +20,6 @@ from bot.services.chat_io import Incoming
 from tests.standins.telegram import (
     GROUP_ANONYMOUS_BOT_ID,
     TelegramFault,
-    TelegramStandIn,
     channel_chat,
     group_chat,
     private_chat,
@@ -52,12 +51,6 @@ class RecordingHandler:
         if incoming.command in SETTINGS_COMMANDS and incoming.chat_kind != "private":
             allowed = await incoming.is_admin()
         return [Message(kind="reply", text=f"/{incoming.command} [{incoming.args}] admin={allowed}")]
-
-
-@pytest.fixture
-def tg():
-    with TelegramStandIn() as server:
-        yield server
 
 
 @pytest.fixture

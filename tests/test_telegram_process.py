@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.standins.telegram import TelegramStandIn, private_chat, user
+from tests.standins.telegram import private_chat, user
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "process-webhook-secret-5f4e3d2c1b"
@@ -83,12 +83,6 @@ def wait_ready(port: int) -> httpx.Response:
         if answer.status_code == 200 or time.monotonic() > deadline:
             return answer
         time.sleep(0.2)
-
-
-@pytest.fixture
-def tg():
-    with TelegramStandIn() as server:
-        yield server
 
 
 def test_the_bot_process_polls_telegram_and_answers(tg, tmp_path):

@@ -16,7 +16,6 @@ from telegram import Bot
 from bot.adapters.telegram.render import MAX_MESSAGE_CHARS, render_message, units
 from bot.adapters.telegram.sender import TelegramSender
 from bot.domain.models import BriefItem, ChatRef, Link, Message
-from tests.standins.telegram import TelegramStandIn
 
 HOSTILE_TITLE = '<b>Bold</b> & <script>alert("x")</script> <!everyone> &amp; <a href="javascript:x">'
 HOSTILE_URL = 'https://example.com/story?a=1&b="2"&c=<3>'
@@ -120,12 +119,6 @@ def test_a_word_longer_than_a_message_is_cut_between_characters():
         parse(part.html)
     text = "".join("".join(parse(part.html).text) for part in parts)
     assert text.count("&") == 5000 and text.count("😀") == 3000
-
-
-@pytest.fixture
-def tg():
-    with TelegramStandIn() as server:
-        yield server
 
 
 async def test_every_rendered_part_is_accepted_by_the_strict_stand_in(tg):

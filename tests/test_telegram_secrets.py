@@ -25,7 +25,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.adapters.telegram import TelegramAdapter
 from bot.domain.models import ChatRef, Message
 from bot.services.sending import SendError
-from tests.standins.telegram import TelegramFault, TelegramStandIn, private_chat, user
+from tests.standins.telegram import TelegramFault, private_chat, user
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "hook-secret-Do-Not-Log-0123456789"
@@ -49,12 +49,6 @@ def assert_clean(text: str, *secrets: str) -> None:
         assert secret not in text
         if ":" in secret:
             assert secret.partition(":")[2] not in text  # not even a token's part after the bot id
-
-
-@pytest.fixture
-def tg():
-    with TelegramStandIn() as server:
-        yield server
 
 
 async def test_errors_logged_at_debug_never_show_the_token_or_secret(tg, caplog):

@@ -15,7 +15,6 @@ from bot.adapters.telegram import WEBHOOK_PATH, TelegramAdapter
 from bot.domain.models import Message
 from bot.http_server import HttpServer
 from bot.settings import Settings
-from tests.standins.telegram import TelegramStandIn
 
 PAYLOADS = Path(__file__).with_name("telegram_payloads")
 SECRET = "webhook-Secret_0123456789"
@@ -33,12 +32,6 @@ class EchoHandler:
     async def handle(self, incoming):
         self.incoming.append(incoming)
         return [Message(kind="reply", text=f"/{incoming.command} {incoming.args}".strip())]
-
-
-@pytest.fixture
-def tg():
-    with TelegramStandIn() as server:
-        yield server
 
 
 @pytest.fixture
