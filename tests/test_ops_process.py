@@ -9,15 +9,7 @@ the port is read from the log). With a Telegram token it talks to the Telegram s
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,65 +21,11 @@ from bot.domain.models import Message
 from bot.store.store import Store
 from bot.store.tables import Delivery
 from tests.delivery_process import enqueue_messages
+from tests.fixtures.bot_process import START_DEADLINE_S, BotProcess
 from tests.fixtures.databases import sqlite_url
 from tests.standins.telegram import TelegramFault, TelegramStandIn
 
 pytestmark = pytest.mark.slow
-STOP_DEADLINE_S = 10  # Docker's default between SIGTERM and SIGKILL
-START_DEADLINE_S = 180  # loading the model on a busy 2-core machine
-
-
-class BotProcess:
-    def __init__(self, process: subprocess.Popen) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def records(self) -> list[dict]:
-        return [json.loads(line) for line in list(self.lines)]
-
-    def port(self) -> int:
-        """The port from "HTTP server listening on http://HOST:PORT", once the bot has logged it."""
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                message = json.loads(line)["message"]
-                if message.startswith("HTTP server listening on http://"):
-                    return int(message.rsplit(":", 1)[1])
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError("the bot never started its HTTP server:\n" + "\n".join(self.lines[-30:]))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"still running {STOP_DEADLINE_S} s after SIGTERM:\n" + "\n".join(self.lines[-30:]))
-
-
-@contextmanager
-def bot_process(folder: Path, **settings: str) -> Iterator[BotProcess]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "DATA_DIR": str(folder / "data"),
-           "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "LOG_JSON": "1", "LOG_LEVEL": "INFO",
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **settings}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    running = BotProcess(process)
-    try:
-        yield running
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def wait_ready(bot: BotProcess, port: int) -> dict:
@@ -120,7 +58,7 @@ def test_the_bot_answers_health_readiness_and_metrics_and_stops_on_sigterm(tmp_p
                           payload=Message(kind="alert", text="Rates held at 4.5 percent").to_dict())
     store.close()
     sent = ("briefbot_deliveries_total", (("outcome", "sent"), ("platform", "console")))
-    with bot_process(tmp_path) as bot:
+    with BotProcess(tmp_path) as bot:
         port = bot.port()
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
@@ -151,7 +89,7 @@ def test_sigterm_finishes_the_send_in_flight_releases_the_rest_and_no_token_is_l
     enqueue_messages(store, [{"chat_key": 4242, "key": f"alert:{n}", "text": f"alert {n}"} for n in range(5)])
     with TelegramStandIn() as telegram:
         telegram.fail_next(4242, TelegramFault.slow(2.0, deliver=True))  # the first send is slow to answer
-        with bot_process(tmp_path, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
+        with BotProcess(tmp_path, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
                          LOG_LEVEL="DEBUG", SUMMARIZER_BACKEND="lead") as bot:  # no model: not the subject here
             port = bot.port()
             assert "telegram" in wait_ready(bot, port)["checks"]

@@ -5,23 +5,17 @@ secret reaches its DEBUG logs."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 
 import httpx
 import pytest
 
+from tests.fixtures.bot_process import BotProcess
 from tests.standins.slack import SlackStandIn, app_mention_event, sign_slack_request
 
 # Shaped unlike Slack tokens, so only the bot's knowledge of its secrets can keep them out of the logs.
 BOT_TOKEN = "bot-token-6a5b4c3d2e1f0a9b8c7d6e5f"
 APP_TOKEN = "app-token-0f1e2d3c4b5a69788796a5b4"
 SIGNING_SECRET = "signing-secret-a1b2c3d4e5f60718293a"
-START_DEADLINE_S = 120
 pytestmark = pytest.mark.slow  # a whole bot process: imports, migrations, start and stop
 
 
@@ -31,40 +25,12 @@ def slack():
         yield stand_in
 
 
-class Bot:
-    def __init__(self, process: subprocess.Popen) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def messages(self) -> list[str]:
-        return [json.loads(line)["message"] for line in list(self.lines)]
-
-    def wait_for(self, prefix: str) -> str:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline and self.process.poll() is None:
-            for message in self.messages():
-                if message.startswith(prefix):
-                    return message
-            time.sleep(0.1)
-        raise AssertionError(f"never logged {prefix!r}:\n" + "\n".join(self.lines[-30:]))
-
-
 def test_the_bot_process_serves_slack_over_http(slack, tmp_path):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "DATA_DIR": str(tmp_path / "data"),
-           "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "LOG_JSON": "1", "LOG_LEVEL": "DEBUG",
-           "SUMMARIZER_BACKEND": "lead", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_MODE": "http", "SLACK_API_BASE_URL": slack.api_url}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    bot = Bot(process)
+    bot = BotProcess(tmp_path, LOG_LEVEL="DEBUG", SUMMARIZER_BACKEND="lead", SLACK_BOT_TOKEN=BOT_TOKEN,
+                     SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_MODE="http",
+                     SLACK_API_BASE_URL=slack.api_url)
     try:
-        port = int(bot.wait_for("HTTP server listening on http://").rsplit(":", 1)[1])
+        port = bot.port()
         bot.wait_for("briefbot running")
         url = f"http://127.0.0.1:{port}/slack/events"
         command = slack.slash_command_body("/alerts", channel_id="C0NEWS")
@@ -76,18 +42,13 @@ def test_the_bot_process_serves_slack_over_http(slack, tmp_path):
         (posted,) = slack.wait_for_calls("chat.postMessage", timeout=30)
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        code = bot.stop()
     assert (forged.status_code, signed.status_code) == (401, 200)
     assert "keyword alerts" in json.dumps(answer.params["body"]).lower()
     assert posted.params["channel"] == "C0NEWS"
     assert ready.status_code == 200 and ready.json()["checks"]["slack"]["ok"]
     assert code == 0
-    output = "\n".join(bot.lines)
+    output = bot.output()
     assert "Sending a request" in output  # slack_sdk's DEBUG lines were written
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET):
         assert secret not in output

@@ -7,72 +7,16 @@ line (JSON, at DEBUG) holds the token or the webhook secret.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fixtures.bot_process import START_DEADLINE_S, BotProcess
 from tests.standins.telegram import private_chat, user
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "process-webhook-secret-5f4e3d2c1b"
-START_DEADLINE_S = 120
 pytestmark = pytest.mark.slow  # a whole bot process: imports, migrations, start and stop
-
-
-class BotProcess:
-    def __init__(self, tmp_path: Path, extra_env: dict[str, str]) -> None:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-               "DATA_DIR": str(tmp_path / "data"), "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "0", "LOG_JSON": "1",
-               "LOG_LEVEL": "DEBUG", "SUMMARIZER_BACKEND": "lead", "HF_HUB_OFFLINE": "1",
-               "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra_env}
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def messages(self) -> list[str]:
-        found = []
-        for line in list(self.lines):
-            try:
-                found.append(json.loads(line)["message"])
-            except ValueError:
-                found.append(line)
-        return found
-
-    def wait_for(self, prefix: str) -> str:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline and self.process.poll() is None:
-            for message in self.messages():
-                if message.startswith(prefix):
-                    return message
-            time.sleep(0.1)
-        raise AssertionError(f"never logged {prefix!r}:\n" + "\n".join(self.lines[-30:]))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-    def output(self) -> str:
-        time.sleep(0.2)  # the reader thread drains what the process wrote last
-        return "\n".join(self.lines)
 
 
 def wait_ready(port: int) -> httpx.Response:
@@ -86,9 +30,10 @@ def wait_ready(port: int) -> httpx.Response:
 
 
 def test_the_bot_process_polls_telegram_and_answers(tg, tmp_path):
-    bot = BotProcess(tmp_path, {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url})
+    bot = BotProcess(tmp_path, LOG_LEVEL="DEBUG", SUMMARIZER_BACKEND="lead", TELEGRAM_BOT_TOKEN=tg.token,
+                     TELEGRAM_API_BASE_URL=tg.base_url)
     try:
-        port = int(bot.wait_for("HTTP server listening on http://").rsplit(":", 1)[1])
+        port = bot.port()
         bot.wait_for("briefbot running")
         tg.push_message(private_chat(user(42, "Ada")), "/help")
         [reply] = tg.wait_for_calls("sendMessage", timeout=60)
@@ -108,14 +53,14 @@ def test_the_bot_process_polls_telegram_and_answers(tg, tmp_path):
 
 
 def test_the_bot_process_takes_telegram_webhooks_with_the_secret_only(tg, tmp_path):
-    bot = BotProcess(tmp_path, {"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url,
-                                "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook",
-                                "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    bot = BotProcess(tmp_path, LOG_LEVEL="DEBUG", SUMMARIZER_BACKEND="lead", TELEGRAM_BOT_TOKEN=tg.token,
+                     TELEGRAM_API_BASE_URL=tg.base_url, TELEGRAM_MODE="webhook",
+                     TELEGRAM_WEBHOOK_URL="https://bot.example/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET)
     update = {"update_id": 7, "message": {"message_id": 3, "date": 0, "chat": private_chat(user(42, "Ada")),
                                           "from": user(42, "Ada"), "text": "/alerts",
                                           "entities": [{"type": "bot_command", "offset": 0, "length": 7}]}}
     try:
-        port = int(bot.wait_for("HTTP server listening on http://").rsplit(":", 1)[1])
+        port = bot.port()
         bot.wait_for("briefbot running")
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         forged = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "forged"}, timeout=10)
