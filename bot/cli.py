@@ -7,6 +7,30 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
+def main() -> None:
+    """The command line, with a plain message instead of a traceback for a wrong setting or a taken port."""
+    from pydantic import ValidationError
+
+    from bot.http_server import ListenError
+
+    try:
+        app()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, error['loc'])).upper() or 'settings'}: {error['msg']}"
+                             for error in exc.errors())
+        _exit_with(f"Invalid setting ({problems}). Check .env and the environment; .env.example lists them all.")
+    except ListenError as exc:
+        _exit_with(str(exc))
+
+
+def _exit_with(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True).print(Text(message, style="red"))
+    raise SystemExit(2)
+
+
 @app.command()
 def summarize(
     file: str = typer.Argument("-", help="A text, HTML or sample file; - reads standard input."),

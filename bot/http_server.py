@@ -9,6 +9,10 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 
+class ListenError(RuntimeError):
+    """The server's address is taken or not ours to use; the message says what to do."""
+
+
 class HttpServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
@@ -23,7 +27,13 @@ class HttpServer:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise ListenError(f"The bot's HTTP server cannot listen on {self.host}:{self.port}: {exc.strerror}. "
+                              "Stop what uses that port, or set HTTP_PORT to another one (0 picks a free one).") \
+                from exc
         # With port 0 the system picks one: remember it (tests and logs need the real port).
         sockets = site._server.sockets if site._server else []  # noqa: SLF001 - aiohttp exposes no getter
         if sockets:
