@@ -41,7 +41,7 @@ def test_every_kind_of_command_is_answered_and_the_settings_outlive_the_session(
     screen = chat(tmp_path, "/help", f"/summary {body}", body, f"/sources add {feeds.url('/feed.xml')}",
                   "/sources", '/subscribe "climate change" -sports', "/alerts", "/schedule 07:30 Mars/Olympus",
                   "/schedule 07:30 Europe/Berlin", "/subscribe [bold red]markup[/bold red]", "/nonsense",
-                  "/quit", "/alerts")
+                  "/summary ftp://example.com/story", "/quit", "/alerts")
     assert "Type /help for commands" in screen
     for name in ("/summary", "/digest", "/subscribe", "/unsubscribe", "/alerts", "/sources", "/schedule"):
         assert name in screen
@@ -55,6 +55,7 @@ def test_every_kind_of_command_is_answered_and_the_settings_outlive_the_session(
     assert "Daily digest set for 07:30 Europe/Berlin; the next one comes" in screen
     assert "[bold red]markup[/bold red]" in screen  # typed text is shown as typed, not as console markup
     assert "I don't know /nonsense." in screen
+    assert "I can only read http and https links." in screen
     assert screen.count("Keyword alerts") == 1  # nothing is read after /quit
 
     again = chat(tmp_path, "/alerts", "/sources", "/schedule")  # the same SQLite file, a new process

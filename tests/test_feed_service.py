@@ -88,8 +88,9 @@ async def test_private_addresses_are_refused_without_the_test_switch(store):
     with store.transaction() as tx:
         chat_id = tx.chats.ensure("telegram", "1").id
     for url in ("http://127.0.0.1:9/feed", "http://169.254.169.254/latest/meta-data", "http://[::1]/"):
-        with pytest.raises(SourceProblem, match="could not fetch"):
+        with pytest.raises(SourceProblem, match="could not fetch") as refused:
             await feeds.add(chat_id, url)
+        assert str(refused.value).count(url) == 1 and "private or special-use address" in str(refused.value)
     await fetcher.aclose()
 
 

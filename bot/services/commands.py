@@ -30,6 +30,7 @@ MAX_INPUT_CHARS = 20_000  # pasted text beyond this is refused, not silently cut
 LATEST_LIMIT = 5
 SEARCH_WINDOW = 500  # briefs searched by /summary <words>
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)  # ftp://, file://...
 _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
 
@@ -150,6 +151,8 @@ class CommandService:
             return self._latest(chat)
         if _URL.match(args):
             return await self._summarize_url(args)
+        if _OTHER_SCHEME.match(args):
+            return reply("I can only read http and https links.")
         if _looks_like_query(args):
             return self._search(chat, args)
         return await self._summarize_text(args)

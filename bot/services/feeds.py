@@ -64,7 +64,7 @@ class FeedService:
                         continue
                 raise not_a_feed
         except FetchError as exc:
-            raise SourceProblem(f"I could not fetch {url}: {exc}") from exc
+            raise SourceProblem(f"I could not fetch that feed: {exc}") from exc  # the message names the URL
         except FeedError as exc:
             raise SourceProblem(f"{url} is not a feed I can read: {exc}") from exc
 
@@ -159,7 +159,8 @@ def _checked(url: str) -> str:
     try:
         canonical = canonical_url(url.strip())
     except ValueError as exc:
-        raise SourceProblem(f"“{url[:200]}” is not a web address: {exc}") from exc
+        raise SourceProblem(f"“{url[:200]}” is not a web address. Send the feed's whole address, for example "
+                            "https://example.com/feed.xml.") from exc
     if not canonical.startswith(("http://", "https://")):
         raise SourceProblem(f"“{url[:200]}” is not an http(s) address.")
     return canonical
