@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.domain.schedule import next_run
+from bot.domain.schedule import ScheduleError, next_run, parse_timezone
 from bot.scheduling import Scheduler
 from bot.services.digests import DigestService
 from bot.store.tables import Delivery
@@ -150,3 +150,17 @@ async def test_reschedule_follows_the_database_and_poll_soon_polls_again(store, 
         await wait_until(lambda: poll.calls == 2)
     finally:
         scheduler.shutdown()
+
+
+@pytest.mark.parametrize("name, zone", [("Europe/Berlin", "Europe/Berlin"), ("europe/berlin", "Europe/Berlin"),
+                                        ("Berlin", "Europe/Berlin"), ("new_york", "America/New_York"),
+                                        ("utc", "UTC")])
+def test_time_zones_by_full_name_any_case_or_city_alone(name, zone):
+    assert parse_timezone(name).key == zone
+
+
+@pytest.mark.parametrize("name, answer", [("Mars/Olympus", "not a time zone I know"),
+                                          ("Samoa", "Pacific/Samoa or US/Samoa")])
+def test_unknown_or_ambiguous_time_zones_get_a_clear_answer(name, answer):
+    with pytest.raises(ScheduleError, match=answer):
+        parse_timezone(name)

@@ -290,7 +290,8 @@ async def test_summary_with_words_lists_the_latest_matching_briefs(tg, bot, feed
     assert "Port Anvel" in listed and "Alderbrook" not in listed and "Vellmark" not in listed
     phrase = text_of(await ask(tg, chat, '/summary "bridge repairs number 2"'))
     assert "Port Anvel" in phrase and "Kessford approves" not in phrase and "Alderbrook" not in phrase
-    assert "No recent brief matches volcano" in text_of(await ask(tg, chat, "/summary volcano"))
+    nothing = text_of(await ask(tg, chat, "/summary Volcano erupts."))
+    assert "No recent brief matches Volcano erupts. To summarize a text" in nothing  # one period, and a way on
 
 
 async def test_plain_text_in_a_private_chat_is_summarized(tg, bot):

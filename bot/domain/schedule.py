@@ -21,7 +21,8 @@ def parse_local_time(text: str) -> time:
 
 
 def parse_timezone(name: str) -> ZoneInfo:
-    """A zone like Europe/Berlin; also accepts any letter case ("europe/berlin") and UTC."""
+    """A zone like Europe/Berlin; also accepts any letter case ("europe/berlin"), UTC, and a city alone
+    ("Berlin") when only one zone is named after it."""
     cleaned = name.strip()
     if cleaned.upper() in {"UTC", "GMT", "Z"}:
         return ZoneInfo("UTC")
@@ -30,9 +31,17 @@ def parse_timezone(name: str) -> ZoneInfo:
             return ZoneInfo(cleaned)
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    by_lower = {zone.lower(): zone for zone in available_timezones()}
+    zones = available_timezones()
+    by_lower = {zone.lower(): zone for zone in zones}
     if cleaned.lower() in by_lower:
         return ZoneInfo(by_lower[cleaned.lower()])
+    # A city alone ("Berlin", "new_york"): the zone, when exactly one ends with it.
+    city = cleaned.lower().replace(" ", "_")
+    matches = sorted(zone for zone in zones if "/" in zone and zone.lower().rsplit("/", 1)[1] == city)
+    if len(matches) == 1:
+        return ZoneInfo(matches[0])
+    if matches:
+        raise ScheduleError(f"“{name}” could be {' or '.join(matches)}: send the whole name.")
     raise ScheduleError(f"“{name}” is not a time zone I know. Use an Area/City name such as Europe/Berlin, "
                         "America/New_York or Asia/Tokyo.")
 

@@ -179,7 +179,8 @@ class CommandService:
                     else tx.articles.recent_briefs(limit=SEARCH_WINDOW))
         found = [b for b in pool if query.matches(" ".join([b.title or "", b.headline, *b.points]))]
         if not found:
-            return reply(f"No recent brief matches {query.display}.")
+            return reply(f"No recent brief matches {query.display.rstrip('.')}. To summarize a text instead, "
+                         "paste a few sentences of it; for a page, send its link.")
         return [Message(kind="reply", heading=f"Latest on {query.display}",
                         items=[brief_item(b) for b in found[:LATEST_LIMIT]])]
 
