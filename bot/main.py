@@ -102,7 +102,8 @@ def build_adapters(services: Services, http: HttpServer) -> list:
 
         adapters.append(TelegramAdapter.from_settings(settings, services.commands, http,
                                                       on_chat_migrated=services.chat_migrated,
-                                                      first_sighting=services.seen_events.for_platform("telegram")))
+                                                      first_sighting=services.seen_events.for_platform(
+                                                          f"tg-{settings.telegram_bot_id}")))
     if settings.slack_bot_token:
         from bot.adapters.slack import SlackAdapter
 

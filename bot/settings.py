@@ -111,6 +111,11 @@ class Settings(BaseSettings):
             max_chars=self.brief_max_chars,
         )
 
+    @property
+    def telegram_bot_id(self) -> str:
+        """The bot's own user id, the token's public part before ":" (update ids are counted per bot)."""
+        return self.telegram_bot_token.get_secret_value().partition(":")[0] if self.telegram_bot_token else ""
+
     def secrets(self) -> list[str]:
         """Secret values that must never reach a log line."""
         values = [self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token,
