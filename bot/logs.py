@@ -29,27 +29,52 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (with its arguments), traceback and stack without the secrets."""
+class _SecretRedactor:
+    """The process's log record factory: a record holding a secret is rewritten before any handler or
+    filter sees it, whichever logger made it (libraries such as slack_bolt create loggers as they go,
+    so per-logger filters would miss some); every other record is left exactly as it was."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.previous = logging.getLogRecordFactory()
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+        record = self.previous(*args, **kwargs)
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: log what there is rather than raise in the caller
             message = f"{record.msg} {record.args}"
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = redact(message, self.secrets), None
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
-            record.exc_info = None  # the formatter would render the raw traceback again
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.secrets)
-        return True
+            record.msg, record.args = message, None
+        if (clean := redact(message, self.secrets)) != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            trace = logging.Formatter().formatException(record.exc_info)
+            if (clean := redact(trace, self.secrets)) != trace:
+                record.exc_text, record.exc_info = clean, None  # the formatter would render the raw one again
+        if record.stack_info and (clean := redact(record.stack_info, self.secrets)) != record.stack_info:
+            record.stack_info = clean
+        return record
+
+
+_REDACTOR: _SecretRedactor | None = None
+
+
+def protect_secrets(secrets: Iterable[str | None]) -> None:
+    """Keep these secrets (and anything shaped like a token) out of every log record from now on, and
+    keep the libraries that log request URLs, Telegram's token in them, at WARNING."""
+    global _REDACTOR
+    if _REDACTOR is None:  # once: a factory installed later may wrap this one, never the reverse
+        _REDACTOR = _SecretRedactor()
+        logging.setLogRecordFactory(_REDACTOR)
+    _REDACTOR.secrets.update(secret for secret in secrets if secret)
+    for name in _CHATTY:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.WARNING))
+
+
+def redact_secrets(text: str) -> str:
+    """`text` without the secrets given to protect_secrets, nor anything shaped like a token."""
+    return redact(text, _REDACTOR.secrets if _REDACTOR else ())
 
 
 class JsonFormatter(logging.Formatter):
@@ -72,15 +97,15 @@ def _log_uncaught(exc_type, exc, traceback) -> None:
 
 
 def setup_logging(*, level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    protect_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter(secrets))
     handler.setFormatter(JsonFormatter() if json_lines else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in _CHATTY:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))  # quieter still when the root is
     logging.captureWarnings(True)  # warnings go through the same handler, not raw to stderr
     # Hugging Face draws progress bars on stderr when a model loads: noise in a service's log, and
     # not JSON. (Read when transformers/huggingface_hub are first imported, which happens later.)

@@ -16,9 +16,9 @@ from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
-from bot.adapters.slack.redaction import protect_logs
 from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
+from bot.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class SlackAdapter:
             raise ValueError("SLACK_MODE=socket needs SLACK_APP_TOKEN (an app-level token, xapp-...)")
         if mode == "http" and not signing_secret:
             raise ValueError("SLACK_MODE=http needs SLACK_SIGNING_SECRET to verify Slack's requests")
-        protect_logs((bot_token, app_token, signing_secret))
+        protect_secrets((bot_token, app_token, signing_secret))
         self.mode = mode
         self.app_token = app_token
         base_url = api_base_url if api_base_url.endswith("/") else api_base_url + "/"

@@ -25,9 +25,9 @@ from telegram.constants import ParseMode
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter,
                             TelegramError, TimedOut)
 
-from bot.adapters.telegram.redaction import TOKEN_FILTER
 from bot.adapters.telegram.render import TelegramPart, render_message
 from bot.domain.models import ChatRef, Message
+from bot.logs import redact_secrets
 from bot.services.sending import SendError
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def seconds(value: int | float | timedelta) -> float:
 
 def send_error(exc: TelegramError) -> SendError:
     """The delivery outcome of a python-telegram-bot error."""
-    detail = TOKEN_FILTER.redact(f"{type(exc).__name__}: {exc.message}")  # details are stored
+    detail = redact_secrets(f"{type(exc).__name__}: {exc.message}")  # details are stored
     if isinstance(exc, RetryAfter):
         return SendError("rate_limited", detail, retry_after=seconds(exc.retry_after))
     if isinstance(exc, Forbidden):
