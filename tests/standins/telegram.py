@@ -607,17 +607,7 @@ class TelegramStandIn(StandInServer):
 
     async def _send_message(self, params: dict, call: Call) -> dict:
         chat = self._chat(params)
-        text = params.get("text")
-        if text is None or not str(text).strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        try:
-            plain, entities = parse_markup(str(text), params.get("parse_mode"))
-        except MarkupError as exc:
-            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-        if not plain.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(plain) > MAX_MESSAGE_LENGTH:
-            raise ApiError(400, "Bad Request: message is too long")
+        plain, entities = _message_text(params, too_long="message is too long")
         entities = params.get("entities") or entities
 
         def deliver() -> dict:
@@ -646,14 +636,7 @@ class TelegramStandIn(StandInServer):
         if params.get("inline_message_id"):
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
         chat = self._chat(params)
-        try:
-            plain, entities = parse_markup(str(params.get("text") or ""), params.get("parse_mode"))
-        except MarkupError as exc:
-            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-        if not plain.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(plain) > MAX_MESSAGE_LENGTH:
-            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        plain, entities = _message_text(params, too_long="MESSAGE_TOO_LONG")
 
         def edit() -> dict:
             with self._lock:
@@ -855,3 +838,16 @@ class TelegramStandIn(StandInServer):
             raise ApiError(400, "Bad Request: file is too big")
         return {**stored.meta, "file_path": stored.path}
 
+
+def _message_text(params: dict, *, too_long: str) -> tuple[str, list]:
+    """The text of a sendMessage or editMessageText call, checked as Telegram checks it: plain text and
+    entities. `too_long` is the error each method gives for more than 4,096 characters."""
+    try:
+        plain, entities = parse_markup(str(params.get("text") or ""), params.get("parse_mode"))
+    except MarkupError as exc:
+        raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    if not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > MAX_MESSAGE_LENGTH:
+        raise ApiError(400, f"Bad Request: {too_long}")
+    return plain, entities
