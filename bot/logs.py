@@ -11,10 +11,13 @@ from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
 # Telegram bot tokens travel in URLs (".../bot<id>:<secret>/sendMessage": no word boundary before the
-# id, and the secret may end in "-"); Slack tokens start xox?- / xapp-; URLs may carry a password.
+# id, and the secret may end in "-"); Slack tokens start xox?- / xapp-; API keys of LLM servers look like
+# OpenAI's (sk-...) and travel as "Bearer <key>"; URLs may carry a password.
 _TOKEN_PATTERNS = [
     re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"),
     re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}", re.I),
 ]
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 # Libraries that log every request URL (with the Telegram token in it) at INFO.

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from summarizer.backends.base import Backend, Selection
+from summarizer.backends.llm import ChatModel
 from summarizer.budget import fit_budget, headline_from
 from summarizer.prepare import Prepared, prepare
 from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerError
@@ -17,31 +18,39 @@ from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerErr
 class Summarizer:
     """Turns articles into briefs with the configured backend. The backend (and its model) loads on first use."""
 
-    def __init__(self, config: SummarizerConfig | None = None, *, backend: Backend | None = None) -> None:
+    def __init__(self, config: SummarizerConfig | None = None, *, backend: Backend | None = None,
+                 chat_model: ChatModel | None = None) -> None:
+        """`chat_model`: the client of an LLM server, which the `llm` backend needs (the bot builds it)."""
         self.config = config or SummarizerConfig()
         self._backend = backend
+        self._chat_model = chat_model
         self._loading = threading.Lock()
 
     @property
     def backend(self) -> Backend:
         with self._loading:
             if self._backend is None:
-                self._backend = _build_backend(self.config)
+                self._backend = _build_backend(self.config, self._chat_model)
             return self._backend
 
     def summarize(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
-                  sentences: int | None = None) -> list[Brief]:
+                  sentences: int | None = None, language: str | None = None) -> list[Brief]:
         """One brief per article, in order. Raises SummarizerError if any article has nothing to summarize."""
-        briefs = self.summarize_each(articles, max_chars=max_chars, sentences=sentences)
+        briefs = self.summarize_each(articles, max_chars=max_chars, sentences=sentences, language=language)
         for outcome in briefs:
             if isinstance(outcome, SummarizerError):
                 raise outcome
         return briefs  # type: ignore[return-value]
 
     def summarize_each(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
-                       sentences: int | None = None) -> list[Brief | SummarizerError]:
-        """Like summarize, but an article that cannot be summarized gets its SummarizerError in its place."""
+                       sentences: int | None = None, language: str | None = None) -> list[Brief | SummarizerError]:
+        """Like summarize, but an article that cannot be summarized gets its SummarizerError in its place.
+
+        `language`: an ISO 639-1 code the briefs should be written in, or "article" (the article's own);
+        default: the configured one. Only the llm backend writes in another language than the article's.
+        """
         count = sentences or self.config.sentences
+        language = language or self.config.language
         budget = max_chars or self.config.max_chars
         prepared: list[Prepared | SummarizerError] = []
         for article in articles:
@@ -50,7 +59,7 @@ class Summarizer:
             except SummarizerError as exc:
                 prepared.append(exc)
         summarizable = [item for item in prepared if isinstance(item, Prepared) and not item.too_short]
-        selections = iter(self.backend.select(summarizable, count) if summarizable else [])
+        selections = iter(self.backend.select(summarizable, count, language) if summarizable else [])
         outcomes: list[Brief | SummarizerError] = []
         for item in prepared:
             if isinstance(item, SummarizerError):
@@ -66,14 +75,24 @@ class Summarizer:
         points = selection.points
         # Without a title, the earliest chosen sentence: news leads with its key fact, later points are
         # often quotes or details that make poor headlines.
-        headline = item.title or headline_from(points[0] if points else item.sentences[0])
+        headline = selection.headline or item.title or headline_from(points[0] if points else item.sentences[0])
         headline, points = fit_budget(headline, points, selection.salience, budget)
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
-                     published=item.published, backend=self.backend.name, notice=" ".join(notices) or None)
+                     published=item.published, backend=selection.backend or self.backend.name,
+                     notice=" ".join(notices) or None, fallback=selection.fallback, extra=dict(selection.extra))
 
 
-def _build_backend(config: SummarizerConfig) -> Backend:
+def _build_backend(config: SummarizerConfig, chat_model: ChatModel | None = None) -> Backend:
+    if config.backend == "llm":
+        if chat_model is None:
+            raise ValueError("the llm backend needs the client of an LLM server: the bot builds it from "
+                             "LLM_BASE_URL and LLM_MODEL (SUMMARIZER_BACKEND=llm)")
+        from summarizer.backends.extractive import ExtractiveBackend
+        from summarizer.backends.llm import LlmBackend
+        from summarizer.encoder import get_encoder
+
+        return LlmBackend(chat_model, fallback=ExtractiveBackend(get_encoder()))
     if config.backend == "lead":
         from summarizer.backends.lead import LeadBackend
 
