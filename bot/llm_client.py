@@ -53,6 +53,7 @@ class LlmClient:
         self.metrics = metrics
         self._configured_context = context_tokens
         self._context: int | None = None
+        self._context_lock = threading.Lock()
         self._structured = structured_output
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
@@ -67,9 +68,10 @@ class LlmClient:
     def context_tokens(self) -> int:
         if self._configured_context:
             return self._configured_context
-        if self._context is None:
-            self._context = self._ask_context() or DEFAULT_CONTEXT_TOKENS
-        return self._context
+        with self._context_lock:  # asked once, whichever of the backend's threads comes first
+            if self._context is None:
+                self._context = self._ask_context() or DEFAULT_CONTEXT_TOKENS
+            return self._context
 
     def complete(self, system: str, user: str, *, max_tokens: int, schema: dict | None) -> str:
         openai = self._openai

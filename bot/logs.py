@@ -20,8 +20,8 @@ _TOKEN_PATTERNS = [
     re.compile(r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}", re.I),
 ]
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
-# Libraries that log every request URL (with the Telegram token in it) at INFO.
-_CHATTY = ("httpx", "httpcore", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
+# Libraries that log every request URL (with the Telegram token in it) at INFO (httpx2: openai's).
+_CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
