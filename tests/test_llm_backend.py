@@ -176,3 +176,23 @@ def test_over_budget_falls_back(server):
     briefs = summarizer.summarize([ArticleText(text=TEXT, title=f"{TITLE} {n}") for n in range(3)])
     assert sorted((brief.backend, brief.fallback) for brief in briefs) == \
         [("lead", "over_budget"), ("lead", "over_budget"), ("llm", None)]
+
+
+def test_the_command_line_uses_the_llm_settings(tmp_path, monkeypatch, server):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    article = tmp_path / "ferry.txt"
+    article.write_text(TEXT, encoding="utf-8")
+    result = CliRunner().invoke(app, ["summarize", "--backend", "llm", str(article)])
+    assert result.exit_code == 1 and "needs LLM_BASE_URL" in result.stderr
+
+    monkeypatch.setenv("LLM_BASE_URL", server.base_url)
+    monkeypatch.setenv("LLM_MODEL", server.model)
+    server.reply(answer(FAITHFUL))
+    result = CliRunner().invoke(app, ["summarize", "--backend", "llm", str(article)])
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.stdout.replace("│", " ").split())
+    assert all(point in printed for point in FAITHFUL) and " llm " in printed

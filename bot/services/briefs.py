@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.articles import StoredBrief
-from summarizer import ArticleText, Brief, Summarizer, SummarizerError, get_summarizer
+from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError, get_summarizer
 
 if TYPE_CHECKING:
     from bot.llm_client import LlmClient
@@ -36,19 +36,8 @@ class BriefMaker:
         config = settings.summarizer_config()
         if config.backend != "llm":
             return cls(get_summarizer(config), metrics=metrics)
-        from bot.llm_client import LlmClient
-
-        assert settings.llm_base_url and settings.llm_model  # Settings refuses llm without them
-        llm = LlmClient(base_url=settings.llm_base_url, model=settings.llm_model,
-                        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-                        timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                        concurrency=settings.llm_concurrency, requests_per_hour=settings.llm_requests_per_hour,
-                        context_tokens=settings.llm_context_tokens, max_output_tokens=settings.llm_max_output_tokens,
-                        structured_output=settings.llm_structured_output, pause_s=settings.llm_pause_s,
-                        metrics=metrics)
-        if metrics is not None:
-            metrics.llm_backend()
-        return cls(Summarizer(config, chat_model=llm), metrics=metrics, llm=llm)
+        summarizer, llm = llm_summarizer(settings, config, metrics=metrics)
+        return cls(summarizer, metrics=metrics, llm=llm)
 
     async def warm_up(self) -> None:
         """Load the model now rather than on the first request."""
@@ -97,6 +86,24 @@ class BriefMaker:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def llm_summarizer(settings: Settings, config: SummarizerConfig, *,
+                   metrics: Metrics | None = None) -> tuple[Summarizer, LlmClient]:
+    """A summarizer of the llm backend and its client of the server named in the LLM_* settings."""
+    from bot.llm_client import LlmClient
+
+    if not (settings.llm_base_url and settings.llm_model):
+        raise ValueError("SUMMARIZER_BACKEND=llm needs LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1) and LLM_MODEL")
+    llm = LlmClient(base_url=settings.llm_base_url, model=settings.llm_model,
+                    api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                    timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
+                    concurrency=settings.llm_concurrency, requests_per_hour=settings.llm_requests_per_hour,
+                    context_tokens=settings.llm_context_tokens, max_output_tokens=settings.llm_max_output_tokens,
+                    structured_output=settings.llm_structured_output, pause_s=settings.llm_pause_s, metrics=metrics)
+    if metrics is not None:
+        metrics.llm_backend()
+    return Summarizer(config, chat_model=llm), llm
 
 
 def brief_item(brief: StoredBrief) -> BriefItem:
