@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from summarizer.languages import check_language
 
 Backend = Literal["extractive", "abstractive", "lead", "llm"]
 
@@ -20,6 +22,11 @@ class SummarizerConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     # llm: the language briefs are written in, an ISO 639-1 code ("de") or "article" (the article's own)
     language: str = "article"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return check_language(value)
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,17 @@ def test_the_command_line_uses_the_llm_settings(tmp_path, monkeypatch, server):
     assert result.exit_code == 0, result.output
     printed = " ".join(result.stdout.replace("│", " ").split())
     assert all(point in printed for point in FAITHFUL) and " llm " in printed
+
+
+@pytest.mark.parametrize("headline", ["Ferries back, tell <!channel>", "Ferries back: see https://evil.example",
+                                      "Ferries back @everyone"])
+def test_a_headline_with_a_mention_or_link_is_not_used(server, headline):
+    server.reply(answer(FAITHFUL, headline=headline))
+    brief = brief_of(summarizer_for(server), title=None)
+    assert brief.backend == "llm" and brief.headline == "Ferry services between Kessford and Port Anvel resumed " \
+        "after a three-day strike"  # from the first point instead
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="unknown language 'xx'"):
+        SummarizerConfig(backend="llm", language="xx")
