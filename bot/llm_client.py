@@ -94,15 +94,17 @@ class LlmClient:
                                 exc.status_code)
                     self._structured = False
                     continue
+                # This request (an article too long for the context, say), not the server: no pause.
                 self._count("rejected")
-                raise self._failed("rejected", f"HTTP {exc.status_code}") from exc
+                raise LlmUnavailable("unavailable", f"the LLM server refused the request: HTTP {exc.status_code}") \
+                    from exc
             except openai.APIStatusError as exc:
                 retryable = exc.status_code == 429 or exc.status_code >= 500
                 outcome = "rate_limited" if exc.status_code == 429 else "server_error" if retryable else "rejected"
                 self._count(outcome)
-                wait = _retry_after(exc.response.headers) if exc.status_code == 429 else None
+                wait = _retry_after(exc.response.headers) if retryable else None
                 if wait is not None and wait > MAX_RETRY_AFTER_S:
-                    raise self._failed(outcome, f"HTTP 429, Retry-After {wait:g} s", pause=wait) from exc
+                    raise self._failed(outcome, f"HTTP {exc.status_code}, Retry-After {wait:g} s", pause=wait) from exc
                 if not retryable or attempt >= self.max_retries:
                     raise self._failed(outcome, f"HTTP {exc.status_code}") from exc
                 self._sleep(wait if wait is not None else _backoff(attempt))

@@ -13,15 +13,16 @@ NAMES = {
     "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech", "da": "Danish", "de": "German",
     "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "fa": "Persian", "fi": "Finnish",
     "fr": "French", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian", "hu": "Hungarian", "id": "Indonesian",
-    "it": "Italian", "ja": "Japanese", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "nb": "Norwegian",
+    "it": "Italian", "ja": "Japanese", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "no": "Norwegian",
     "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sk": "Slovak",
     "sl": "Slovenian", "sr": "Serbian", "sv": "Swedish", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian",
     "vi": "Vietnamese", "zh": "Chinese",
 }
 # Identifiers confuse these close pairs on short texts; either answer is the same language to a reader.
-_SAME = {"no": "nb", "nn": "nb", "bs": "hr", "sr": "hr", "ms": "id"}
+_SAME = {"sr": "hr"}
 
 _lock = threading.Lock()
+_identifier = None
 
 
 def check_language(code: str) -> str:
@@ -41,10 +42,14 @@ def detect(text: str) -> str | None:
     sample = " ".join(text[:SAMPLE_CHARS].split())
     if len(sample) < MIN_CHARS:
         return None
-    import py3langid
+    global _identifier
+    with _lock:  # the model loads on first use; one of our own, limited to the languages briefs may be in
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    with _lock:  # the identifier's first call loads its model
-        code, _ = py3langid.classify(sample)
+            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+            _identifier.set_languages(list(NAMES))
+        code, _ = _identifier.classify(sample)
     return code
 
 

@@ -202,3 +202,29 @@ def test_the_api_key_never_reaches_a_log_line(server, caplog):
         logging.getLogger("test").warning("the key was %s", API_KEY)
     assert API_KEY not in caplog.text
     assert "[REDACTED]" in caplog.text
+
+
+def test_a_refused_request_fails_alone_without_pausing_the_llm(server):
+    client = client_for(server)
+    server.fail(400, body={"error": {"message": "This model's maximum context length is 4096 tokens", "type": "invalid"}})
+    server.reply("next article")
+    with pytest.raises(LlmUnavailable, match="HTTP 400"):
+        ask(client)
+    assert ask(client) == "next article" and client.status() == {"ok": True}
+
+
+def test_a_wrong_model_name_pauses_the_llm(server):
+    client = client_for(server)
+    server.fail(404, body={"error": {"message": "model 'nope' not found", "type": "not_found_error"}})
+    with pytest.raises(LlmUnavailable):
+        ask(client)
+    assert "rejected" in client.status()["degraded"] and len(server.calls("chat.completions")) == 1
+
+
+def test_a_503_with_retry_after_is_honoured(server):
+    client = client_for(server)
+    server.fail(503, headers={"Retry-After": "1"})
+    server.reply("later")
+    assert ask(client) == "later"
+    first, second = server.calls("chat.completions")
+    assert second.at - first.at >= 0.95
