@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.domain.models import BriefItem, Link
-from typing import TYPE_CHECKING
-
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.articles import StoredBrief
