@@ -33,8 +33,7 @@ class LlmClient:
     def __init__(self, *, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0,
                  max_retries: int = 2, concurrency: int = 2, requests_per_hour: int = 1000,
                  context_tokens: int | None = None, max_output_tokens: int = 512, structured_output: bool = True, pause_s: float = 60.0,
-                 metrics: Metrics | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 metrics: Metrics | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         try:
             import openai
         except ImportError as exc:  # pragma: no cover - a dependency, but installs may trim it
@@ -61,7 +60,6 @@ class LlmClient:
         self._paused_until = 0.0
         self._last_error: str | None = None  # the type of the last failure, None after a success
         self._clock = clock
-        self._sleep = sleep
 
     # ----- the summarizer's ChatModel --------------------------------------------------------------
 
@@ -107,13 +105,13 @@ class LlmClient:
                     raise self._failed(outcome, f"HTTP {exc.status_code}, Retry-After {wait:g} s", pause=wait) from exc
                 if not retryable or attempt >= self.max_retries:
                     raise self._failed(outcome, f"HTTP {exc.status_code}") from exc
-                self._sleep(wait if wait is not None else _backoff(attempt))
+                time.sleep(wait if wait is not None else _backoff(attempt))
             except openai.APIConnectionError as exc:  # refused, reset, or timed out (APITimeoutError)
                 outcome = "timeout" if isinstance(exc, openai.APITimeoutError) else "unreachable"
                 self._count(outcome)
                 if attempt >= self.max_retries:
                     raise self._failed(outcome, type(exc).__name__) from exc
-                self._sleep(_backoff(attempt))
+                time.sleep(_backoff(attempt))
             else:
                 return self._answer(response)
             attempt += 1
