@@ -35,6 +35,7 @@ import defusedxml.sax
 import feedparser
 from defusedxml import DefusedXmlException
 
+from bot.domain.neutral import neutral_text
 from bot.sources.markup import http_url, link_tags, plain_text
 
 MAX_ENTRIES = 200
@@ -306,15 +307,15 @@ def _capped(body: object) -> str | None:
     """An entry's body, at most MAX_ENTRY_CHARS (cut at a space when there is one near the end)."""
     if not isinstance(body, str) or not body:
         return None
-    if len(body) <= MAX_ENTRY_CHARS:
-        return body
-    cut = body[:MAX_ENTRY_CHARS]
-    space = cut.rfind(" ", MAX_ENTRY_CHARS - 1000)
-    return cut[:space] if space > 0 else cut
+    if len(body) > MAX_ENTRY_CHARS:
+        body = body[:MAX_ENTRY_CHARS]
+        space = body.rfind(" ", MAX_ENTRY_CHARS - 1000)
+        body = body[:space] if space > 0 else body
+    return neutral_text(body) or None
 
 
 def _text_or_none(value: object) -> str | None:
-    text = plain_text(value) if isinstance(value, str) else ""
+    text = neutral_text(plain_text(value)) if isinstance(value, str) else ""
     return text[:1000] or None
 
 
