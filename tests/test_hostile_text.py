@@ -90,7 +90,7 @@ ADVERSARIAL = {
     "article of periods and closers": lambda: pytest.raises(SummarizerError, prepare,
                                                             ArticleText(text=".)" * (MB // 2))),
     "sentence end of closers": lambda: ends_like_sentence(".)" * (MB // 2) + "x"),
-    "shortened text ending in spaces": lambda: shorten(" " * MB + "b" * 10, MB + 5),
+    "shortened text with a run of spaces": lambda: shorten("a" + " " * MB + "bbb cccccccccc", MB + 6),
     "headline of one long word": lambda: headline_from("a" * MB),
     "document of bylines": lambda: read_document("By " + "Ann " * (MB // 4)),
     "furniture of related links": lambda: strip_furniture("RELATED: " * (MB // 9)),
