@@ -118,11 +118,13 @@ class Ingestor:
             known = tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
         fresh = [entry for entry in parsed.entries if entry.guid not in known]
         posted, archive = self._split_archive(source, fresh)
-        texts = await asyncio.gather(*(self._full_text(entry) for entry in posted))
+        # Reading up to 200 entry bodies (teaser checks, fingerprints) is CPU work: off the event loop.
+        teasers = await asyncio.to_thread(lambda: [is_teaser(entry) for entry in posted])
+        texts = await asyncio.gather(*(self._full_text(entry, teaser) for entry, teaser in zip(posted, teasers)))
+        articles = await asyncio.to_thread(lambda: [(self._article(entry, text), entry.guid)
+                                                    for entry, text in zip(posted, texts) if text.strip()])
         with self.store.transaction() as tx:
-            stored = tx.articles.add_many([(self._article(entry, text), entry.guid)
-                                           for entry, text in zip(posted, texts) if text.strip()],
-                                          source_id=source.id)
+            stored = tx.articles.add_many(articles, source_id=source.id)
             created = sum(is_new for _, is_new in stored)
             # The archive is remembered, so it never counts as new, but it is never posted.
             tx.articles.remember_skipped(source.id, [entry.guid for entry in archive])
@@ -141,9 +143,9 @@ class Ingestor:
         newest_first = sorted(entries, key=lambda e: e.published or oldest, reverse=True)
         return newest_first[:self.new_feed_items], newest_first[self.new_feed_items:]
 
-    async def _full_text(self, entry: FeedEntry) -> str:
+    async def _full_text(self, entry: FeedEntry, teaser: bool) -> str:
         """The story, not the teaser: a feed that carries only a teaser gets its article page."""
-        if not (is_teaser(entry) and entry.url):
+        if not (teaser and entry.url):
             return entry.text
         async with self._page_slots:
             try:
