@@ -79,7 +79,7 @@ ADVERSARIAL = {
                                                                summary="a" * MB, content=None, published=None)),
     # bot/sources/pages.py and feeds.py
     "page of unclosed scripts": lambda: _extract(_page("<script " * (MB // 8))),
-    "page with a long canonical link": lambda: _extract(_page("<p>story</p>").replace(b"<head>", b"<head><link " + b"a" * MB)),
+    "page with a long link tag": lambda: _extract(_page("<p>story</p>").replace(b"<head>", b"<head><link " + b"a" * MB)),
     "feed of unclosed items": lambda: pytest.raises(Exception, parse_feed, b"<rss>" + b"<item><title>" * (MB // 13),
                                                     url="https://e.x/"),
     # summarizer/

@@ -12,10 +12,9 @@ A feed that declares XML entities is refused (reason "unsafe_xml") before feedpa
 feedparser expands "safe" internal entities in its fallback parser, so one declared entity
 referenced many times (a quadratic blow-up) would inflate a 160 KB document into gigabytes, and
 real feeds have no use for entity declarations. The prolog is read by a real XML parser
-(defusedxml's, which refuses entity declarations), so comments or
-strings in the DOCTYPE cannot hide a declaration; a prolog it cannot read is refused when
-"<!ENTITY" appears anywhere in the document. Each entry's summary and content are capped at
-MAX_ENTRY_CHARS characters.
+(defusedxml's, which refuses entity declarations), so a comment or a string in the DOCTYPE cannot
+hide one; a prolog it cannot read is refused when "<!ENTITY" appears anywhere in the document.
+Each entry's summary and content are capped at MAX_ENTRY_CHARS characters.
 """
 
 from __future__ import annotations

@@ -79,8 +79,9 @@ class FetchError(Exception):
     """A fetch that failed; `reason` is a short machine code, `str()` a message for people.
 
     Reasons: bad_url, blocked_address, dns_error, connect_error, tls_error, timeout,
-    protocol_error, network_error (also anything unexpected), too_many_redirects, http_<status> (http_404, http_500...),
-    bad_content_type, bad_encoding, too_large.
+    protocol_error, network_error, too_many_redirects, http_<status> (http_404, http_500...),
+    bad_content_type, bad_encoding, too_large. Whatever a library raises on a hostile answer becomes
+    one of these (network_error when nothing fits better): never anything else.
     """
 
     def __init__(self, reason: str, message: str, *, url: str | None = None, status: int | None = None,
