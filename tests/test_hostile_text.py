@@ -79,7 +79,7 @@ ADVERSARIAL = {
                                                                summary="a" * MB, content=None, published=None)),
     # bot/sources/pages.py and feeds.py
     "page of unclosed scripts": lambda: _extract(_page("<script " * (MB // 8))),
-    "page with a long link tag": lambda: _extract(_page("<p>story</p>").replace(b"<head>", b"<head><link " + b"a" * MB)),
+    "page with a long link tag": lambda: _extract(b"<html><head><link " + b"a" * MB + b"></head><p>story</p></html>"),
     "feed of unclosed items": lambda: pytest.raises(Exception, parse_feed, b"<rss>" + b"<item><title>" * (MB // 13),
                                                     url="https://e.x/"),
     # summarizer/
@@ -100,7 +100,7 @@ ADVERSARIAL = {
     "fingerprint of unclosed tags": lambda: content_fingerprint("t", "<style " * (MB // 7)),
     "canonical URL with a long query": lambda: canonical_url("https://e.x/?" + "a=&" * (MB // 3)),
     "tokens of combining marks": lambda: tokenize("e\u0301" * (MB // 2)),
-    "alert matching of a long text": lambda: SubscriptionIndex([(1, parse_query("missile"))]).match("mis " * (MB // 4)),
+    "alert matching of a long text": lambda: SubscriptionIndex([(1, parse_query("a b"))]).match("mis " * (MB // 4)),
     "neutral text of joiners": lambda: neutral_text((ZWJ + "a" + ZWNJ) * (MB // 3)),
     # bot/adapters/
     "slack markup of unclosed links": lambda: from_slack("<" + "|" * MB),
