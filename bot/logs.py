@@ -20,6 +20,8 @@ _TOKEN_PATTERNS = [
     re.compile(r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}", re.I),
 ]
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
+# Feed and page URLs may carry a token in their query string (?token=...): every value is redacted.
+_URL = re.compile(r"\bhttps?://[^\s\"'<>]*", re.IGNORECASE)
 # Libraries that log every request URL (with the Telegram token in it) at INFO (httpx2: openai's).
 _CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
 
@@ -29,7 +31,22 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(secret, REDACTED)
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(REDACTED, text)
-    return _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+    text = _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+    return _URL.sub(_without_query_values, text) if "?" in text else text
+
+
+def _without_query_values(url: re.Match[str]) -> str:
+    """https://x/feed?token=abc&page=2 -> https://x/feed?token=[REDACTED]&page=[REDACTED]"""
+    address, mark, rest = url.group(0).partition("?")
+    if not mark or not rest:
+        return url.group(0)
+    query, hash_mark, fragment = rest.partition("#")
+    return f"{address}?{'&'.join(map(_redacted_pair, query.split('&')))}{hash_mark}{fragment}"
+
+
+def _redacted_pair(pair: str) -> str:
+    name, equals, _ = pair.partition("=")
+    return f"{name}={REDACTED}" if equals else (REDACTED if pair else "")
 
 
 class _SecretRedactor:

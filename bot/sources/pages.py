@@ -4,7 +4,8 @@
     page.title, page.date, page.text, page.canonical_url
 
 Hostile HTML is bounded before parsing: scripts and styles (often most of a news page's bytes)
-are cut out with a linear scan, keeping JSON-LD metadata, and what remains is capped. Parsing
+are cut out with a linear scan, keeping JSON-LD metadata, and what remains is capped; so is the main
+text kept (MAX_TEXT_CHARS), and invisible controls are removed from it (bot.domain.neutral). Parsing
 is CPU work: an async caller should run it in a thread (`await asyncio.to_thread(extract_page, ...)`).
 """
 
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from trafilatura import bare_extraction
 
+from bot.domain.neutral import neutral_text
 from bot.sources.markup import http_url, link_tags
 
 log = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 3_000_000
 MIN_TEXT_CHARS = 100
+MAX_TEXT_CHARS = 200_000  # of the main text kept (and stored); a long article is 50,000
 
 # A script or style element, or an unclosed one running to the end (consumed in one pass, so a
 # run of unclosed tags costs linear time).
@@ -64,7 +67,7 @@ def extract_page(html: bytes | str, *, url: str, max_bytes: int = MAX_HTML_BYTES
     # costs seconds of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
     document = bare_extraction(lean, url=url, with_metadata=True, include_comments=False,
                                date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
-    text = (document.text or "").strip() if document is not None else ""
+    text = neutral_text((document.text or "").strip())[:MAX_TEXT_CHARS] if document is not None else ""
     if len(text) < min_chars:
         raise PageError("no_text", "no article text found on the page" if not text
                         else f"the page's text is too short to be an article ({len(text)} characters)")
@@ -103,4 +106,4 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def _clean(value: str | None) -> str | None:
-    return " ".join(value.split())[:500] or None if value else None
+    return neutral_text(" ".join(value.split()))[:500] or None if value else None
