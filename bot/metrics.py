@@ -17,6 +17,8 @@ DIGEST_STAGES = ("enqueued", "sent")
 SUMMARIZER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 # A digest is due at a minute; it may wait for a poll, a rate limit, or a restart within the grace period.
 DIGEST_LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600)
+# A healthy loop wakes within milliseconds; 0.2 s is where every chat starts to notice.
+LOOP_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 30)
 
 
 def _package_version() -> str:
@@ -48,6 +50,11 @@ class Metrics:
         self._digest_lag = Histogram("briefbot_digest_lag_seconds", "Seconds from a digest's scheduled time "
                                      "to the moment it was enqueued or sent.", ["stage"],
                                      buckets=DIGEST_LAG_BUCKETS, registry=r)
+        self._loop_lag = Gauge("briefbot_event_loop_lag_seconds", "How late the event loop woke the watchdog "
+                               "at its latest check (every chat waits while the loop is blocked).", registry=r)
+        self._loop_lags = Histogram("briefbot_event_loop_wakeup_lag_seconds", "Every watchdog check's lag, "
+                                    "so a stall between two scrapes is still seen.", buckets=LOOP_LAG_BUCKETS,
+                                    registry=r)
 
     # ----- what components call ---------------------------------------------------------------
 
@@ -72,6 +79,10 @@ class Metrics:
         if stage not in DIGEST_STAGES:
             raise ValueError(f"unknown digest stage {stage!r}; expected one of {DIGEST_STAGES}")
         self._digest_lag.labels(stage=stage).observe(max(0.0, seconds))  # early by clock skew counts as on time
+
+    def loop_lag(self, seconds: float) -> None:
+        self._loop_lag.set(_non_negative(seconds))
+        self._loop_lags.observe(seconds)
 
     def platforms(self, names: list[str]) -> None:
         """Show every outcome of each platform from the start (0 rather than absent), so rates and
