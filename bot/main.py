@@ -89,7 +89,8 @@ def build_services(settings: Settings) -> Services:
     commands = CommandService(store=store, briefs=briefs, feeds=feeds, pages=pages, digests=digests,
                               scheduler=scheduler, default_timezone=settings.default_timezone,
                               max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
-                              db_wait_s=settings.command_db_wait_s)
+                              db_wait_s=settings.command_db_wait_s,
+                              max_pending_per_chat=settings.max_pending_commands_per_chat)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
                     scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store))

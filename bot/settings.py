@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     max_alerts_per_chat: int = Field(100, ge=1)
     max_feeds_per_chat: int = Field(200, ge=1)
     max_opml_entries: int = Field(500, ge=1)  # feeds in one imported OPML file
-    max_pending_commands_per_chat: int = Field(5, ge=1)  # beyond this, "busy, N commands are waiting"
+    max_pending_commands_per_chat: int = Field(20, ge=1)  # beyond this, "busy, N commands are waiting"
     command_db_wait_s: float = Field(5, gt=0)  # a command waits this long for a locked database, then says so
 
     # Delivery: with several bot processes on one PostgreSQL database, give each its own shard "i/n"

@@ -20,6 +20,7 @@ from bot.services.briefs import BriefMaker, brief_item, fresh_item
 from bot.services.chat_io import Incoming
 from bot.services.feeds import FeedService, SourceProblem
 from bot.services.pages import PageProblem, PageService
+from bot.services.pending import ChatBusy, PendingCommands
 from bot.store.store import Store, StoreBusy
 from bot.store.tables import Chat
 from summarizer import ArticleText, SummarizerError
@@ -52,7 +53,8 @@ def reply(text: str, *, heading: str | None = None) -> list[Message]:
 class CommandService:
     def __init__(self, *, store: Store, briefs: BriefMaker, feeds: FeedService, pages: PageService,
                  digests, scheduler=None, default_timezone: str = "UTC", max_chars: int = 600,
-                 max_alerts_per_chat: int = 100, db_wait_s: float = 5.0) -> None:
+                 max_alerts_per_chat: int = 100, db_wait_s: float = 5.0,
+                 max_pending_per_chat: int = 20) -> None:
         self.store = store
         self.briefs = briefs
         self.feeds = feeds
@@ -63,6 +65,8 @@ class CommandService:
         self.max_chars = max_chars
         self.max_alerts_per_chat = max_alerts_per_chat
         self.db_wait_s = db_wait_s  # how long a command waits for a database locked elsewhere
+        # Per chat, commands being answered; an adapter that queues updates per chat itself counts there.
+        self.pending = PendingCommands(max_pending_per_chat)
         self.commands = {c.name: c for c in self._commands()}
         self.aliases = {"help": "start", "feeds": "sources", "brief": "summary"}
 
@@ -96,6 +100,17 @@ class CommandService:
         command = self.commands.get(name)
         if command is None:
             return reply(self._unknown_text(incoming))
+        key = (incoming.chat.platform, incoming.chat.chat_id)
+        try:
+            self.pending.enter(key)
+        except ChatBusy as busy:
+            return reply(busy.text()) if busy.first else []
+        try:
+            return await self._run(name, command, incoming)
+        finally:
+            self.pending.leave(key)
+
+    async def _run(self, name: str, command: Command, incoming: Incoming) -> list[Message]:
         # Store work runs in threads (the event loop serves every chat) and waits a bounded time for a lock.
         try:
             with self.store.waiting_at_most(self.db_wait_s):
