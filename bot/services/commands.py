@@ -114,7 +114,8 @@ class CommandService:
         # Store work runs in threads (the event loop serves every chat) and waits a bounded time for a lock.
         try:
             with self.store.waiting_at_most(self.db_wait_s):
-                chat = await asyncio.to_thread(self._ensure_chat, incoming)
+                # /help needs no chat row: it is answered even while the database is locked elsewhere.
+                chat = None if name == "start" else await asyncio.to_thread(self._ensure_chat, incoming)
                 if command.admin_only and self._changes_settings(name, incoming) \
                         and not await self._may_change(incoming):
                     return reply("Only the admins of this chat can change its sources, alerts and schedule. "
@@ -143,7 +144,7 @@ class CommandService:
         return incoming.chat_kind == "private" or await incoming.is_admin()
 
     # /start, /help
-    async def _help(self, incoming: Incoming, chat: Chat) -> list[Message]:
+    async def _help(self, incoming: Incoming, chat: Chat | None) -> list[Message]:
         return reply(self._help_text(incoming), heading="briefbot")
 
     def _help_text(self, incoming: Incoming) -> str:
