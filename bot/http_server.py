@@ -21,6 +21,8 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 ACCEPT_ERROR_LOG_EVERY_S = 60.0
+# aiohttp's default. asyncio reports an accept() failure once per queued connection, up to this many a second.
+BACKLOG = 128
 _ACCEPT_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
@@ -50,7 +52,7 @@ class HttpServer:
         await self._runner.setup()
         try:
             self._listener = await loop.create_server(self._protocol, self.host, self.port, reuse_address=True,
-                                                      backlog=1024)
+                                                      backlog=BACKLOG)
         except OSError as exc:
             await self._runner.cleanup()
             raise ListenError(f"The bot's HTTP server cannot listen on {self.host}:{self.port}: {exc.strerror}. "
