@@ -14,6 +14,7 @@ import asyncio
 import errno
 import logging
 import resource
+import socket
 import time
 
 from aiohttp import web
@@ -21,8 +22,11 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 ACCEPT_ERROR_LOG_EVERY_S = 60.0
-# aiohttp's default. asyncio reports an accept() failure once per queued connection, up to this many a second.
-BACKLOG = 128
+# asyncio accepts up to `backlog` connections in one go of the loop (and reports an accept() failure once per
+# connection it tried): a small batch keeps a burst of connections from holding the loop. The kernel's queue
+# of connections waiting to be accepted is set larger again afterwards.
+ACCEPT_BATCH = 16
+LISTEN_BACKLOG = 1024
 _ACCEPT_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
@@ -51,8 +55,11 @@ class HttpServer:
         self._runner = web.AppRunner(self.app, access_log=None, keepalive_timeout=self.idle_timeout_s)
         await self._runner.setup()
         try:
-            self._listener = await loop.create_server(self._protocol, self.host, self.port, reuse_address=True,
-                                                      backlog=BACKLOG)
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            listening = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
+            listening.setblocking(False)
+            self._listener = await loop.create_server(self._protocol, sock=listening, backlog=ACCEPT_BATCH)
+            listening.listen(LISTEN_BACKLOG)  # asyncio set the kernel's queue to its batch size
         except OSError as exc:
             await self._runner.cleanup()
             raise ListenError(f"The bot's HTTP server cannot listen on {self.host}:{self.port}: {exc.strerror}. "

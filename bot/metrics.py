@@ -52,9 +52,10 @@ class Metrics:
                                      buckets=DIGEST_LAG_BUCKETS, registry=r)
         self._loop_lag = Gauge("briefbot_event_loop_lag_seconds", "How late the event loop woke the watchdog "
                                "at its latest check (every chat waits while the loop is blocked).", registry=r)
-        self._loop_lags = Histogram("briefbot_event_loop_wakeup_lag_seconds", "Every watchdog check's lag, "
-                                    "so a stall between two scrapes is still seen.", buckets=LOOP_LAG_BUCKETS,
-                                    registry=r)
+        self._loop_held = Histogram("briefbot_event_loop_held_seconds", "Every watchdog check's lag less the time "
+                                    "the loop's thread waited for a CPU (Linux): how long the bot's own work held "
+                                    "the loop; a stall between two scrapes is still counted.",
+                                    buckets=LOOP_LAG_BUCKETS, registry=r)
 
     # ----- what components call ---------------------------------------------------------------
 
@@ -80,9 +81,10 @@ class Metrics:
             raise ValueError(f"unknown digest stage {stage!r}; expected one of {DIGEST_STAGES}")
         self._digest_lag.labels(stage=stage).observe(max(0.0, seconds))  # early by clock skew counts as on time
 
-    def loop_lag(self, seconds: float) -> None:
+    def loop_lag(self, seconds: float, *, held_s: float) -> None:
+        """The watchdog's check: `seconds` late in all, `held_s` of it by the bot's own work."""
         self._loop_lag.set(_non_negative(seconds))
-        self._loop_lags.observe(seconds)
+        self._loop_held.observe(_non_negative(held_s))
 
     def platforms(self, names: list[str]) -> None:
         """Show every outcome of each platform from the start (0 rather than absent), so rates and
