@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.models import ChatRef
 from bot.services.briefs import BriefMaker
-from bot.services.chat_io import Incoming
+from bot.services.chat_io import Attachment, Incoming
 from bot.services.commands import CommandService
 from bot.services.feeds import FeedService
 from bot.services.ingest import Ingestor
@@ -113,8 +113,6 @@ async def test_a_chat_has_at_most_100_alerts_by_default_and_the_refusal_says_so(
 
 
 async def test_feeds_per_chat_and_opml_entries_are_capped_and_each_refusal_names_its_limit(store):
-    from bot.services.chat_io import Attachment
-
     commands = build(store, max_feeds_per_chat=3, max_opml_entries=500)
     imported = text_of(await commands.handle(command("/sources", attachment=Attachment("a.opml", opml_of(5)))))
     assert imported.startswith("Imported 3 feeds, 2 skipped") and imported.count("up to 3 feeds") == 2
@@ -128,8 +126,6 @@ async def test_feeds_per_chat_and_opml_entries_are_capped_and_each_refusal_names
 
 
 async def test_an_opml_file_of_10000_entries_never_holds_the_event_loop(sqlite_store):
-    from bot.services.chat_io import Attachment
-
     commands = build(sqlite_store, max_feeds_per_chat=10_000, max_opml_entries=10_000)
     content = opml_of(10_000)
     async with LoopTicker() as ticker:
