@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from bot.domain.models import ChatRef
 from bot.health import database_check, make_health_routes
-from bot.http_server import HttpServer
+from bot.http_server import HttpServer, raise_open_file_limit
 from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.scheduling import Scheduler
@@ -30,6 +30,7 @@ from bot.services.sending import Sender
 from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
+from bot.watchdog import LoopWatchdog
 from bot.worker_lock import hold_worker_name
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,14 @@ def build_services(settings: Settings) -> Services:
                         new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs, metrics=metrics)
     scheduler = Scheduler(store=store, digests=digests, poll=ingestor.poll, poll_interval=interval,
                           grace=timedelta(hours=settings.digest_grace_hours))
-    feeds = FeedService(store=store, fetcher=fetcher, ingestor=ingestor, poll_soon=scheduler.poll_soon)
+    feeds = FeedService(store=store, fetcher=fetcher, ingestor=ingestor, poll_soon=scheduler.poll_soon,
+                        max_feeds_per_chat=settings.max_feeds_per_chat, max_opml_entries=settings.max_opml_entries)
     pages = PageService(store=store, fetcher=fetcher, briefs=briefs, max_chars=settings.brief_max_chars)
     commands = CommandService(store=store, briefs=briefs, feeds=feeds, pages=pages, digests=digests,
                               scheduler=scheduler, default_timezone=settings.default_timezone,
-                              max_chars=settings.brief_max_chars)
+                              max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
+                              db_wait_s=settings.command_db_wait_s,
+                              max_pending_per_chat=settings.max_pending_commands_per_chat)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
                     scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store))
@@ -114,7 +118,10 @@ def build_adapters(services: Services, http: HttpServer) -> list:
 async def serve(services: Services, stop: asyncio.Event) -> None:
     """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`."""
     settings = services.settings
-    http = HttpServer(settings.http_host, settings.http_port)
+    watchdog = LoopWatchdog(services.metrics, threshold_s=settings.loop_lag_warning_s)
+    watchdog.start()
+    http = HttpServer(settings.http_host, settings.http_port, idle_timeout_s=settings.http_idle_timeout_s,
+                      max_connections=settings.http_max_connections)
     adapters = build_adapters(services, http)
     console_task = None
     if not adapters:
@@ -161,6 +168,7 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
                                    SHUTDOWN_DEADLINE_S)
         except TimeoutError:
             log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
+        await watchdog.stop()
         worker_lock.close()  # the name is free for the next start
 
 
@@ -186,6 +194,7 @@ def _log_failure(what: str):
 def run(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     setup_logging(level=settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
+    raise_open_file_limit()
 
     async def main() -> None:
         stop = asyncio.Event()

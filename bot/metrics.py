@@ -20,6 +20,8 @@ LLM_FALLBACKS = ("unavailable", "over_budget", "unreadable", "wrong_language", "
 SUMMARIZER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 # A digest is due at a minute; it may wait for a poll, a rate limit, or a restart within the grace period.
 DIGEST_LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600)
+# A healthy loop wakes within milliseconds; 0.2 s is where every chat starts to notice.
+LOOP_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 30)
 
 
 def _package_version() -> str:
@@ -59,6 +61,12 @@ class Metrics:
                                       "LLM's could not be used, by reason.", ["reason"], registry=r)
         self._llm_points_dropped = Counter("briefbot_llm_points_dropped", "Points the LLM wrote that the "
                                            "faithfulness guard dropped (not supported by the article).", registry=r)
+        self._loop_lag = Gauge("briefbot_event_loop_lag_seconds", "How late the event loop woke the watchdog "
+                               "at its latest check (every chat waits while the loop is blocked).", registry=r)
+        self._loop_held = Histogram("briefbot_event_loop_held_seconds", "Every watchdog check's lag less the time "
+                                    "the loop's thread waited for a CPU (Linux): how long the bot's own work held "
+                                    "the loop; a stall between two scrapes is still counted.",
+                                    buckets=LOOP_LAG_BUCKETS, registry=r)
 
     # ----- what components call ---------------------------------------------------------------
 
@@ -109,6 +117,10 @@ class Metrics:
             self._llm_tokens.labels(kind=kind)
         for reason in LLM_FALLBACKS:
             self._llm_fallbacks.labels(reason=reason)
+    def loop_lag(self, seconds: float, *, held_s: float) -> None:
+        """The watchdog's check: `seconds` late in all, `held_s` of it by the bot's own work."""
+        self._loop_lag.set(_non_negative(seconds))
+        self._loop_held.observe(_non_negative(held_s))
 
     def platforms(self, names: list[str]) -> None:
         """Show every outcome of each platform from the start (0 rather than absent), so rates and

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(3, ge=0)
     alerts_per_hour: int = Field(10, ge=1)
 
+    # Limits per chat: one chat must not starve the others (each refusal names its limit)
+    max_alerts_per_chat: int = Field(100, ge=1)
+    max_feeds_per_chat: int = Field(200, ge=1)
+    max_opml_entries: int = Field(500, ge=1)  # feeds in one imported OPML file
+    max_pending_commands_per_chat: int = Field(20, ge=1)  # beyond this, "busy, N commands are waiting"
+    command_db_wait_s: float = Field(5, gt=0)  # a command waits this long for a locked database, then says so
+
     # Delivery: with several bot processes on one PostgreSQL database, give each its own shard "i/n"
     # (chats are split by hash; each process gets 1/n of the platform's overall rate).
     delivery_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$")
@@ -83,6 +90,9 @@ class Settings(BaseSettings):
     # The bot's own HTTP server (webhooks, health, metrics)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
+    http_idle_timeout_s: float = Field(15, gt=0)  # to send a request's headers, and between requests
+    http_max_connections: int = Field(2048, ge=1)
+    loop_lag_warning_s: float = Field(0.5, gt=0)  # the event-loop watchdog warns above this
 
     # Logging
     log_level: str = "INFO"

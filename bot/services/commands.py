@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import Message
@@ -19,7 +20,8 @@ from bot.services.briefs import BriefMaker, brief_item, fresh_item
 from bot.services.chat_io import Incoming
 from bot.services.feeds import FeedService, SourceProblem
 from bot.services.pages import PageProblem, PageService
-from bot.store.store import Store
+from bot.services.pending import ChatBusy, PendingCommands
+from bot.store.store import Store, StoreBusy
 from bot.store.tables import Chat
 from summarizer import ArticleText, SummarizerError
 from bot.clock import utcnow
@@ -50,7 +52,9 @@ def reply(text: str, *, heading: str | None = None) -> list[Message]:
 
 class CommandService:
     def __init__(self, *, store: Store, briefs: BriefMaker, feeds: FeedService, pages: PageService,
-                 digests, scheduler=None, default_timezone: str = "UTC", max_chars: int = 600) -> None:
+                 digests, scheduler=None, default_timezone: str = "UTC", max_chars: int = 600,
+                 max_alerts_per_chat: int = 100, db_wait_s: float = 5.0,
+                 max_pending_per_chat: int = 20) -> None:
         self.store = store
         self.briefs = briefs
         self.feeds = feeds
@@ -59,6 +63,10 @@ class CommandService:
         self.scheduler = scheduler  # told when a chat's schedule changes: .reschedule_chat(chat_id)
         self.default_timezone = default_timezone
         self.max_chars = max_chars
+        self.max_alerts_per_chat = max_alerts_per_chat
+        self.db_wait_s = db_wait_s  # how long a command waits for a database locked elsewhere
+        # Per chat, commands being answered; an adapter that queues updates per chat itself counts there.
+        self.pending = PendingCommands(max_pending_per_chat)
         self.commands = {c.name: c for c in self._commands()}
         self.aliases = {"help": "start", "feeds": "sources", "brief": "summary"}
 
@@ -92,17 +100,39 @@ class CommandService:
         command = self.commands.get(name)
         if command is None:
             return reply(self._unknown_text(incoming))
-        with self.store.transaction() as tx:
-            chat = tx.chats.ensure(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
-                                   title=incoming.chat_title, timezone=self.default_timezone)
-        if command.admin_only and self._changes_settings(name, incoming) and not await self._may_change(incoming):
-            return reply("Only the admins of this chat can change its sources, alerts and schedule. "
-                         "Everyone can use /summary, /digest and /alerts.")
+        key = (incoming.chat.platform, incoming.chat.chat_id)
         try:
-            return await command.run(incoming, chat)
+            self.pending.enter(key)
+        except ChatBusy as busy:
+            return reply(busy.text()) if busy.first else []
+        try:
+            return await self._run(name, command, incoming)
+        finally:
+            self.pending.leave(key)
+
+    async def _run(self, name: str, command: Command, incoming: Incoming) -> list[Message]:
+        # Store work runs in threads (the event loop serves every chat) and waits a bounded time for a lock.
+        try:
+            with self.store.waiting_at_most(self.db_wait_s):
+                # /help needs no chat row: it is answered even while the database is locked elsewhere.
+                chat = None if name == "start" else await asyncio.to_thread(self._ensure_chat, incoming)
+                if command.admin_only and self._changes_settings(name, incoming) \
+                        and not await self._may_change(incoming):
+                    return reply("Only the admins of this chat can change its sources, alerts and schedule. "
+                                 "Everyone can use /summary, /digest and /alerts.")
+                return await command.run(incoming, chat)
+        except StoreBusy as exc:
+            log.warning("command /%s: %s", name, exc)
+            return reply(f"The database is busy (it stayed locked for {exc.waited_s:g} s). "
+                         "Nothing was changed; please try again in a minute.")
         except Exception:
             log.exception("command /%s failed", name)
             return reply("Sorry, something went wrong on my side. Please try again in a minute.")
+
+    def _ensure_chat(self, incoming: Incoming) -> Chat:
+        with self.store.transaction() as tx:
+            return tx.chats.ensure(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
+                                   title=incoming.chat_title, timezone=self.default_timezone)
 
     @staticmethod
     def _changes_settings(name: str, incoming: Incoming) -> bool:
@@ -114,7 +144,7 @@ class CommandService:
         return incoming.chat_kind == "private" or await incoming.is_admin()
 
     # /start, /help
-    async def _help(self, incoming: Incoming, chat: Chat) -> list[Message]:
+    async def _help(self, incoming: Incoming, chat: Chat | None) -> list[Message]:
         return reply(self._help_text(incoming), heading="briefbot")
 
     def _help_text(self, incoming: Incoming) -> str:
@@ -148,13 +178,13 @@ class CommandService:
             return reply(f"That is {len(args):,} characters; I summarize up to {MAX_INPUT_CHARS:,} pasted "
                          "characters. Send a link to the article instead.")
         if not args:
-            return self._latest(chat)
+            return await asyncio.to_thread(self._latest, chat)
         if _URL.match(args):
             return await self._summarize_url(args)
         if _OTHER_SCHEME.match(args):
             return reply("I can only read http and https links.")
         if _looks_like_query(args):
-            return self._search(chat, args)
+            return await asyncio.to_thread(self._search, chat, args)
         return await self._summarize_text(args)
 
     def _latest(self, chat: Chat) -> list[Message]:
@@ -203,9 +233,8 @@ class CommandService:
 
     # /digest
     async def _digest(self, incoming: Incoming, chat: Chat) -> list[Message]:
-        with self.store.transaction() as tx:
-            followed = tx.sources.followed_by(chat.id)
-        if not followed:  # an empty digest "since the last digest" would only puzzle
+        # An empty digest "since the last digest" would only puzzle.
+        if not await asyncio.to_thread(self._follows_feeds, chat):
             return reply("A digest gathers the stories of the feeds this chat follows, and it follows none yet. "
                          "Add one with /sources add <feed url>.")
         # Grouping stories runs the embedding model: keep it off the event loop.
@@ -219,8 +248,10 @@ class CommandService:
             query = parse_query(incoming.args)
         except QueryError as exc:
             return reply(str(exc))
-        with self.store.transaction() as tx:
-            added = tx.chats.subscribe(chat.id, query.normalized, query.display, incoming.chat.thread_id)
+        added, count = await asyncio.to_thread(self._add_subscription, chat, query, incoming.chat.thread_id)
+        if added is None:
+            return reply(f"This chat has {count} alerts, the most a chat can have ({self.max_alerts_per_chat}). "
+                         "Remove one first: /alerts lists them, /unsubscribe <keywords> removes one.")
         if not added:
             return reply(f"This chat already has an alert for {query.display}.")
         return reply(f"Alert set for {query.display}: I will post here every new story that {_explain(query)}. "
@@ -231,22 +262,39 @@ class CommandService:
         if not args:
             return reply("Which alert? Send /alerts to see them, then /unsubscribe <keywords> or /unsubscribe all.")
         if args.lower() == "all":
-            with self.store.transaction() as tx:
-                removed = tx.chats.unsubscribe(chat.id, None)
+            removed = await asyncio.to_thread(self._remove_subscriptions, chat, None)
             return reply(f"Removed all {removed} alerts." if removed else "This chat has no alerts.")
         try:
             query = parse_query(args)
         except QueryError as exc:
             return reply(str(exc))
-        with self.store.transaction() as tx:
-            removed = tx.chats.unsubscribe(chat.id, query.normalized)
+        removed = await asyncio.to_thread(self._remove_subscriptions, chat, query.normalized)
         if not removed:
             return reply(f"No alert for {query.display} here. Send /alerts to see them.")
         return reply(f"Alert for {query.display} removed.")
 
-    async def _alerts(self, incoming: Incoming, chat: Chat) -> list[Message]:
+    def _add_subscription(self, chat: Chat, query: Query, thread_id: str | None) -> tuple[bool | None, int]:
+        """(True when added, False when it was there already, None when the chat has no room; the count)."""
         with self.store.transaction() as tx:
-            subscriptions = tx.chats.subscriptions(chat.id)
+            count = tx.chats.subscription_count(chat.id)
+            if count >= self.max_alerts_per_chat:
+                return None, count
+            return tx.chats.subscribe(chat.id, query.normalized, query.display, thread_id), count
+
+    def _remove_subscriptions(self, chat: Chat, query: str | None) -> int:
+        with self.store.transaction() as tx:
+            return tx.chats.unsubscribe(chat.id, query)
+
+    def _subscriptions(self, chat: Chat) -> list:
+        with self.store.transaction() as tx:
+            return tx.chats.subscriptions(chat.id)
+
+    def _follows_feeds(self, chat: Chat) -> bool:
+        with self.store.transaction() as tx:
+            return bool(tx.sources.followed_by(chat.id))
+
+    async def _alerts(self, incoming: Incoming, chat: Chat) -> list[Message]:
+        subscriptions = await asyncio.to_thread(self._subscriptions, chat)
         if not subscriptions:
             return reply("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
         lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
@@ -259,7 +307,7 @@ class CommandService:
         action, _, rest = incoming.args.strip().partition(" ")
         action, rest = action.lower(), rest.strip()
         if not action or action == "list":
-            return self._list_sources(chat)
+            return await asyncio.to_thread(self._list_sources, chat)
         if action == "add":
             if not rest:
                 return reply("Which feed? For example: /sources add https://example.com/feed.xml")
@@ -272,7 +320,7 @@ class CommandService:
             if not rest:
                 return reply("Which feed? Send /sources to see the numbers, then /sources remove 2.")
             try:
-                return reply(self.feeds.remove(chat.id, rest))
+                return reply(await asyncio.to_thread(self.feeds.remove, chat.id, rest))
             except SourceProblem as exc:
                 return reply(str(exc))
         if _URL.match(action):
@@ -297,19 +345,16 @@ class CommandService:
     async def _schedule(self, incoming: Incoming, chat: Chat) -> list[Message]:
         parts = incoming.args.split()
         if not parts:
-            return reply(self._describe_schedule(chat))
+            return reply(await asyncio.to_thread(self._describe_schedule, chat))
         first = parts[0].lower()
         if first == "off":
-            with self.store.transaction() as tx:
-                removed = tx.chats.clear_schedule(chat.id)
-            self._reschedule(chat.id)
+            removed = await asyncio.to_thread(self._clear_schedule, chat)
             return reply("Daily digest turned off." if removed else "There was no daily digest to turn off.")
         if first == "empty":
             choice = parts[1].lower() if len(parts) > 1 else ""
             if choice not in {"say", "skip"}:
                 return reply("Use /schedule empty say (post a short note on a quiet day) or /schedule empty skip.")
-            with self.store.transaction() as tx:
-                tx.chats.get(chat.id).empty_digest = choice
+            await asyncio.to_thread(self._set_empty_digest, chat, choice)
             return reply("On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent.")
         if len(parts) > 2:
             return reply("Use /schedule HH:MM [Area/City], for example /schedule 07:30 Europe/Berlin.")
@@ -320,19 +365,34 @@ class CommandService:
             return reply(str(exc))
         now = utcnow()
         first = next_run(local, zone, now)
-        with self.store.transaction() as tx:
-            tx.chats.get(chat.id).timezone = zone.key
-            existing = tx.chats.schedule(chat.id)
-            tx.chats.set_schedule(chat.id, local_time=local.strftime("%H:%M"), timezone=zone.key,
-                                  next_run_at=first, thread_id=incoming.chat.thread_id,
-                                  covered_until=existing.covered_until if existing else None)
-            followed = tx.sources.followed_by(chat.id)
-        self._reschedule(chat.id)
+        followed = await asyncio.to_thread(self._set_schedule, chat, local.strftime("%H:%M"), zone.key, first,
+                                           incoming.chat.thread_id)
         text = (f"Daily digest set for {local.strftime('%H:%M')} {zone.key}; "
                 f"the next one comes {first.astimezone(zone):%A %-d %B}.")
         if not followed:
             text += " Until this chat follows a feed there is nothing to send: add one with /sources add <feed url>."
         return reply(text)
+
+    def _clear_schedule(self, chat: Chat) -> bool:
+        with self.store.transaction() as tx:
+            removed = tx.chats.clear_schedule(chat.id)
+        self._reschedule(chat.id)
+        return removed
+
+    def _set_empty_digest(self, chat: Chat, choice: str) -> None:
+        with self.store.transaction() as tx:
+            tx.chats.get(chat.id).empty_digest = choice
+
+    def _set_schedule(self, chat: Chat, local_time: str, zone: str, first: datetime, thread_id: str | None) -> bool:
+        """Store the schedule and plan its job; whether the chat follows any feed."""
+        with self.store.transaction() as tx:
+            tx.chats.get(chat.id).timezone = zone
+            existing = tx.chats.schedule(chat.id)
+            tx.chats.set_schedule(chat.id, local_time=local_time, timezone=zone, next_run_at=first,
+                                  thread_id=thread_id, covered_until=existing.covered_until if existing else None)
+            followed = bool(tx.sources.followed_by(chat.id))
+        self._reschedule(chat.id)
+        return followed
 
     def _describe_schedule(self, chat: Chat) -> str:
         with self.store.transaction() as tx:
@@ -342,6 +402,7 @@ class CommandService:
         return f"Daily digest at {schedule.local_time} {schedule.timezone}. /schedule off stops it."
 
     def _reschedule(self, chat_id: int) -> None:
+        # From a worker thread: APScheduler's asyncio scheduler hands its wake-up to the loop thread-safely.
         if self.scheduler is not None:
             self.scheduler.reschedule_chat(chat_id)
 

@@ -14,8 +14,6 @@ from bot.sources.fetcher import FetchError, SafeFetcher
 from bot.sources.opml import OpmlError, OpmlFeed, parse_opml, to_opml
 from bot.store.store import Store
 
-MAX_FEEDS_PER_CHAT = 200
-
 
 class SourceProblem(Exception):
     """Why a feed could not be added or removed, in words for the person who asked."""
@@ -23,8 +21,11 @@ class SourceProblem(Exception):
 
 class FeedService:
     def __init__(self, *, store: Store, fetcher: SafeFetcher, ingestor: Ingestor,
-                 poll_soon: Callable[[], None] | None = None) -> None:
+                 poll_soon: Callable[[], None] | None = None, max_feeds_per_chat: int = 200,
+                 max_opml_entries: int = 500) -> None:
         self.store = store
+        self.max_feeds_per_chat = max_feeds_per_chat
+        self.max_opml_entries = max_opml_entries
         self.fetcher = fetcher
         self.ingestor = ingestor
         self.poll_soon = poll_soon  # asks the scheduler to poll (and summarize) without waiting
@@ -32,12 +33,10 @@ class FeedService:
     async def add(self, chat_id: int, url: str, *, thread_id: str | None = None) -> str:
         """Follow a feed after checking that it is one; a web page that links a feed works too."""
         url = _checked(url)
-        self._check_room(chat_id)
+        await asyncio.to_thread(self._check_room, chat_id)
         result, parsed = await self._fetch_feed(url)
         feed_url = canonical_url(result.url)
-        with self.store.transaction() as tx:
-            source = tx.sources.ensure(feed_url, title=parsed.title)
-            followed = tx.sources.follow(chat_id, source.id, thread_id)
+        source, followed = await asyncio.to_thread(self._follow, chat_id, feed_url, parsed.title, thread_id)
         name = parsed.title or feed_url
         if not followed:
             return f"This chat already follows {name}."
@@ -71,11 +70,18 @@ class FeedService:
         except FeedError as exc:
             raise SourceProblem(f"{url} is not a feed I can read: {exc}") from exc
 
-    def _check_room(self, chat_id: int, adding: int = 1) -> None:
+    def _follow(self, chat_id: int, url: str, title: str | None, thread_id: str | None):
         with self.store.transaction() as tx:
-            count = len(tx.sources.followed_by(chat_id))
-        if count + adding > MAX_FEEDS_PER_CHAT:
-            raise SourceProblem(f"A chat can follow up to {MAX_FEEDS_PER_CHAT} feeds; this one follows {count}.")
+            source = tx.sources.ensure(url, title=title)
+            return source, tx.sources.follow(chat_id, source.id, thread_id)
+
+    def _check_room(self, chat_id: int) -> None:
+        with self.store.transaction() as tx:
+            self._room_for_one(len(tx.sources.followed_by(chat_id)))
+
+    def _room_for_one(self, count: int) -> None:
+        if count + 1 > self.max_feeds_per_chat:
+            raise SourceProblem(f"A chat can follow up to {self.max_feeds_per_chat} feeds; this one follows {count}.")
 
     def remove(self, chat_id: int, ref: str) -> str:
         """Unfollow by the number /sources shows, or by URL."""
@@ -117,32 +123,19 @@ class FeedService:
 
     async def import_opml(self, chat_id: int, content: bytes, *, thread_id: str | None = None,
                           progress: Callable[[int, int], None] | None = None) -> str:
-        """Follow every feed of an OPML file; they are fetched with the next poll."""
+        """Follow every feed of an OPML file; they are fetched with the next poll. Parsing and storing run in
+        a worker thread: a file of thousands of entries must not hold up the other chats."""
         try:
-            feeds = parse_opml(content)
+            feeds = await asyncio.to_thread(parse_opml, content)
         except OpmlError as exc:
             raise SourceProblem(f"I could not read that OPML file: {exc}") from exc
         if not feeds:
             raise SourceProblem("That OPML file lists no feeds.")
-        added = already = 0
-        skipped: list[str] = []
-        for done, feed in enumerate(feeds, start=1):
-            try:
-                url = _checked(feed.url)
-                self._check_room(chat_id)
-            except SourceProblem as exc:
-                skipped.append(f"{feed.url[:100]}: {exc}")
-                if progress:
-                    progress(done, len(feeds))
-                continue
-            with self.store.transaction() as tx:
-                source = tx.sources.ensure(url, title=feed.title)
-                if tx.sources.follow(chat_id, source.id, thread_id):
-                    added += 1
-                else:
-                    already += 1
-            if progress:
-                progress(done, len(feeds))
+        if len(feeds) > self.max_opml_entries:
+            raise SourceProblem(f"That OPML file lists {len(feeds):,} feeds; I import up to {self.max_opml_entries:,} "
+                                f"at a time (and a chat follows up to {self.max_feeds_per_chat}). "
+                                "Split the file, or keep the feeds you read most.")
+        added, already, skipped = await asyncio.to_thread(self._follow_all, chat_id, feeds, thread_id, progress)
         if added and self.poll_soon:
             self.poll_soon()
         report = f"Imported {added} feed{'s' if added != 1 else ''}"
@@ -151,6 +144,29 @@ class FeedService:
         if skipped:
             report += f", {len(skipped)} skipped:\n" + "\n".join(skipped[:10])
         return report + "."
+
+    def _follow_all(self, chat_id: int, feeds: list[OpmlFeed], thread_id: str | None,
+                    progress: Callable[[int, int], None] | None) -> tuple[int, int, list[str]]:
+        """(added, already followed, why each other one was skipped), in one transaction."""
+        added = already = 0
+        skipped: list[str] = []
+        with self.store.transaction() as tx:
+            count = len(tx.sources.followed_by(chat_id))
+            for done, feed in enumerate(feeds, start=1):
+                try:
+                    url = _checked(feed.url)
+                    self._room_for_one(count)
+                except SourceProblem as exc:
+                    skipped.append(f"{feed.url[:100]}: {exc}")
+                else:
+                    source = tx.sources.ensure(url, title=feed.title)
+                    if tx.sources.follow(chat_id, source.id, thread_id):
+                        added, count = added + 1, count + 1
+                    else:
+                        already += 1
+                if progress:
+                    progress(done, len(feeds))
+        return added, already, skipped
 
     def export_opml(self, chat_id: int, *, title: str = "briefbot feeds") -> bytes:
         with self.store.transaction() as tx:

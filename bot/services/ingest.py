@@ -56,8 +56,7 @@ class Ingestor:
     async def poll(self, *, summarize: bool = True, progress: Progress | None = None) -> PollReport:
         """Fetch every due feed once, then summarize what is new."""
         report = PollReport()
-        with self.store.transaction() as tx:
-            sources = tx.sources.claim_due(utcnow(), limit=self.max_feeds_per_cycle, lease=POLL_LEASE)
+        sources = await asyncio.to_thread(self._claim_due)  # the store's work runs off the event loop
         report.feeds = len(sources)
         done = 0
 
@@ -83,46 +82,67 @@ class Ingestor:
                                               kind="feed")
             if result.not_modified:
                 report.unchanged += 1
-                with self.store.transaction() as tx:
-                    tx.sources.record_success(source.id, now=utcnow(), interval=self.interval,
-                                              etag=result.etag or source.etag,
-                                              last_modified=result.last_modified or source.last_modified)
+                await asyncio.to_thread(self._record_unchanged, source, result)
                 return
             # Parsing is CPU work (slow on hostile markup): keep it off the event loop.
             parsed = await asyncio.to_thread(parse_feed, result.content, url=result.url,
                                              content_type=result.content_type)
             created = await self.store_feed(source, result, parsed)  # not `+= await`: others add meanwhile
         except (FetchError, FeedError) as exc:
-            self._record_failure(source, report, exc.reason, str(exc))
+            await self._record_failure(source, report, exc.reason, str(exc))
             log.info("feed %s failed: %s", redact_url(source.url), exc)
             return
         except Exception as exc:  # a bug or a hostile input nobody foresaw: this feed's failure, not the cycle's
             log.error("feed %s failed unexpectedly", redact_url(source.url), exc_info=True)
-            self._record_failure(source, report, "internal_error", f"the feed could not be read ({type(exc).__name__})")
+            await self._record_failure(source, report, "internal_error",
+                                       f"the feed could not be read ({type(exc).__name__})")
             return
         report.new_articles += created
 
-    def _record_failure(self, source: Source, report: PollReport, reason: str, message: str) -> None:
+    def _claim_due(self) -> list[Source]:
+        with self.store.transaction() as tx:
+            return tx.sources.claim_due(utcnow(), limit=self.max_feeds_per_cycle, lease=POLL_LEASE)
+
+    def _record_unchanged(self, source: Source, result: FetchResult) -> None:
+        with self.store.transaction() as tx:
+            tx.sources.record_success(source.id, now=utcnow(), interval=self.interval,
+                                      etag=result.etag or source.etag,
+                                      last_modified=result.last_modified or source.last_modified)
+
+    async def _record_failure(self, source: Source, report: PollReport, reason: str, message: str) -> None:
         """Count the failure and record it on the feed (it backs off, and /sources shows it)."""
         report.failed += 1
         report.errors[reason] = report.errors.get(reason, 0) + 1
         if self.metrics:
             self.metrics.feed_error(reason)
-        with self.store.transaction() as tx:
-            tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=reason,
-                                      message=message)
+
+        def record() -> None:
+            with self.store.transaction() as tx:
+                tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=reason,
+                                          message=message)
+
+        await asyncio.to_thread(record)
 
     async def store_feed(self, source: Source, result: FetchResult, parsed: ParsedFeed) -> int:
         """Store a fetched feed's new entries once each; returns how many articles are new to the store."""
-        with self.store.transaction() as tx:
-            known = tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
+        known = await asyncio.to_thread(self._known_guids, source, parsed)
         fresh = [entry for entry in parsed.entries if entry.guid not in known]
         posted, archive = self._split_archive(source, fresh)
         # Reading up to 200 entry bodies (teaser checks, fingerprints) is CPU work: off the event loop.
         teasers = await asyncio.to_thread(lambda: [is_teaser(entry) for entry in posted])
         texts = await asyncio.gather(*(self._full_text(entry, teaser) for entry, teaser in zip(posted, teasers)))
-        articles = await asyncio.to_thread(lambda: [(self._article(entry, text), entry.guid)
-                                                    for entry, text in zip(posted, texts) if text.strip()])
+        created = await asyncio.to_thread(self._store_entries, source, result, parsed, posted, texts, archive)
+        if self.metrics:
+            self.metrics.article_ingested(created)
+        return created
+
+    def _known_guids(self, source: Source, parsed: ParsedFeed) -> set[str]:
+        with self.store.transaction() as tx:
+            return tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
+
+    def _store_entries(self, source: Source, result: FetchResult, parsed: ParsedFeed, posted: list[FeedEntry],
+                       texts: list[str], archive: list[FeedEntry]) -> int:
+        articles = [(self._article(entry, text), entry.guid) for entry, text in zip(posted, texts) if text.strip()]
         with self.store.transaction() as tx:
             stored = tx.articles.add_many(articles, source_id=source.id)
             created = sum(is_new for _, is_new in stored)
@@ -131,8 +151,6 @@ class Ingestor:
             tx.sources.record_success(source.id, now=utcnow(), interval=self.interval, etag=result.etag,
                                       last_modified=result.last_modified, title=parsed.title,
                                       site_url=parsed.link)
-        if self.metrics:
-            self.metrics.article_ingested(created)
         return created
 
     def _split_archive(self, source: Source, entries: list[FeedEntry]) -> tuple[list[FeedEntry], list[FeedEntry]]:
@@ -170,31 +188,42 @@ class Ingestor:
         return NewArticle(fingerprint=content_fingerprint(entry.title, text), text=text, url=url, title=entry.title,
                           published_at=entry.published)
 
+    def _pending_count(self) -> int:
+        with self.store.transaction() as tx:
+            return tx.articles.pending_count()
+
+    def _pending_batch(self) -> list[tuple[int, ArticleText]]:
+        with self.store.transaction() as tx:
+            return [(a.id, ArticleText(text=a.text, title=a.title, url=a.url, published=a.published_at))
+                    for a in tx.articles.pending(self.batch_size)]
+
+    def _save_briefs(self, batch: list[tuple[int, ArticleText]], outcomes: list, now: datetime) -> int:
+        """Store a batch's briefs (or failures) and queue their alerts in one transaction; returns briefs stored."""
+        with self.store.transaction() as tx:
+            new_briefs: list[StoredBrief] = []
+            for (article_id, _), outcome in zip(batch, outcomes):
+                if isinstance(outcome, SummarizerError):
+                    tx.articles.mark_failed(article_id, str(outcome))
+                    continue
+                if tx.articles.save_brief(article_id, headline=outcome.headline, points=outcome.points,
+                                          backend=outcome.backend) is not None:
+                    new_briefs.append(tx.articles.brief_for_article(article_id))
+            if new_briefs and self.on_new_briefs:
+                self.on_new_briefs(tx, new_briefs, now)
+        return len(new_briefs)
+
     async def summarize_pending(self, *, progress: Progress | None = None) -> int:
         """Summarize stored articles that have no brief yet, a batch at a time; returns briefs made."""
         made = done = 0
-        with self.store.transaction() as tx:
-            total = tx.articles.pending_count()
+        total = await asyncio.to_thread(self._pending_count)
         while True:
-            with self.store.transaction() as tx:
-                batch = [(a.id, ArticleText(text=a.text, title=a.title, url=a.url, published=a.published_at))
-                         for a in tx.articles.pending(self.batch_size)]
+            batch = await asyncio.to_thread(self._pending_batch)
             if not batch:
                 return made
             outcomes = await self.briefs.summarize_each([article for _, article in batch])
-            now = utcnow()
-            with self.store.transaction() as tx:
-                new_briefs: list[StoredBrief] = []
-                for (article_id, _), outcome in zip(batch, outcomes):
-                    if isinstance(outcome, SummarizerError):
-                        tx.articles.mark_failed(article_id, str(outcome))
-                        continue
-                    if tx.articles.save_brief(article_id, headline=outcome.headline, points=outcome.points,
-                                              backend=outcome.backend) is not None:
-                        new_briefs.append(tx.articles.brief_for_article(article_id))
-                if new_briefs and self.on_new_briefs:
-                    self.on_new_briefs(tx, new_briefs, now)
-            made += len(new_briefs)
+            # Storing, and matching every keyword subscription, is CPU and database work: in a thread,
+            # a batch at a time, so the event loop keeps serving the chats.
+            made += await asyncio.to_thread(self._save_briefs, batch, outcomes, utcnow())
             done += len(batch)
             if progress:
                 progress("summaries", done, max(total, done))

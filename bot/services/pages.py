@@ -29,7 +29,7 @@ class PageService:
             canonical = canonical_url(url)
         except ValueError as exc:
             raise PageProblem(f"That link does not look right: {exc}") from exc
-        known = self._known(canonical)
+        known = await asyncio.to_thread(self._known, canonical)  # the store's work: off the event loop
         if known is not None:
             return known
         try:
@@ -47,6 +47,9 @@ class PageService:
                 max_chars=self.max_chars)
         except SummarizerError as exc:
             raise PageProblem(str(exc)) from exc
+        return await asyncio.to_thread(self._store, page, final_url, brief)
+
+    def _store(self, page, final_url: str, brief) -> StoredBrief:
         with self.store.transaction() as tx:
             article_id, _ = tx.articles.add(NewArticle(
                 fingerprint=content_fingerprint(page.title, page.text), text=page.text, url=final_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.tables import AlertRecord, Chat, Delivery, DigestSchedule, Subscription, Version
@@ -76,6 +76,10 @@ class ChatRepo:
         if removed:
             self._bump(SUBSCRIPTIONS_VERSION)
         return removed
+
+    def subscription_count(self, chat_id: int) -> int:
+        return self.session.scalar(select(func.count()).select_from(Subscription)
+                                   .where(Subscription.chat_id == chat_id)) or 0
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
         return list(self.session.scalars(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant: serializes migrations when several processes start at once on PostgreSQL.
 _MIGRATION_LOCK_ID = 0x62726266
+BUSY_TIMEOUT_MS = 30_000  # background work queues behind another writer; a command waits less (lock_wait_s)
 
 
 def make_engine(url: str) -> Engine:
@@ -23,11 +24,18 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so every
         # transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _begin_immediate(conn) -> None:
+    # How long this transaction waits for another writer: the "lock_wait_s" execution option, or the default.
+    wait_s = conn.get_execution_options().get("lock_wait_s")
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_s * 1000) if wait_s else BUSY_TIMEOUT_MS}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -36,7 +44,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

@@ -67,7 +67,7 @@ class TelegramAdapter:
                  commands: Sequence[tuple[str, str]] = DEFAULT_COMMANDS, concurrency: int = 8,
                  admin_cache_seconds: float = 60.0, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
                  poll_timeout_s: float = 10.0, request_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None,
-                 first_sighting: FirstSighting | None = None) -> None:
+                 first_sighting: FirstSighting | None = None, max_pending_per_chat: int = 20) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required")
         if mode not in ("polling", "webhook"):
@@ -89,7 +89,9 @@ class TelegramAdapter:
                    .job_queue(None)  # the composition root owns the one scheduler
                    .connect_timeout(request_timeout_s).read_timeout(request_timeout_s)
                    .write_timeout(request_timeout_s)
-                   .concurrent_updates(PerChatUpdateProcessor(concurrency)))
+                   .concurrent_updates(PerChatUpdateProcessor(
+                       concurrency, max_pending=max_pending_per_chat,
+                       on_busy=lambda update, busy: self.router.busy(update, busy))))
         if mode == "webhook":
             builder = builder.updater(None)  # updates arrive through webhook_handler()
         self.application: Application = builder.build()
@@ -114,7 +116,8 @@ class TelegramAdapter:
         adapter = cls(token=settings.telegram_bot_token.get_secret_value(), handler=handler,
                       api_base_url=settings.telegram_api_base_url, mode=settings.telegram_mode,
                       webhook_url=settings.telegram_webhook_url,
-                      webhook_secret=secret.get_secret_value() if secret else None, **options)
+                      webhook_secret=secret.get_secret_value() if secret else None,
+                      max_pending_per_chat=settings.max_pending_commands_per_chat, **options)
         if adapter.mode == "webhook":
             if http is None:
                 raise ValueError("webhook mode needs the bot's HTTP server")

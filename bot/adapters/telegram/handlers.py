@@ -19,6 +19,7 @@ from bot.adapters.telegram.sender import TelegramSender, seconds
 from bot.domain.models import ChatRef
 from bot.domain.models import Message as Reply
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
+from bot.services.pending import ChatBusy
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,12 @@ class UpdateRouter:
             replies = [Reply(kind="reply", text="Sorry, something went wrong on my side. "
                                                 "Please try again in a minute.")]
         await self.reply(message, replies)
+
+    async def busy(self, update: Update, busy: ChatBusy) -> None:
+        """The chat has too many commands waiting: say so, once per burst (the processor decides)."""
+        message = update.message or update.channel_post
+        if message is not None:
+            await self.reply(message, [Reply(kind="reply", text=busy.text())])
 
     def _command_of(self, message: Message) -> ParsedCommand | None:
         parsed = parse_command(message.text or message.caption, self.bot_username())
