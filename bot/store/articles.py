@@ -80,15 +80,16 @@ class ArticleRepo:
                     "url": article.url, "fingerprint": article.fingerprint, "title": article.title,
                     "text": article.text, "published_at": article.published_at, "status": "new",
                     "created_at": now}
-        # ON CONFLICT DO NOTHING: a concurrent writer (or a URL shared within the batch) wins quietly.
-        insert_ignore_many(self.session, Article, list(fresh.values()))
+        # ON CONFLICT DO NOTHING: a concurrent writer (or a URL shared within the batch) wins quietly,
+        # and the story is new only to the call whose insert created it.
+        inserted = set(insert_ignore_many(self.session, Article, list(fresh.values()), returning=Article.id))
         ids = self._ids_by_key(urls, fingerprints) if fresh else known
-        results, created_ids = [], set()
+        results, counted = [], set()
         for article, _ in articles:
             article_id = _lookup(ids, article)
             assert article_id is not None
-            is_new = _lookup(known, article) is None and article_id not in created_ids
-            created_ids.add(article_id)
+            is_new = article_id in inserted and article_id not in counted
+            counted.add(article_id)
             results.append((article_id, is_new))
         if source_id is not None:
             insert_ignore_many(self.session, ArticleSource, [

@@ -19,10 +19,16 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], *, retur
     return None
 
 
-def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """`insert_ignore` for many rows at once (one executemany on the Core table: no ORM overhead)."""
+def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]], *,
+                       returning: Any = None) -> list[Any]:
+    """`insert_ignore` for many rows at once (one executemany on the Core table: no ORM overhead);
+    with `returning`, that column of the rows this call inserted (not those a concurrent writer holds)."""
     if not rows:
-        return
+        return []
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(table.__table__).on_conflict_do_nothing(), rows)
+    statement = module.insert(table.__table__).on_conflict_do_nothing()
+    if returning is None:
+        session.execute(statement, rows)
+        return []
+    return list(session.execute(statement.returning(returning), rows).scalars())
