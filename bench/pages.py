@@ -10,7 +10,7 @@ page's bytes and the manifest's annotations, never at how the brief was made:
 - no_date: the manifest has a date for the page (trafilatura's metadata, no prose guessing), the brief none
 - headline_tail: the headline still carries the site's name after or before a separator ("Story | Site")
 - headline_label: no headline, or one of at most three words that is the site's name, a host name, or the
-  text of a link on the page (a menu, category or section label)
+  text of a link to another page (a menu, category or section label)
 - not_sentence: a point that is not a whole sentence: no closing punctuation, opens in lower case or with
   a list mark, a fragment of under four words, all capitals (a dateline), cut at an ordinal ("am 25."),
   unbalanced quotes, or a server warning ("Strict Standards: ...")
@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,12 +44,13 @@ DEFECTS = ("no_date", "headline_tail", "headline_label", "not_sentence", "withou
            "headline_repeated")
 LONG_PAGE_CHARS = 2000
 _SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]+\s+|\s*[|·•»]\s*")
-_CLOSING = re.compile(r"[.!?…。！？؟]['\"”’»)\]]*$")
+_CLOSING = re.compile(r"[.!?…。！？؟।]['\"”’»)\]]*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-–—*•·▪►]|\d+[.)]\s)")
 _ORDINAL_CUT = re.compile(r"(?:^|\s)\d{1,2}\.$")
 _SERVER_WARNING = re.compile(r"\b(?:Strict Standards|Deprecated|Warning|Notice|Fatal error|Parse error):"
                              r".*\bon line \d+", re.I)
-_LINK_TEXT = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.I | re.S)
+_LINK_TEXT = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.I | re.S)
+_HREF = re.compile(r"""href\s*=\s*["']?([^"'\s>]+)""", re.I)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -130,10 +132,20 @@ def point_defects(headline: str, points: list[str], entry: dict) -> list[str]:
     return found
 
 
-def link_texts_of(raw: bytes) -> set[str]:
+def link_texts_of(raw: bytes, url: str) -> set[str]:
+    """Texts of the page's links to other pages (a link to the page itself, as in a list of recent posts, is
+    the story's own title, not a label)."""
     page = raw.decode("utf-8", "replace")
-    texts = (normal(_TAG.sub(" ", match)) for match in _LINK_TEXT.findall(page))
-    return {text for text in texts if text and len(text) < 60}
+    own = urlsplit(url).path.rstrip("/")
+    texts = set()
+    for attributes, inner in _LINK_TEXT.findall(page):
+        href = _HREF.search(attributes)
+        if href and urlsplit(urljoin(url, html.unescape(href.group(1)))).path.rstrip("/") == own:
+            continue
+        text = normal(html.unescape(_TAG.sub(" ", inner)))
+        if text and len(text) < 60:
+            texts.add(text)
+    return texts
 
 
 def snippet_counts(text: str, entry: dict) -> Counter:
@@ -186,7 +198,7 @@ def run(folder: Path, split: str, show: int) -> dict:
         timings["trafilatura"] += time.perf_counter() - started
         ours += snippet_counts(text, entry)
         plain += snippet_counts(baseline, entry)
-        found = headline_defects(headline, entry, link_texts_of(raw)) + point_defects(headline, points, entry)
+        found = headline_defects(headline, entry, link_texts_of(raw, entry["url"])) + point_defects(headline, points, entry)
         if entry.get("date") and not published:
             found.insert(0, "no_date")
         defects.update(found)

@@ -10,6 +10,7 @@ import numpy as np
 
 from summarizer.backends.base import Backend, Selection
 from summarizer.budget import fit_budget, headline_from
+from summarizer.headline import lead_headline
 from summarizer.prepare import Prepared, prepare
 from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerError
 
@@ -63,11 +64,18 @@ class Summarizer:
         return outcomes
 
     def _brief(self, item: Prepared, selection: Selection, budget: int) -> Brief:
-        points = selection.points
-        # Without a title, the earliest chosen sentence: news leads with its key fact, later points are
-        # often quotes or details that make poor headlines.
-        headline = item.title or headline_from(points[0] if points else item.sentences[0])
-        headline, points = fit_budget(headline, points, selection.salience, budget)
+        points, salience = selection.points, selection.salience
+        # Without a title, the earliest chosen sentence (not one opening "But ..."): news leads with its key
+        # fact, later points are often quotes or details that make poor headlines.
+        lead = lead_headline(points) if points else item.sentences[0]
+        headline = item.title or headline_from(lead)
+        if not item.title and item.article.url and len(points) > 1 and lead in points:
+            # A page without a usable title: its headline sentence is not shown twice. (Pasted text keeps
+            # every chosen point: its brief is read as the text's summary.)
+            index = points.index(lead)
+            points = points[:index] + points[index + 1:]
+            salience = [rank - (rank > index) for rank in salience if rank != index]
+        headline, points = fit_budget(headline, points, salience, budget)
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
                      published=item.published, backend=self.backend.name, notice=" ".join(notices) or None)

@@ -115,6 +115,15 @@ def looks_english(text: str) -> bool:
     return sum(word in _ENGLISH_WORDS for word in words) / len(words) >= 0.12
 
 
+def language_of(text: str) -> str:
+    """The text's language as an ISO 639-1 code: "en" for what looks English, else py3langid's guess."""
+    if looks_english(text):
+        return "en"
+    import py3langid
+
+    return py3langid.classify(text[:3000])[0]
+
+
 def word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
