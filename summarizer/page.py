@@ -57,12 +57,16 @@ def decode(raw: bytes, content_type: str | None = None) -> str:
     for name in _declared_charsets(raw, content_type):
         try:
             return raw.decode(_codec(name))
-        except (LookupError, UnicodeDecodeError):
+        except LookupError:
             continue
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(raw) - 4:  # a character cut by the size cap, at the very end
+                return raw.decode(_codec(name), errors="replace")
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:
+            return raw.decode("utf-8", errors="replace")
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw[:200_000]).best()
@@ -95,7 +99,9 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
 
     raw = html.encode("utf-8") if isinstance(html, str) else html
     lean = _HIDDEN.sub(_keep_json_ld, raw)[:max_bytes]
-    markup = _XML_DECLARATION.sub("", decode(lean, None if isinstance(html, str) else content_type))
+    # Text is decoded already: whatever its <meta charset> says, it is read as it is.
+    markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
+    markup = _XML_DECLARATION.sub("", markup)
     try:
         tree = lxml.html.document_fromstring(markup)
     except (ValueError, lxml.etree.ParserError):

@@ -46,8 +46,11 @@ def prepare(article: ArticleText) -> Prepared:
         notices.append("The text is too short to summarize; it is shown as it is.")
     else:
         # Points are whole sentences: headings, list fragments, bylines and captions are not. A text with
-        # none at all keeps what it has rather than saying nothing.
-        sentences = [sentence for sentence in sentences if is_whole_sentence(sentence)] or sentences
+        # none at all keeps what it has rather than saying nothing. Pasted text (no address) may set its
+        # key lines without a full stop; a page's unpunctuated lines are headings and captions.
+        page = bool(article.url)
+        sentences = [sentence for sentence in sentences
+                     if is_whole_sentence(sentence, language, needs_closing=page)] or sentences
     return Prepared(article=article, sentences=sentences, title=title,
                     published=article.published or document.published, notice=" ".join(notices) or None,
                     too_short=too_short)

@@ -68,19 +68,25 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     return [sentence for sentence in sentences if sentence]
 
 
-def is_whole_sentence(sentence: str) -> bool:
+def is_whole_sentence(sentence: str, language: str | None = None, *, needs_closing: bool = True) -> bool:
     """A sentence a reader can take as it is: it opens like one, ends like one, has a few words, and is not
-    a heading, list item, table row, all-capitals dateline or a fragment cut at a quote or an ordinal."""
+    a heading, list item, table row, all-capitals dateline or a fragment cut at a quote or an ordinal.
+
+    `needs_closing=False` accepts a line of eight words or more without closing punctuation (pasted news
+    often sets its key lines so)."""
     text = sentence.strip()
     if _SPACELESS.search(text):
         long_enough = len(text) >= 12
     else:
         long_enough = len(re.findall(r"[^\W_]+", text)) >= MIN_WORDS
-    if not long_enough or not _CLOSING.search(text) or _LIST_MARK.match(text):
+    closed = bool(_CLOSING.search(text)) or (not needs_closing and len(text.split()) >= 8)
+    if not long_enough or not closed or _LIST_MARK.match(text):
         return False
     first = next((ch for ch in text if ch.isalnum()), "")
-    if first.islower() or _ORDINAL_END.search(text.rstrip("\"'”’»)]")):
+    if first.islower():
         return False
+    if language not in (None, "en") and _ORDINAL_END.search(text.rstrip("\"'”’»)]")):
+        return False  # "am 25." cut from "Juni"; in English "since February 5." is whole
     cased = [ch for ch in text if ch.upper() != ch.lower()]
     if len(cased) >= 8 and all(ch.isupper() for ch in cased):
         return False
