@@ -30,8 +30,10 @@ def page_title(found: dict, url: str | None = None) -> str | None:
     names = _site_names(found.get("site_names", []), page_url)
     generators = {_letters(value.split()[0]) for value in found.get("generator", []) if value.split()}
     labels = {_letters(text) for text, href in found.get("links", []) if not _is_self(href, page_url)}
-    candidates = [*found.get("og", []), *found.get("trafilatura", []), *found.get("h1", []), *found.get("title", [])]
-    whole = {_letters(candidate) for candidate in candidates}
+    # trafilatura's own reading comes last: it cuts titles at any dash ("Strikes end - talks resume").
+    sources = [*found.get("og", []), *found.get("h1", []), *found.get("title", [])]
+    candidates = [*sources, *found.get("trafilatura", [])]
+    whole = {_letters(candidate) for candidate in sources}
     for candidate in candidates:
         title = _without_site(candidate, names, labels, whole)
         if title and not _is_label(title, names, labels, generators):
@@ -62,7 +64,8 @@ def _without_site(title: str, names: set[str], labels: set[str], whole: set[str]
         return title or None
     # A segment that is another title source on its own ("Story | Site" beside og:title "Story") wins.
     for segment in segments:
-        if len(_letters(segment)) >= 8 and _letters(segment) in whole and _letters(segment) != _letters(title):
+        if (len(_letters(segment)) >= 8 and _letters(segment) in whole and _letters(segment) != _letters(title)
+                and not _names_site(segment, names)):
             return clean_title(segment)
     # The site's name and whatever follows it (a tagline), or precedes it when it leads.
     named = [index for index, segment in enumerate(segments) if index and _names_site(segment, names)]
@@ -102,7 +105,8 @@ def _names_site(segment: str, names: set[str]) -> bool:
     if _DOMAIN.match(segment.strip()):
         return True
     return any(letters == name or (len(name) >= 4 and len(segment.split()) <= 4
-                                   and (letters.startswith(name) or name.startswith(letters) and len(letters) >= 4))
+                                   and (letters.startswith(name) or letters.endswith(name)
+                                        or name.startswith(letters) and len(letters) >= 4))
                for name in names)
 
 

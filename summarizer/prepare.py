@@ -11,8 +11,9 @@ from summarizer.text import MAX_INPUT_CHARS, language_of, read_document, word_co
 from summarizer.types import ArticleText, SummarizerError
 
 MIN_WORDS = 15  # below this there is nothing to condense: the text is shown as it is
-# A dateline opening a sentence: a place in capitals, then a dash ("SOUTHWEST MIAMI-DADE, FLA. — ...").
-_DATELINE = re.compile(r"^(?=[^a-zß-ÿ]*?[A-ZÀ-ÖØ-Þ]{4})[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ .,'’/()-]{2,60}?\s*[–—-]{1,2}\s+(?=\S)")
+# A dateline opening a paragraph: a place in capitals, then a dash ("SOUTHWEST MIAMI-DADE, FLA. — ...").
+_DATELINE = re.compile(r"^(?=[^a-zß-ÿ]*?[A-ZÀ-ÖØ-Þ]{4})[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ .,'’/()-]{2,60}?\s*[–—-]{1,2}\s+(?=\S)",
+                       re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,7 @@ def prepare(article: ArticleText) -> Prepared:
     document = read_document(article.text)
     title = clean_title(article.title or document.title)
     language = language_of(document.body)
-    sentences = _without_title([_DATELINE.sub("", sentence) for sentence in split_sentences(document.body, language)],
-                               title)
+    sentences = _without_title(split_sentences(_DATELINE.sub("", document.body), language), title)
     if not any(word_count(sentence) for sentence in sentences):
         raise SummarizerError("There is no text to summarize.")
     notices = []

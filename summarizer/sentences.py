@@ -36,6 +36,9 @@ PYSBD_LANGUAGES = frozenset("am ar bg da de el es fa fr hi hy it ja kk mr my nl 
 _ORDINAL_END = re.compile(r"(?:^|[\s(])\d{1,2}\.$")  # "am 25." of "am 25. Juni"
 _CLOSING = re.compile(r"[.!?…。！？؟।][\"'”’»)\]]*$")
 _DOUBTFUL_BREAK = re.compile(r"(?:^|[\s(])(?:\d+|[^\W\d_]{1,5}|(?:[^\W\d_]\.)+[^\W\d_]?)\.$")
+_LEADING_CLOSER = re.compile(r"^([»”“\"]+)(?:\s+|$)")
+# A quotation closed after its full stop, then a new sentence: « ... reste. » L'équipage ...
+_AFTER_QUOTE = re.compile(r"(?:(?<=[.!?…] »)|(?<=[.!?…][»”\"]))\s+(?=[A-ZÀ-ÖØ-Þ])")
 _DANDA = re.compile(r"(?<=[।॥])\s*")  # Bengali, Hindi and Marathi end sentences with a danda
 _LIST_MARK = re.compile(r"^\s*(?:[-–—*•·▪►|]|\d+[.)]\s)")
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0e7f]")  # Japanese, Chinese, Thai
@@ -62,6 +65,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         else:
             pieces = _merge_false_breaks(pieces, ordinals=not english)
         pieces = [part for piece in pieces for part in _DANDA.split(piece) if part]
+        pieces = [part for piece in pieces for part in _AFTER_QUOTE.split(piece) if part]
         for sentence in _merge_open_quotes(pieces):
             for part in _GLUED_CAPTION.split(sentence) if english else [sentence]:
                 sentences.extend(_cut_long(part))
@@ -113,6 +117,9 @@ def _merge_open_quotes(pieces: list[str]) -> list[str]:
     """A quotation split at a full stop inside it ('„Wir gehen.' | 'Dann kommen wir“') is one sentence."""
     merged: list[str] = []
     for piece in pieces:
+        if merged and _quote_open(merged[-1]) and (closing := _LEADING_CLOSER.match(piece)):
+            merged[-1] = f"{merged[-1]} {closing.group(1)}"  # French « ... reste. » split before its »
+            piece = piece[closing.end():]
         if not piece:
             continue
         if merged and _quote_open(merged[-1]) and len(merged[-1]) + len(piece) < MAX_SENTENCE_CHARS:
