@@ -34,6 +34,7 @@ import json
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -59,7 +60,8 @@ def split_of(page: str) -> str:
 
 
 def normal(text: str) -> str:
-    return " ".join(text.casefold().split())
+    """Compared as a reader sees them: canonically equal characters (composed or not), any case, any spacing."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def words(text: str) -> list[str]:

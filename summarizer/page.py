@@ -241,24 +241,34 @@ def _replace_with_text(element, letter: str) -> None:
 
 
 def _body_text(body) -> str:
-    """The text of trafilatura's tree: one heading, paragraph, list item, quote or table row a line."""
+    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line."""
     if body is None:
         return ""
     lines = []
-    for element in body.iter("p", "item", "quote", "row", "head", "list", "table"):
+    for element in body.iter("p", "item", "quote", "row", "head", "code", "list", "table"):
         if element.tag in ("list", "table"):
             continue
-        if element.tag in ("p", "item", "quote", "head") and _inside(element, ("item", "quote", "cell", "head")):
+        if element.tag in ("p", "item", "quote", "head", "code") and _inside(element, ("p", "item", "quote", "cell",
+                                                                                   "head")):
             continue
         if element.tag == "row":
-            cells = [" ".join("".join(cell.itertext()).split()) for cell in element.iter("cell")]
+            cells = [" ".join(_text_of(cell).split()) for cell in element.iter("cell")]
             text = " | ".join(cell for cell in cells if cell)
         else:
-            text = " ".join("".join(element.itertext()).split())
+            text = " ".join(_text_of(element).split())
         text = SERVER_WARNING.sub(" ", text).strip()
         if text:
             lines.append(text)
     return "\n".join(lines)
+
+
+def _text_of(element) -> str:
+    """All text under an element, a line break (<lb/>) read as a space: "A<lb/>B" is two words, not one."""
+    parts = [element.text or ""]
+    for child in element:
+        parts += [" ", _text_of(child)] if child.tag == "lb" else [_text_of(child)]
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _inside(element, tags: tuple[str, ...]) -> bool:
