@@ -75,10 +75,27 @@ class Summarizer:
             index = points.index(lead)
             points = points[:index] + points[index + 1:]
             salience = [rank - (rank > index) for rank in salience if rank != index]
-        headline, points = fit_budget(headline, points, salience, budget)
+        fitted_headline, fitted = fit_budget(headline, points, salience, budget)
+        if len(fitted) < 2 <= len(points) and not item.too_short:
+            fitted = _two_that_fit(item.sentences, points, salience, budget - len(fitted_headline)) or fitted
+        headline, points = fitted_headline, fitted
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
                      published=item.published, backend=self.backend.name, notice=" ".join(notices) or None)
+
+
+def _two_that_fit(sentences: list[str], points: list[str], salience: list[int], room: int) -> list[str] | None:
+    """Whole sentences that fit the budget, at least two, when the chosen ones are too long to keep two: the
+    chosen points most salient first, then the article's other opening sentences, in reading order."""
+    pool = [points[index] for index in salience] + [s for s in sentences[:10] if s not in points]
+    kept: list[str] = []
+    for sentence in pool:
+        if len(kept) < len(points) and sum(map(len, kept)) + len(sentence) <= room:
+            kept.append(sentence)
+    if len(kept) < 2:
+        return None
+    order = {sentence: index for index, sentence in enumerate(sentences)}
+    return sorted(kept, key=lambda sentence: order.get(sentence, len(order)))
 
 
 def _build_backend(config: SummarizerConfig) -> Backend:

@@ -258,3 +258,14 @@ def test_no_date_is_guessed_from_prose():
                        *FILLER])
     found = extract_page(page(body), url="https://gazette.example/history")
     assert found.date is None
+
+
+def test_long_chosen_sentences_leave_room_for_two_whole_points_not_one():
+    long = "The council " + "discussed the harbour budget and the ferry timetable at great length " * 5 + "on Tuesday."
+    text = "\n".join([long, long.replace("council", "board"), "The ferry runs every day of the week.",
+                      "Fares stay the same this winter, the council said."])
+    [brief] = Summarizer(SummarizerConfig(backend="lead")).summarize(
+        [ArticleText(text=text, title="Harbour news", url="https://gazette.example/a")], max_chars=600)
+    assert len(brief.points) >= 2
+    assert len(brief.headline) + sum(map(len, brief.points)) <= 600
+    assert all(is_whole_sentence(point) for point in brief.points)  # none cut with an ellipsis
