@@ -1,6 +1,10 @@
 """ROUGE of our default backend next to Lead-3, LexRank and TextRank, on the same articles in one run.
 
     python bench/rouge.py --data ../shared/bench/news_dev.jsonl [--limit N] [--by-source] [--json OUT]
+    python bench/rouge.py --data ... --backend llm --llm-base-url http://127.0.0.1:11434/v1 --llm-model llama3.2
+
+With `--backend llm` the llm backend (an OpenAI-compatible server) is scored too, beside the default;
+its briefs that fell back to extractive (server failing, answer unusable) are counted and reported.
 
 The data is JSON lines with `text` and a reference `summary` (one highlight per line). Every system picks
 the same number of sentences (3) from the same sentences: our splitter and cleaning feed all of them.
@@ -23,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SYSTEMS = ("ours", "lead3", "lexrank", "textrank")
-LABELS = {"ours": "ours (extractive)", "lead3": "Lead-3", "lexrank": "LexRank (sumy)", "textrank": "TextRank (sumy)"}
+LABELS = {"ours": "ours (extractive)", "lead3": "Lead-3", "lexrank": "LexRank (sumy)", "textrank": "TextRank (sumy)",
+          "llm": "llm backend"}
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 BATCH = 64
 
@@ -78,11 +83,36 @@ def _summarizer_picker(backend: str, count: int):
     return pick
 
 
-def run_system(name: str, texts: list[str], count: int) -> dict:
+def _llm_picker(count: int, options: dict, fallbacks: dict[str, int]):
+    """The llm backend with the bot's client of the server; extractive stands in where it fails."""
+    from bot.llm_client import LlmClient
+    from summarizer import ArticleText, Summarizer, SummarizerConfig
+
+    client = LlmClient(base_url=options["base_url"], model=options["model"], api_key=options.get("api_key"),
+                       timeout_s=options["timeout_s"], concurrency=options["concurrency"], requests_per_hour=0,
+                       context_tokens=options.get("context_tokens"))
+    summarizer = Summarizer(SummarizerConfig(backend="llm", sentences=count, language=options["language"]),
+                            chat_model=client)
+    _ = summarizer.backend  # the fallback's model loads now, outside the timed part
+
+    def pick(texts: list[str]) -> list[list[str]]:
+        briefs = summarizer.summarize_each([ArticleText(text=text) for text in texts], max_chars=sys.maxsize)
+        for brief in briefs:
+            if not isinstance(brief, Exception) and brief.fallback:
+                fallbacks[brief.fallback] = fallbacks.get(brief.fallback, 0) + 1
+        return [[] if isinstance(brief, Exception) else brief.points for brief in briefs]
+
+    return pick
+
+
+def run_system(name: str, texts: list[str], count: int, llm: dict | None = None) -> dict:
     """In a child process: load, then summarize every text in batches, timed."""
     started = time.perf_counter()
+    fallbacks: dict[str, int] = {}
     if name in ("lexrank", "textrank"):
         pick = _sumy_picker(name, count)
+    elif name == "llm":
+        pick = _llm_picker(count, llm or {}, fallbacks)
     else:
         pick = _summarizer_picker("extractive" if name == "ours" else "lead", count)
     loaded = time.perf_counter()
@@ -91,7 +121,7 @@ def run_system(name: str, texts: list[str], count: int) -> dict:
         picked.extend(pick(texts[start:start + BATCH]))
     seconds = time.perf_counter() - loaded
     return {"picked": picked, "seconds": seconds, "load_seconds": loaded - started,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "fallbacks": fallbacks}
 
 
 def score(rows: list[dict], picked: list[list[str]]) -> dict[str, dict[str, float]]:
@@ -119,7 +149,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--by-source", action="store_true")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of " + ", ".join(SYSTEMS))
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
+    parser.add_argument("--backend", choices=("llm",), default=None,
+                        help="also score the llm backend, beside the default")
+    parser.add_argument("--llm-base-url", help="the OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    parser.add_argument("--llm-model", help="the model's name on that server, e.g. llama3.2")
+    parser.add_argument("--llm-api-key", default=None)
+    parser.add_argument("--llm-language", default="article")
+    parser.add_argument("--llm-concurrency", type=int, default=4)
+    parser.add_argument("--llm-timeout", type=float, default=120.0)
+    parser.add_argument("--llm-context-tokens", type=int, default=None)
     args = parser.parse_args(argv)
+    llm = None
+    if args.backend == "llm":
+        if not (args.llm_base_url and args.llm_model):
+            parser.error("--backend llm needs --llm-base-url and --llm-model")
+        llm = {"base_url": args.llm_base_url, "model": args.llm_model, "api_key": args.llm_api_key,
+               "language": args.llm_language, "concurrency": args.llm_concurrency, "timeout_s": args.llm_timeout,
+               "context_tokens": args.llm_context_tokens}
+        LABELS["llm"] = f"llm ({args.llm_model})"
 
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[: args.limit] if args.limit else rows
@@ -128,14 +175,18 @@ def main(argv: list[str] | None = None) -> dict:
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    if llm is not None:
+        systems = [*(["ours"] if "ours" not in systems else []), *systems, "llm"]  # side by side with the default
 
     results = {}
     context = multiprocessing.get_context("spawn")
     for name in systems:
         with context.Pool(1) as pool:  # a fresh process: its speed and memory are this system's alone
-            run = pool.apply(run_system, (name, texts, args.sentences))
+            run = pool.apply(run_system, (name, texts, args.sentences, llm))
         results[name] = {"scores": score(rows, run["picked"]), "articles_per_second": len(rows) / run["seconds"],
                          "load_seconds": run["load_seconds"], "peak_mb": run["peak_mb"]}
+        if name == "llm":
+            results[name]["fallbacks"] = run["fallbacks"]
         print(f"{LABELS[name]}: done in {run['seconds']:.1f} s", file=sys.stderr)
 
     table = {"data": str(args.data), "articles": len(rows), "sentences": args.sentences, "systems": results,
@@ -154,7 +205,7 @@ def _ratios(results: dict) -> dict:
     ours = results["ours"]
     ratios = {}
     for name, other in results.items():
-        if name == "ours":
+        if name in ("ours", "llm"):
             continue
         ratios[name] = {metric: ours["scores"]["all"][metric] / other["scores"]["all"][metric] for metric in METRICS}
         ratios[name]["articles_per_second"] = ours["articles_per_second"] / other["articles_per_second"]
@@ -186,6 +237,15 @@ def _print(table: dict, *, by_source: bool) -> None:
             ratio_table.add_row(LABELS[name], *(f"{ratio[m]:.3f}" for m in METRICS),
                                 f"{ratio['articles_per_second']:.2f}")
         console.print(ratio_table)
+
+    if "llm" in results and "ours" in results:
+        llm, ours = results["llm"], results["ours"]
+        ratios = ", ".join(f"{label} {llm['scores']['all'][m] / ours['scores']['all'][m]:.3f}"
+                           for label, m in zip(("R-1", "R-2", "R-L", "R-Lsum"), METRICS))
+        fallbacks = ", ".join(f"{reason} {n}" for reason, n in sorted(llm["fallbacks"].items())) or "none"
+        console.print(f"{LABELS['llm']} / ours (extractive): {ratios}; "
+                      f"speed {llm['articles_per_second'] / ours['articles_per_second']:.2f}")
+        console.print(f"{LABELS['llm']}: briefs made by the extractive fallback instead: {fallbacks}")
 
     if by_source:
         source_table = Table(title="by source")

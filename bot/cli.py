@@ -35,7 +35,7 @@ def _exit_with(message: str) -> None:
 def summarize(
     file: str = typer.Argument("-", help="A text, HTML or sample file; - reads standard input."),
     jsonl: str | None = typer.Option(None, "--jsonl", help="JSON lines with id and text; one JSON line out per input."),
-    backend: str | None = typer.Option(None, "--backend", help="extractive, abstractive or lead."),
+    backend: str | None = typer.Option(None, "--backend", help="extractive, abstractive, lead or llm (LLM_* settings)."),
     sentences: int | None = typer.Option(None, "--sentences", min=1, max=10, help="Key points per brief."),
     model: str | None = typer.Option(None, "--model", help="Seq2seq model id or folder (abstractive)."),
 ) -> None:

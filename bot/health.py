@@ -3,7 +3,8 @@
 - /healthz: liveness. The answer comes from a handler on the event loop, so it proves the process
   and its loop are alive; it checks nothing else (a restart would not fix a database outage).
 - /readyz: readiness. Every check runs (concurrently, each within a deadline); 200 with the checks
-  when all pass, 503 naming the failing ones otherwise. The body says which check failed and the
+  when all pass, 503 naming the failing ones otherwise; a check that passes on a fallback (the LLM
+  down, extractive briefs meanwhile) is listed under "degraded". The body says which check failed and the
   error's type, never its message (that may name hosts or users); the log has the message.
 - /metrics: Prometheus text; the outbox depth is read from the store at scrape time, off the loop.
 """
@@ -23,7 +24,8 @@ from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[], Awaitable[bool] | bool]
+# True/False, or {"ok": bool, ...details}: {"ok": True, "degraded": "why"} is ready, on a fallback.
+Check = Callable[[], Awaitable[bool | Mapping] | bool | Mapping]
 Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 CHECK_TIMEOUT_S = 3.0  # a load balancer or Docker waits about 5 s for the whole answer
 
@@ -45,6 +47,8 @@ async def run_check(check: Check, timeout_s: float = CHECK_TIMEOUT_S) -> dict[st
     except Exception as exc:  # a failing check is an answer, not a crash
         log.warning("readiness check failed: %s", exc, exc_info=True)
         return {"ok": False, "error": type(exc).__name__}
+    if isinstance(result, Mapping) and isinstance(result.get("ok"), bool):  # a check with details
+        return dict(result)
     if result is True:
         return {"ok": True}
     return {"ok": False, "error": "not ready"}
@@ -77,9 +81,12 @@ def make_health_routes(readiness_checks: Mapping[str, Check], metrics: Metrics,
         results = await asyncio.gather(*(run_check(check, check_timeout_s) for check in checks.values()))
         report = dict(zip(checks, results))
         failing = [name for name, result in report.items() if not result["ok"]]
+        degraded = [name for name, result in report.items() if result["ok"] and result.get("degraded")]
         body: dict[str, Any] = {"status": "not ready" if failing else "ready", "checks": report}
         if failing:
             body["failing"] = failing
+        if degraded:  # working, on a fallback (the LLM down: extractive briefs): ready all the same
+            body["degraded"] = degraded
         return web.json_response(body, status=503 if failing else 200)
 
     async def metrics_handler(request: web.Request) -> web.Response:

@@ -11,14 +11,19 @@ from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
 # Telegram bot tokens travel in URLs (".../bot<id>:<secret>/sendMessage": no word boundary before the
-# id, and the secret may end in "-"); Slack tokens start xox?- / xapp-; URLs may carry a password.
+# id, and the secret may end in "-"); Slack tokens start xox?- / xapp-; API keys of LLM servers look like
+# OpenAI's (sk-...) and travel as "Bearer <key>"; URLs may carry a password.
 _TOKEN_PATTERNS = [
     re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"),
     re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}", re.I),
 ]
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
-# Libraries that log every request URL (with the Telegram token in it) at INFO.
-_CHATTY = ("httpx", "httpcore", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
+# Feed and page URLs may carry a token in their query string (?token=...): every value is redacted.
+_URL = re.compile(r"\bhttps?://[^\s\"'<>]*", re.IGNORECASE)
+# Libraries that log every request URL (with the Telegram token in it) at INFO (httpx2: openai's).
+_CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -26,7 +31,22 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(secret, REDACTED)
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(REDACTED, text)
-    return _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+    text = _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+    return _URL.sub(_without_query_values, text) if "?" in text else text
+
+
+def _without_query_values(url: re.Match[str]) -> str:
+    """https://x/feed?token=abc&page=2 -> https://x/feed?token=[REDACTED]&page=[REDACTED]"""
+    address, mark, rest = url.group(0).partition("?")
+    if not mark or not rest:
+        return url.group(0)
+    query, hash_mark, fragment = rest.partition("#")
+    return f"{address}?{'&'.join(map(_redacted_pair, query.split('&')))}{hash_mark}{fragment}"
+
+
+def _redacted_pair(pair: str) -> str:
+    name, equals, _ = pair.partition("=")
+    return f"{name}={REDACTED}" if equals else (REDACTED if pair else "")
 
 
 class _SecretRedactor:

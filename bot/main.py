@@ -31,7 +31,6 @@ from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
 from bot.worker_lock import hold_worker_name
-from summarizer import get_summarizer
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DEADLINE_S = 8  # SIGTERM to exit well within 10 s
@@ -73,7 +72,7 @@ class Services:
 def build_services(settings: Settings) -> Services:
     metrics = Metrics()
     store = Store.open(settings.resolved_database_url)
-    briefs = BriefMaker(get_summarizer(settings.summarizer_config()), metrics=metrics)
+    briefs = BriefMaker.from_settings(settings, metrics=metrics)
     fetcher = SafeFetcher.from_settings(settings)
     alerts = AlertService(store=store, alerts_per_hour=settings.alerts_per_hour)
     digests = DigestService(store=store, metrics=metrics)
@@ -137,6 +136,8 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
     services.metrics.platforms(list(services.senders))
 
     checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}
+    if services.briefs.llm is not None:
+        checks["llm"] = services.briefs.llm_status
     for adapter in adapters:
         checks[adapter.platform] = adapter.is_connected
     for route in make_health_routes(checks, services.metrics, services.outbox_depth):

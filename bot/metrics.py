@@ -13,6 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 # What the delivery loop can make of one message (its `stats` keys): a fixed set keeps label values bounded.
 DELIVERY_OUTCOMES = ("sent", "failed", "rate_limited", "unknown", "retried", "forbidden")
 DIGEST_STAGES = ("enqueued", "sent")
+# The llm backend: what became of each request to the server, and why a brief fell back to extractive.
+LLM_OUTCOMES = ("ok", "rate_limited", "server_error", "timeout", "unreachable", "rejected", "over_budget")
+LLM_FALLBACKS = ("unavailable", "over_budget", "unreadable", "wrong_language", "unfaithful")
 # Summarizing a batch takes from milliseconds (lead) to minutes (a large abstractive model on a CPU).
 SUMMARIZER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 # A digest is due at a minute; it may wait for a poll, a rate limit, or a restart within the grace period.
@@ -48,6 +51,14 @@ class Metrics:
         self._digest_lag = Histogram("briefbot_digest_lag_seconds", "Seconds from a digest's scheduled time "
                                      "to the moment it was enqueued or sent.", ["stage"],
                                      buckets=DIGEST_LAG_BUCKETS, registry=r)
+        self._llm_requests = Counter("briefbot_llm_requests", "Requests to the LLM server (llm backend), by "
+                                     "outcome; over_budget ones were not sent.", ["outcome"], registry=r)
+        self._llm_tokens = Counter("briefbot_llm_tokens", "Tokens the LLM server counted, by kind (prompt, "
+                                   "completion).", ["kind"], registry=r)
+        self._llm_fallbacks = Counter("briefbot_llm_fallbacks", "Briefs the extractive backend made because the "
+                                      "LLM's could not be used, by reason.", ["reason"], registry=r)
+        self._llm_points_dropped = Counter("briefbot_llm_points_dropped", "Points the LLM wrote that the "
+                                           "faithfulness guard dropped (not supported by the article).", registry=r)
 
     # ----- what components call ---------------------------------------------------------------
 
@@ -72,6 +83,32 @@ class Metrics:
         if stage not in DIGEST_STAGES:
             raise ValueError(f"unknown digest stage {stage!r}; expected one of {DIGEST_STAGES}")
         self._digest_lag.labels(stage=stage).observe(max(0.0, seconds))  # early by clock skew counts as on time
+
+    def llm_request(self, outcome: str) -> None:
+        if outcome not in LLM_OUTCOMES:
+            raise ValueError(f"unknown LLM outcome {outcome!r}; expected one of {LLM_OUTCOMES}")
+        self._llm_requests.labels(outcome=outcome).inc()
+
+    def llm_tokens(self, *, prompt: int, completion: int) -> None:
+        self._llm_tokens.labels(kind="prompt").inc(_non_negative(prompt))
+        self._llm_tokens.labels(kind="completion").inc(_non_negative(completion))
+
+    def llm_brief(self, *, fallback: str | None, points_dropped: int = 0) -> None:
+        """One brief of the llm backend: `fallback` is why the extractive backend made it instead, if it did."""
+        if fallback is not None:
+            if fallback not in LLM_FALLBACKS:
+                raise ValueError(f"unknown LLM fallback {fallback!r}; expected one of {LLM_FALLBACKS}")
+            self._llm_fallbacks.labels(reason=fallback).inc()
+        self._llm_points_dropped.inc(_non_negative(points_dropped))
+
+    def llm_backend(self) -> None:
+        """Show the LLM series from the start (0 rather than absent) when the llm backend is configured."""
+        for outcome in LLM_OUTCOMES:
+            self._llm_requests.labels(outcome=outcome)
+        for kind in ("prompt", "completion"):
+            self._llm_tokens.labels(kind=kind)
+        for reason in LLM_FALLBACKS:
+            self._llm_fallbacks.labels(reason=reason)
 
     def platforms(self, names: list[str]) -> None:
         """Show every outcome of each platform from the start (0 rather than absent), so rates and

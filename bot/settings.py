@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from summarizer.languages import check_language
 from summarizer.types import SummarizerConfig
 
 
@@ -24,11 +26,24 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in data_dir
 
     # Summarizer
-    summarizer_backend: Literal["extractive", "abstractive", "lead"] = "extractive"
+    summarizer_backend: Literal["extractive", "abstractive", "lead", "llm"] = "extractive"
     summarizer_model: str | None = None  # HF id or local path for the abstractive backend
     summarizer_device: str = "auto"
     summary_sentences: int = Field(3, ge=1, le=4)
     brief_max_chars: int = Field(600, ge=80, le=4000)
+    # The llm backend: an OpenAI-compatible server (Ollama, llama.cpp, vLLM) of the operator's
+    llm_base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_language: str = "article"  # "article" (the article's own language) or an ISO 639-1 code
+    llm_timeout_s: float = Field(60, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    llm_concurrency: int = Field(2, ge=1, le=64)
+    llm_requests_per_hour: int = Field(1000, ge=0)  # 0: no budget
+    llm_context_tokens: int | None = Field(None, ge=512)  # default: asked of the server, else 4096
+    llm_max_output_tokens: int = Field(512, ge=64)
+    llm_structured_output: bool = True
+    llm_pause_s: float = Field(60, ge=0)  # after a failure, extractive briefs this long before asking again
 
     # Sources
     poll_interval_minutes: float = Field(15, gt=0)
@@ -82,6 +97,18 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("llm_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return check_language(value)
+
+    @model_validator(mode="after")
+    def _llm_configured(self) -> Settings:
+        if self.summarizer_backend == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("SUMMARIZER_BACKEND=llm needs LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1) and "
+                             "LLM_MODEL")
+        return self
+
     @field_validator("slack_admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -109,6 +136,7 @@ class Settings(BaseSettings):
             device=self.summarizer_device,
             sentences=self.summary_sentences,
             max_chars=self.brief_max_chars,
+            language=self.llm_language,
         )
 
     @property
@@ -119,8 +147,10 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Secret values that must never reach a log line."""
         values = [self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token,
-                  self.slack_app_token, self.slack_signing_secret]
+                  self.slack_app_token, self.slack_signing_secret, self.llm_api_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.database_url and (password := make_url(self.database_url).password):
+            found.append(password)
+        if self.llm_base_url and (password := urlsplit(self.llm_base_url).password):
             found.append(password)
         return found

@@ -36,7 +36,7 @@ def run_summarize(file: str = "-", jsonl: str | None = None, backend: str | None
     except ValidationError as exc:
         error = exc.errors()[0]
         _fail(f"Invalid --{error['loc'][0]}: {error['msg']}")
-    summarizer = Summarizer(config)
+    summarizer = _summarizer(config)
     try:
         if jsonl is not None:
             with _open(jsonl) as stream:
@@ -52,6 +52,21 @@ def run_summarize(file: str = "-", jsonl: str | None = None, backend: str | None
         _fail(f"Cannot summarize: {exc}")
     except (RuntimeError, ValueError) as exc:  # a model that is not available offline, a missing --model
         _fail(str(exc))
+
+
+def _summarizer(config: SummarizerConfig) -> Summarizer:
+    """The backend asked for; `llm` talks to the server in the LLM_* settings (environment or .env)."""
+    if config.backend != "llm":
+        return Summarizer(config)
+    from bot.services.briefs import llm_summarizer
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+        summarizer, _ = llm_summarizer(settings, config.model_copy(update={"language": settings.llm_language}))
+    except (ValidationError, ValueError) as exc:
+        _fail(f"Cannot use the llm backend: {exc}")
+    return summarizer
 
 
 def summarize_jsonl(summarizer: Summarizer, lines: Iterable[str], batch_size: int | None = None) -> Iterator[str]:

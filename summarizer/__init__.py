@@ -4,8 +4,9 @@
     briefs = Summarizer(SummarizerConfig()).summarize([ArticleText(text=...)])
 """
 
+from summarizer.backends.llm import ChatModel, LlmUnavailable
 from summarizer.core import Summarizer, embed, get_summarizer
 from summarizer.types import ArticleText, Backend, Brief, SummarizerConfig, SummarizerError
 
-__all__ = ["ArticleText", "Backend", "Brief", "Summarizer", "SummarizerConfig", "SummarizerError", "embed",
-           "get_summarizer"]
+__all__ = ["ArticleText", "Backend", "Brief", "ChatModel", "LlmUnavailable", "Summarizer", "SummarizerConfig",
+           "SummarizerError", "embed", "get_summarizer"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 HEADLINE_MAX_CHARS = 110
 ELLIPSIS = "…"
 
@@ -29,8 +27,16 @@ def shorten(text: str, limit: int) -> str:
     cut = text[:room + 1]
     if not cut[-1:].isspace() and " " in cut:
         cut = cut[:cut.rfind(" ")]
-    cut = re.sub(r"[\s,;:\-–—]+$", "", cut[:room])
+    cut = _without_trailing_punctuation(cut[:room])
     return f"{cut}{ELLIPSIS}" if cut else text[:room] + ELLIPSIS
+
+
+def _without_trailing_punctuation(text: str) -> str:
+    # A loop, not re.sub(r"[\s,;:-]+$"): that pattern rescans a long run of spaces from each of them.
+    end = len(text)
+    while end and (text[end - 1].isspace() or text[end - 1] in ",;:-–—"):
+        end -= 1
+    return text[:end]
 
 
 def fit_budget(headline: str, points: list[str], salience: list[int], max_chars: int) -> tuple[str, list[str]]:

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from summarizer.backends.base import Backend, Selection
+from summarizer.backends.llm import ChatModel
 from summarizer.budget import fit_budget, headline_from
 from summarizer.headline import lead_headline
 from summarizer.prepare import Prepared, prepare
@@ -18,31 +19,39 @@ from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerErr
 class Summarizer:
     """Turns articles into briefs with the configured backend. The backend (and its model) loads on first use."""
 
-    def __init__(self, config: SummarizerConfig | None = None, *, backend: Backend | None = None) -> None:
+    def __init__(self, config: SummarizerConfig | None = None, *, backend: Backend | None = None,
+                 chat_model: ChatModel | None = None) -> None:
+        """`chat_model`: the client of an LLM server, which the `llm` backend needs (the bot builds it)."""
         self.config = config or SummarizerConfig()
         self._backend = backend
+        self._chat_model = chat_model
         self._loading = threading.Lock()
 
     @property
     def backend(self) -> Backend:
         with self._loading:
             if self._backend is None:
-                self._backend = _build_backend(self.config)
+                self._backend = _build_backend(self.config, self._chat_model)
             return self._backend
 
     def summarize(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
-                  sentences: int | None = None) -> list[Brief]:
+                  sentences: int | None = None, language: str | None = None) -> list[Brief]:
         """One brief per article, in order. Raises SummarizerError if any article has nothing to summarize."""
-        briefs = self.summarize_each(articles, max_chars=max_chars, sentences=sentences)
+        briefs = self.summarize_each(articles, max_chars=max_chars, sentences=sentences, language=language)
         for outcome in briefs:
             if isinstance(outcome, SummarizerError):
                 raise outcome
         return briefs  # type: ignore[return-value]
 
     def summarize_each(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
-                       sentences: int | None = None) -> list[Brief | SummarizerError]:
-        """Like summarize, but an article that cannot be summarized gets its SummarizerError in its place."""
+                       sentences: int | None = None, language: str | None = None) -> list[Brief | SummarizerError]:
+        """Like summarize, but an article that cannot be summarized gets its SummarizerError in its place.
+
+        `language`: an ISO 639-1 code the briefs should be written in, or "article" (the article's own);
+        default: the configured one. Only the llm backend writes in another language than the article's.
+        """
         count = sentences or self.config.sentences
+        language = language or self.config.language
         budget = max_chars or self.config.max_chars
         prepared: list[Prepared | SummarizerError] = []
         for article in articles:
@@ -51,7 +60,7 @@ class Summarizer:
             except SummarizerError as exc:
                 prepared.append(exc)
         summarizable = [item for item in prepared if isinstance(item, Prepared) and not item.too_short]
-        selections = iter(self.backend.select(summarizable, count) if summarizable else [])
+        selections = iter(self.backend.select(summarizable, count, language) if summarizable else [])
         outcomes: list[Brief | SummarizerError] = []
         for item in prepared:
             if isinstance(item, SummarizerError):
@@ -68,8 +77,8 @@ class Summarizer:
         # Without a title, the earliest chosen sentence (not one opening "But ..."): news leads with its key
         # fact, later points are often quotes or details that make poor headlines.
         lead = lead_headline(points) if points else item.sentences[0]
-        headline = item.title or headline_from(lead)
-        if not item.title and item.article.url and len(points) > 1 and lead in points:
+        headline = selection.headline or item.title or headline_from(lead)
+        if not (selection.headline or item.title) and item.article.url and len(points) > 1 and lead in points:
             # A page without a usable title: its headline sentence is not shown twice. (Pasted text keeps
             # every chosen point: its brief is read as the text's summary.)
             index = points.index(lead)
@@ -81,7 +90,8 @@ class Summarizer:
         headline, points = fitted_headline, fitted
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
-                     published=item.published, backend=self.backend.name, notice=" ".join(notices) or None)
+                     published=item.published, backend=selection.backend or self.backend.name,
+                     notice=" ".join(notices) or None, fallback=selection.fallback, extra=dict(selection.extra))
 
 
 def _two_that_fit(sentences: list[str], points: list[str], salience: list[int], room: int) -> list[str] | None:
@@ -98,7 +108,16 @@ def _two_that_fit(sentences: list[str], points: list[str], salience: list[int], 
     return sorted(kept, key=lambda sentence: order.get(sentence, len(order)))
 
 
-def _build_backend(config: SummarizerConfig) -> Backend:
+def _build_backend(config: SummarizerConfig, chat_model: ChatModel | None = None) -> Backend:
+    if config.backend == "llm":
+        if chat_model is None:
+            raise ValueError("the llm backend needs the client of an LLM server: the bot builds it from "
+                             "LLM_BASE_URL and LLM_MODEL (SUMMARIZER_BACKEND=llm)")
+        from summarizer.backends.extractive import ExtractiveBackend
+        from summarizer.backends.llm import LlmBackend
+        from summarizer.encoder import get_encoder
+
+        return LlmBackend(chat_model, fallback=ExtractiveBackend(get_encoder()))
     if config.backend == "lead":
         from summarizer.backends.lead import LeadBackend
 

@@ -22,7 +22,9 @@ _TITLES = {
     "maj", "adm", "cmdr", "rev", "hon", "pres", "supt", "insp", "det", "fr", "mt", "ft", "ave", "vs", "v",
     "no", "nos", "vol", "fig", "pp", "jan", "feb", "aug", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e",
 }
-_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+# The last word and its period, matched on the reversed sentence: anchored at the start, so linear
+# (searched for with "$" instead, a long run of letters is rescanned from each of them).
+_LAST_WORD_REVERSED = re.compile(r"\.([A-Za-z.]*[A-Za-z])")
 _OPENS_LOWER = re.compile(r"^[\"'“‘(\[]*[a-z](?![A-Z])")  # "she asked", but not "iPhone"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 # A caption glued to the next sentence: a lower-case word, then a capitalised function word that starts
@@ -53,7 +55,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     sentences: list[str] = []
     english = language in (None, "en")
     segmenter = _segmenter(language) if language in PYSBD_LANGUAGES else None
-    for paragraph in re.split(r"\s*\n\s*", text):
+    for paragraph in text.split("\n"):  # not re.split(r"\s*\n\s*"): quadratic on a long run of spaces
         paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue
@@ -156,10 +158,10 @@ def _merge_false_breaks(pieces: list[str], *, ordinals: bool = False) -> list[st
 
 
 def _after_title(previous: str, following: str) -> bool:
-    match = _LAST_WORD.search(previous)
+    match = _LAST_WORD_REVERSED.match(previous[::-1])
     if not match:
         return False
-    word = match.group(1).lower()
+    word = match.group(1)[::-1].lower()
     if word in ("no", "nos"):  # "No. 10" but not "The answer was no. Then..."
         return following[:1].isdigit()
     return word in _TITLES and not previous.endswith("..")

@@ -133,12 +133,13 @@ def looks_english(text: str) -> bool:
 
 
 def language_of(text: str) -> str:
-    """The text's language as an ISO 639-1 code: "en" for what looks English, else py3langid's guess."""
+    """The text's language as an ISO 639-1 code: "en" for what looks English (a cheap check that keeps the
+    English path fast), else py3langid's guess; "und" (undetermined) when too short to tell."""
     if looks_english(text):
         return "en"
-    import py3langid
+    from summarizer.languages import detect
 
-    return py3langid.classify(text[:3000])[0]
+    return detect(text) or "und"
 
 
 def word_count(text: str) -> int:

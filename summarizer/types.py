@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-Backend = Literal["extractive", "abstractive", "lead"]
+from summarizer.languages import check_language
+
+Backend = Literal["extractive", "abstractive", "lead", "llm"]
 
 
 class SummarizerConfig(BaseModel):
@@ -18,6 +20,13 @@ class SummarizerConfig(BaseModel):
     sentences: int = Field(3, ge=1, le=10)  # key points per brief
     max_chars: int = Field(600, ge=80)  # length budget of a brief (headline + points)
     batch_size: int = Field(64, ge=1)
+    # llm: the language briefs are written in, an ISO 639-1 code ("de") or "article" (the article's own)
+    language: str = "article"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return check_language(value)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class Brief:
     published: date | datetime | None = None
     backend: str = ""
     notice: str | None = None  # why the brief is thin (too short, not English...), when it is
+    # Why the configured backend's brief was not used and `backend` made it instead (llm: "unfaithful",
+    # "unavailable", "over_budget", "unreadable", "wrong_language"), when that happened
+    fallback: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property

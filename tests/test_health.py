@@ -232,3 +232,13 @@ def test_metrics_refuse_values_that_would_break_them():
         metrics.article_ingested(-1)
     with pytest.raises(ValueError, match="negative"):
         metrics.brief_made(-0.1)
+
+
+async def test_a_check_on_a_fallback_is_ready_and_listed_as_degraded(serve):
+    """The llm backend's check: working, but with extractive briefs standing in for the LLM's."""
+    checks = {"model": lambda: True, "llm": lambda: {"ok": True, "degraded": "the LLM server failed (timeout)"}}
+    status, body = await (await serve(checks, Metrics(), lambda: 0)).json("/readyz")
+    assert status == 200
+    assert body == {"status": "ready", "checks": {"model": {"ok": True},
+                                                  "llm": {"ok": True, "degraded": "the LLM server failed (timeout)"}},
+                    "degraded": ["llm"]}

@@ -197,7 +197,7 @@ def test_a_short_text_is_printed_with_its_notice(tmp_path):
 @pytest.mark.parametrize("arguments, code, message", [
     (["--sentences", "0"], 2, "Invalid value for '--sentences'"),
     (["--sentences", "11"], 2, "Invalid value for '--sentences'"),
-    (["--backend", "magic"], 1, "Invalid --backend: Input should be 'extractive', 'abstractive' or 'lead'"),
+    (["--backend", "magic"], 1, "Invalid --backend: Input should be 'extractive', 'abstractive', 'lead' or 'llm'"),
 ])
 def test_invalid_options_are_refused_with_a_clear_message(arguments, code, message):
     result = invoke(*arguments, str(FERRY))

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.domain.neutral import neutral_or_none, neutral_text
+
 Platform = Literal["telegram", "slack", "console"]
 MessageKind = Literal["reply", "alert", "digest", "notice"]
 
@@ -19,10 +21,17 @@ class ChatRef:
     thread_id: str | None = None
 
 
+# Messages carry outside text (titles, headlines, what people typed): each string is made neutral
+# (bot.domain.neutral) as the message is built, so no adapter can show an invisible control.
+
 @dataclass(frozen=True)
 class Link:
     label: str
     url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", neutral_text(self.label))
+        object.__setattr__(self, "url", neutral_text(self.url))
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,10 @@ class BriefItem:
     links: list[Link] = field(default_factory=list)
     published: datetime | None = None
     brief_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headline", neutral_text(self.headline))
+        object.__setattr__(self, "points", [neutral_text(point) for point in self.points])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BriefItem:
@@ -61,6 +74,10 @@ class Message:
     text: str | None = None  # plain text, never markup
     items: list[BriefItem] = field(default_factory=list)
     footer: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("heading", "text", "footer"):
+            object.__setattr__(self, name, neutral_or_none(getattr(self, name)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:

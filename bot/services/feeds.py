@@ -49,13 +49,16 @@ class FeedService:
                 "/sources lists this chat's feeds.")
 
     async def _fetch_feed(self, url: str):
+        # Parsing a feed and scanning a page for its feed links are CPU work on hostile bytes: both run
+        # in a thread, so the event loop keeps answering other chats meanwhile.
         try:
             result = await self.fetcher.fetch(url, kind="any")
             try:
                 return result, await asyncio.to_thread(parse_feed, result.content, url=result.url,
                                                        content_type=result.content_type)
             except FeedError as not_a_feed:
-                for link in discover_feed_links(result.content, base_url=result.url)[:3]:
+                links = await asyncio.to_thread(discover_feed_links, result.content, base_url=result.url)
+                for link in links[:3]:
                     try:
                         found = await self.fetcher.fetch(link, kind="feed")
                         return found, await asyncio.to_thread(parse_feed, found.content, url=found.url,

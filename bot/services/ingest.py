@@ -14,7 +14,7 @@ from bot.domain.dedupe import canonical_url, content_fingerprint
 from bot.metrics import Metrics
 from bot.services.briefs import BriefMaker
 from bot.sources.feeds import FeedEntry, FeedError, ParsedFeed, is_teaser, parse_feed
-from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher
+from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher, redact_url
 from bot.sources.pages import PageError, extract_page
 from bot.store.articles import NewArticle, StoredBrief
 from bot.store.store import Store, Tx
@@ -68,8 +68,12 @@ class Ingestor:
             if progress:
                 progress("feeds", done, len(sources))
 
-        await asyncio.gather(*(poll_one(source) for source in sources))
-        if summarize:
+        # One source's failure is recorded on it in _poll_source; nothing it raises may end the cycle early.
+        outcomes = await asyncio.gather(*(poll_one(source) for source in sources), return_exceptions=True)
+        for source, outcome in zip(sources, outcomes):
+            if isinstance(outcome, Exception):
+                log.error("polling feed %s failed", redact_url(source.url), exc_info=outcome)
+        if summarize:  # what was stored is briefed even when some feeds failed
             report.briefs = await self.summarize_pending(progress=progress)
         return report
 
@@ -87,18 +91,26 @@ class Ingestor:
             # Parsing is CPU work (slow on hostile markup): keep it off the event loop.
             parsed = await asyncio.to_thread(parse_feed, result.content, url=result.url,
                                              content_type=result.content_type)
+            created = await self.store_feed(source, result, parsed)  # not `+= await`: others add meanwhile
         except (FetchError, FeedError) as exc:
-            report.failed += 1
-            if self.metrics:
-                self.metrics.feed_error(exc.reason)
-            report.errors[exc.reason] = report.errors.get(exc.reason, 0) + 1
-            with self.store.transaction() as tx:
-                tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=exc.reason,
-                                          message=str(exc))
-            log.info("feed %s failed: %s", source.url, exc)
+            self._record_failure(source, report, exc.reason, str(exc))
+            log.info("feed %s failed: %s", redact_url(source.url), exc)
             return
-        created = await self.store_feed(source, result, parsed)  # not `+= await`: other feeds add meanwhile
+        except Exception as exc:  # a bug or a hostile input nobody foresaw: this feed's failure, not the cycle's
+            log.error("feed %s failed unexpectedly", redact_url(source.url), exc_info=True)
+            self._record_failure(source, report, "internal_error", f"the feed could not be read ({type(exc).__name__})")
+            return
         report.new_articles += created
+
+    def _record_failure(self, source: Source, report: PollReport, reason: str, message: str) -> None:
+        """Count the failure and record it on the feed (it backs off, and /sources shows it)."""
+        report.failed += 1
+        report.errors[reason] = report.errors.get(reason, 0) + 1
+        if self.metrics:
+            self.metrics.feed_error(reason)
+        with self.store.transaction() as tx:
+            tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=reason,
+                                      message=message)
 
     async def store_feed(self, source: Source, result: FetchResult, parsed: ParsedFeed) -> int:
         """Store a fetched feed's new entries once each; returns how many articles are new to the store."""
@@ -106,11 +118,13 @@ class Ingestor:
             known = tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
         fresh = [entry for entry in parsed.entries if entry.guid not in known]
         posted, archive = self._split_archive(source, fresh)
-        texts = await asyncio.gather(*(self._full_text(entry) for entry in posted))
+        # Reading up to 200 entry bodies (teaser checks, fingerprints) is CPU work: off the event loop.
+        teasers = await asyncio.to_thread(lambda: [is_teaser(entry) for entry in posted])
+        texts = await asyncio.gather(*(self._full_text(entry, teaser) for entry, teaser in zip(posted, teasers)))
+        articles = await asyncio.to_thread(lambda: [(self._article(entry, text), entry.guid)
+                                                    for entry, text in zip(posted, texts) if text.strip()])
         with self.store.transaction() as tx:
-            stored = tx.articles.add_many([(self._article(entry, text), entry.guid)
-                                           for entry, text in zip(posted, texts) if text.strip()],
-                                          source_id=source.id)
+            stored = tx.articles.add_many(articles, source_id=source.id)
             created = sum(is_new for _, is_new in stored)
             # The archive is remembered, so it never counts as new, but it is never posted.
             tx.articles.remember_skipped(source.id, [entry.guid for entry in archive])
@@ -129,9 +143,9 @@ class Ingestor:
         newest_first = sorted(entries, key=lambda e: e.published or oldest, reverse=True)
         return newest_first[:self.new_feed_items], newest_first[self.new_feed_items:]
 
-    async def _full_text(self, entry: FeedEntry) -> str:
+    async def _full_text(self, entry: FeedEntry, teaser: bool) -> str:
         """The story, not the teaser: a feed that carries only a teaser gets its article page."""
-        if not (is_teaser(entry) and entry.url):
+        if not (teaser and entry.url):
             return entry.text
         async with self._page_slots:
             try:
@@ -139,7 +153,10 @@ class Ingestor:
                 page = await asyncio.to_thread(extract_page, result.content, url=result.url,
                                               content_type=result.content_type)
             except (FetchError, PageError) as exc:
-                log.info("full text of %s unavailable (%s); keeping the teaser", entry.url, exc.reason)
+                log.info("full text of %s unavailable (%s); keeping the teaser", redact_url(entry.url), exc.reason)
+                return entry.text
+            except Exception:  # the teaser is still a story: a page nobody foresaw must not lose the feed
+                log.warning("full text of %s unavailable; keeping the teaser", redact_url(entry.url), exc_info=True)
                 return entry.text
         return page.text if len(page.text) > len(entry.text) else entry.text
 

@@ -11,7 +11,10 @@ should run it in a thread (`await asyncio.to_thread(parse_feed, ...)`).
 A feed that declares XML entities is refused (reason "unsafe_xml") before feedparser sees it:
 feedparser expands "safe" internal entities in its fallback parser, so one declared entity
 referenced many times (a quadratic blow-up) would inflate a 160 KB document into gigabytes, and
-real feeds have no use for entity declarations.
+real feeds have no use for entity declarations. The prolog is read by a real XML parser
+(defusedxml's, which refuses entity declarations), so a comment or a string in the DOCTYPE cannot
+hide one; a prolog it cannot read is refused when "<!ENTITY" appears anywhere in the document.
+Each entry's summary and content are capped at MAX_ENTRY_CHARS characters.
 """
 
 from __future__ import annotations
@@ -21,23 +24,29 @@ import io
 import json
 import re
 import xml.parsers.expat
+import xml.sax
+import xml.sax.handler
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import defusedxml.sax
 import feedparser
+from defusedxml import DefusedXmlException
 
+from bot.domain.neutral import neutral_text
 from bot.sources.markup import http_url, link_tags, plain_text
 
 MAX_ENTRIES = 200
 MAX_FEED_BYTES = 20_000_000
 MAX_GUID_CHARS = 1000
 MAX_SALVAGE_BYTES = 512_000  # larger malformed documents are refused rather than salvaged
+MAX_ENTRY_CHARS = 200_000  # of an entry's summary or content: a long article is 50,000; more is cut
 
 # Notes feedparser raises about perfectly readable feeds (a wrong Content-Type, an encoding override).
 _HARMLESS = (feedparser.ThingsNobodyCaresAboutButMe,)
 
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_ENTITY_DECLARATION = re.compile(rb"<!entity", re.IGNORECASE)
 # "<!ENTITY" in the encodings feedparser detects besides ASCII-compatible ones.
 _WIDE_ENTITY_MARKERS = tuple("<!ENTITY".encode(codec)
                              for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037"))
@@ -132,12 +141,34 @@ def discover_feed_links(page: bytes | str, *, base_url: str, limit: int = 10) ->
     return list(dict.fromkeys(links))[:limit]
 
 
+class _PrologRead(Exception):
+    """The first element has started: the prolog, where entities would be declared, is behind."""
+
+
+class _StopAtFirstElement(xml.sax.handler.ContentHandler):
+    def startElement(self, name: str, attrs: object) -> None:
+        raise _PrologRead
+
+
 def _refuse_entity_declarations(content: bytes) -> None:
-    start = _FIRST_ELEMENT.search(content)
-    prolog = content[:start.start() if start else 65536]
-    if b"<!ENTITY" in prolog or any(marker in content[:65536] for marker in _WIDE_ENTITY_MARKERS):
-        raise FeedError("unsafe_xml", "the feed declares XML entities, which are refused: they serve "
-                                      "billion-laughs and external-entity attacks, and real feeds do not need them")
+    try:
+        # A DOCTYPE naming an external DTD (RSS 0.91's) is allowed: it is never loaded (the SAX
+        # reader's external_ges feature is off), and an external entity would need a declaration.
+        defusedxml.sax.parseString(content, _StopAtFirstElement(), forbid_dtd=False, forbid_entities=True,
+                                   forbid_external=False)
+    except _PrologRead:
+        return
+    except DefusedXmlException:
+        pass  # refused below
+    except (xml.sax.SAXException, ValueError, LookupError):
+        # A prolog the parser cannot read (malformed, an encoding it lacks): feedparser's lenient parser
+        # would still read it, so any declaration anywhere is refused.
+        if not (_ENTITY_DECLARATION.search(content) or any(marker in content for marker in _WIDE_ENTITY_MARKERS)):
+            return
+    else:
+        return  # a document without elements: feedparser will say it is not a feed
+    raise FeedError("unsafe_xml", "the feed declares XML entities, which are refused: they serve "
+                                  "billion-laughs and external-entity attacks, and real feeds do not need them")
 
 
 def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None, max_entries: int) -> ParsedFeed:
@@ -184,9 +215,9 @@ def _check_well_formed(content: bytes) -> None:
 def _xml_entry(raw: Any, feed_url: str) -> FeedEntry | None:
     link = http_url(raw.get("link"), feed_url)
     title = _text_or_none(raw.get("title"))
-    summary = raw.get("summary") or None
+    summary = _capped(raw.get("summary"))
     bodies = [part.get("value") or "" for part in raw.get("content") or []]
-    content = max(bodies, key=len, default="") or None
+    content = _capped(max(bodies, key=len, default=""))
     if not (title or summary or content or link):
         return None
     published = _struct_time_utc(raw.get("published_parsed") or raw.get("updated_parsed"))
@@ -216,8 +247,8 @@ def _parse_json_feed(content: bytes, *, url: str, max_entries: int) -> ParsedFee
 def _json_entry(item: dict[str, Any], feed_url: str) -> FeedEntry | None:
     link = http_url(_str(item.get("url")) or _str(item.get("external_url")), feed_url)
     title = _text_or_none(_str(item.get("title")))
-    summary = _str(item.get("summary")) or None
-    content = _str(item.get("content_html")) or _str(item.get("content_text")) or None
+    summary = _capped(_str(item.get("summary")))
+    content = _capped(_str(item.get("content_html")) or _str(item.get("content_text")))
     if not (title or summary or content or link):
         return None
     authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
@@ -271,8 +302,19 @@ def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _capped(body: object) -> str | None:
+    """An entry's body, at most MAX_ENTRY_CHARS (cut at a space when there is one near the end)."""
+    if not isinstance(body, str) or not body:
+        return None
+    if len(body) > MAX_ENTRY_CHARS:
+        body = body[:MAX_ENTRY_CHARS]
+        space = body.rfind(" ", MAX_ENTRY_CHARS - 1000)
+        body = body[:space] if space > 0 else body
+    return neutral_text(body) or None
+
+
 def _text_or_none(value: object) -> str | None:
-    text = plain_text(value) if isinstance(value, str) else ""
+    text = neutral_text(plain_text(value)) if isinstance(value, str) else ""
     return text[:1000] or None
 
 

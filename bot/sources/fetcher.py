@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 import httpx
+import idna
 
 from bot.sources.addresses import IPAddress, ip_literal, is_local_name, is_public_address
 
@@ -79,7 +80,8 @@ class FetchError(Exception):
 
     Reasons: bad_url, blocked_address, dns_error, connect_error, tls_error, timeout,
     protocol_error, network_error, too_many_redirects, http_<status> (http_404, http_500...),
-    bad_content_type, bad_encoding, too_large.
+    bad_content_type, bad_encoding, too_large. Whatever a library raises on a hostile answer becomes
+    one of these (network_error when nothing fits better): never anything else.
     """
 
     def __init__(self, reason: str, message: str, *, url: str | None = None, status: int | None = None,
@@ -118,10 +120,7 @@ def redact_url(url: object) -> str:
     """A URL fit for logs and error messages: no user, password or query string."""
     try:
         parts = urlsplit(str(url))
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
+        netloc = parts.netloc.rpartition("@")[2].lower()  # no user or password; the port as written
         query = "…" if parts.query else ""
         return urlunsplit((parts.scheme, netloc, parts.path, query, ""))[:300]
     except ValueError:
@@ -169,12 +168,12 @@ class AddressPolicy:
             try:
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
             except (socket.gaierror, UnicodeError) as exc:
-                raise FetchError("dns_error", f"{host}: name lookup failed ({exc})") from None
+                raise FetchError("dns_error", f"{host[:100]}: name lookup failed ({exc})") from None
             candidates = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
         permitted = [str(a) for a in candidates if self.permits(a)]
         if not permitted:
-            shown = ", ".join(str(a) for a in candidates[:4])
-            raise FetchError("blocked_address", f"{host} resolves to {shown}: private or special-use address")
+            # Never name the address: the answer would turn the bot into an oracle of internal DNS.
+            raise FetchError("blocked_address", f"{host} is a private or special-use address, which is not fetched")
         return permitted
 
 
@@ -400,7 +399,11 @@ class SafeFetcher:
                                 deadline.reschedule(loop.time() + self.timeout_s)
                             request = self._client.build_request("GET", current, headers=headers)
                             cookies.set_cookie_header(request)
-                            response = await self._client.send(request, stream=True)
+                            try:
+                                response = await self._client.send(request, stream=True)
+                            except (httpx.InvalidURL, UnicodeError) as exc:  # httpx builds the next hop unasked
+                                raise FetchError("bad_url", f"{redact_url(current)}: redirected to an invalid "
+                                                 f"address ({type(exc).__name__})", url=redact_url(current)) from None
                             try:
                                 location = response.headers.get("location")
                                 if response.status_code not in _REDIRECTS or not location:
@@ -417,6 +420,8 @@ class SafeFetcher:
                                  f"{self.timeout_s:g} s", url=redact_url(current)) from None
             except httpx.HTTPError as exc:
                 raise _network_error(exc, current) from None
+            except Exception as exc:  # a hostile answer must never be anything but this fetch's failure
+                raise _unexpected_error(exc, current) from None
         raise FetchError("too_many_redirects", f"{redact_url(url)}: more than {MAX_REDIRECTS} redirects",
                          url=redact_url(url))
 
@@ -434,7 +439,12 @@ class SafeFetcher:
             raise FetchError("bad_url", f"{shown}: only http and https URLs are fetched", url=shown)
         if not parsed.raw_host:
             raise FetchError("bad_url", f"{shown}: the URL has no host", url=shown)
-        self.policy.check_host(parsed.raw_host.decode("ascii").lower(), shown)
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise FetchError("bad_url", f"{shown}: the port {parsed.port} does not exist", url=shown)
+        host = parsed.raw_host.decode("ascii").lower()
+        self.policy.check_host(host, shown)
+        if not _valid_punycode(host):
+            raise FetchError("bad_url", f"{shown}: invalid international host name", url=shown)
         return parsed
 
     @staticmethod
@@ -571,6 +581,33 @@ def _network_error(exc: httpx.HTTPError, url: httpx.URL) -> FetchError:
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         return FetchError("bad_url", f"{shown}: {exc}", url=shown)
     return FetchError("network_error", f"{shown}: {type(exc).__name__} ({exc})", url=shown)
+
+
+def _unexpected_error(exc: Exception, url: httpx.URL) -> FetchError:
+    """Whatever else a library raised on a hostile answer, as a FetchError with a fitting reason."""
+    shown = redact_url(url)
+    while isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:  # anyio wraps connect failures
+        exc = exc.exceptions[0]
+    if isinstance(exc, FetchError):
+        exc.url = exc.url or shown
+        return exc
+    if isinstance(exc, (httpx.InvalidURL, UnicodeError, ValueError, OverflowError)):
+        return FetchError("bad_url", f"{shown}: not a valid address ({type(exc).__name__})", url=shown)
+    if isinstance(exc, OSError):
+        return FetchError("connect_error", f"{shown}: could not connect ({type(exc).__name__})", url=shown)
+    log.warning("fetching %s failed unexpectedly", shown, exc_info=exc)
+    return FetchError("network_error", f"{shown}: the fetch failed ({type(exc).__name__})", url=shown)
+
+
+def _valid_punycode(host: str) -> bool:
+    """Each "xn--" label must decode (httpx and the resolver raise odd errors on ones that do not)."""
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError, ValueError):
+                return False
+    return True
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -4,7 +4,8 @@
     page.title, page.date, page.text, page.canonical_url
 
 Hostile HTML is bounded before parsing (scripts and styles cut out with a linear scan, the rest
-capped: see `summarizer.page`). Parsing is CPU work: an async caller should run it in a thread
+capped: see `summarizer.page`); so is the main text kept (MAX_TEXT_CHARS), and invisible controls are
+removed from it (bot.domain.neutral). Parsing is CPU work: an async caller should run it in a thread
 (`await asyncio.to_thread(extract_page, ...)`).
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.neutral import neutral_text
 from bot.sources.markup import http_url, link_tags
 from summarizer.page import MAX_HTML_BYTES, read_page
 
 MIN_TEXT_CHARS = 100
+MAX_TEXT_CHARS = 200_000  # of the main text kept (and stored); a long article is 50,000
 
 
 class PageError(Exception):
@@ -50,13 +53,13 @@ def extract_page(html: bytes | str, *, url: str, content_type: str | None = None
     """
     raw = html.encode("utf-8") if isinstance(html, str) else html
     page = read_page(raw, url=url, content_type=content_type, max_bytes=max_bytes)
-    text = page.text.strip()
+    text = neutral_text(page.text.strip())[:MAX_TEXT_CHARS]
     if len(text) < min_chars:
         raise PageError("no_text", "no article text found on the page" if not text
                         else f"the page's text is too short to be an article ({len(text)} characters)")
-    return PageContent(title=page.title, date=page.published, text=text,
-                       canonical_url=_canonical_url(raw[:max_bytes], url, page.url), author=page.author,
-                       site_name=page.site_name)
+    return PageContent(title=_clean(page.title), date=page.published, text=text,
+                       canonical_url=_canonical_url(raw[:max_bytes], url, page.url), author=_clean(page.author),
+                       site_name=_clean(page.site_name))
 
 
 def _canonical_url(page: bytes, url: str, metadata_url: str | None) -> str | None:
@@ -67,3 +70,7 @@ def _canonical_url(page: bytes, url: str, metadata_url: str | None) -> str | Non
             return found
     found = http_url(metadata_url, url)
     return found if found != url else None
+
+
+def _clean(value: str | None) -> str | None:
+    return neutral_text(" ".join(value.split()))[:500] or None if value else None

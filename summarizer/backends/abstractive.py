@@ -54,7 +54,7 @@ class AbstractiveBackend:
         self.prefix = getattr(self.model.config, "prefix", None) or ""  # T5 wants "summarize: "
         self._torch = torch
 
-    def select(self, documents: list[Prepared], count: int) -> list[Selection]:
+    def select(self, documents: list[Prepared], count: int, language: str | None = None) -> list[Selection]:
         texts = self._summarize_texts([self._windows(document.sentences) for document in documents])
         selections = []
         for document, text in zip(documents, texts):

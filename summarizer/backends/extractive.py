@@ -17,7 +17,7 @@ class ExtractiveBackend:
         self.encoder = encoder
         self.scorer = scorer or SetScorer.load()
 
-    def select(self, documents: list[Prepared], count: int) -> list[Selection]:
+    def select(self, documents: list[Prepared], count: int, language: str | None = None) -> list[Selection]:
         candidates = [document.sentences[: self.scorer.candidates] for document in documents]
         # One encoder call for the whole batch: it sorts by length and pads little.
         embeddings = self.encoder.encode([sentence for head in candidates for sentence in head],

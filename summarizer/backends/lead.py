@@ -9,6 +9,6 @@ from summarizer.prepare import Prepared
 class LeadBackend:
     name = "lead"
 
-    def select(self, documents: list[Prepared], count: int) -> list[Selection]:
+    def select(self, documents: list[Prepared], count: int, language: str | None = None) -> list[Selection]:
         return [Selection(points=document.sentences[:count], salience=list(range(min(count, len(document.sentences)))))
                 for document in documents]

@@ -1,5 +1,6 @@
-"""Slack's mrkdwn, both ways: outside text escaped so it can never ping or forge a link, and the
-markup Slack puts into what people type turned back into plain text for the command service."""
+"""Slack's mrkdwn, both ways: outside text escaped so it can never ping, forge a link or format
+itself, and the markup Slack puts into what people type turned back into plain text for the command
+service."""
 
 from __future__ import annotations
 
@@ -16,9 +17,38 @@ _UNSAFE_IN_LINK = re.compile(r"[|\s]")
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
+# Slack has no escape for its formatting characters. Each one that could open or close bold, italic,
+# strike or code is drawn as a look-alike instead, so outside text reads the same but can never format
+# itself or nest into the bot's own *bold* headline. (A zero-width space would not do: Slack takes it for
+# a word boundary, which is what lets formatting start.) Inside a word ("snake_case") Slack formats
+# nothing, so those stay; a backtick is always replaced, URLs are left whole.
+_LOOK_ALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}  # ∗ ˍ ∼ ˋ
+_FORMATTING = re.compile(r"[*_~`]")
+_URL_TOKEN = re.compile(r"(https?://\S+)", re.IGNORECASE)
+
+
 def escape(text: str) -> str:
     """The three characters Slack treats as control characters, as the entities it asks for."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_text(text: str) -> str:
+    """Outside text for mrkdwn: `escape`d, and its formatting characters neutralized (see above)."""
+    return escape(escape_formatting(text))
+
+
+def escape_formatting(text: str) -> str:
+    if not _FORMATTING.search(text):
+        return text
+    pieces = _URL_TOKEN.split(text)  # odd indexes are URLs
+    return "".join(piece if index % 2 else _FORMATTING.sub(lambda m: _look_alike(piece, m), piece)
+                   for index, piece in enumerate(pieces))
+
+
+def _look_alike(text: str, match: re.Match[str]) -> str:
+    char, at = match.group(0), match.start()
+    inside_word = 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()
+    return char if inside_word and char != "`" else _LOOK_ALIKES[char]
 
 
 def _url_escape(url: str) -> str:
@@ -41,7 +71,7 @@ def link(url: str, label: str | None = None) -> str:
     if len(label) > LINK_LABEL_MAX:
         label = label[:LINK_LABEL_MAX - 1] + "…"
     # Slack ends the URL at the first "|", so any later "|" is label text; drawn as "¦" to stay unambiguous.
-    shown = escape(label.replace("|", "¦"))
+    shown = escape_text(label.replace("|", "¦"))
     url = url.strip()
     if not is_web_url(url) or len(url) > LINK_URL_MAX:
         return shown

@@ -1,6 +1,7 @@
 """A neutral `Message` as Slack Block Kit messages ("parts"), within Slack's limits.
 
-Every outside string (headings, headlines, points, feed names, what people typed) is escaped, and
+Every outside string (headings, headlines, points, feed names, what people typed) is escaped (its
+formatting characters too: see markup.escape_formatting), and
 every mrkdwn text object is `verbatim`, so Slack neither parses a mention nor auto-links anything in
 it: the only links are the `<url|label>` ones written here. A message too big for one Slack message
 becomes several parts, each with a plain `text` fallback for notifications and old clients.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.slack.markup import escape, link, split_text, truncate
+from bot.adapters.slack.markup import escape, escape_formatting, escape_text, link, split_text, truncate
 from bot.domain.models import BriefItem, Message
 
 MAX_BLOCKS = 50  # blocks in one message
@@ -34,7 +35,8 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def _header(heading: str) -> _Block:
     text = truncate(escape(" ".join(heading.split())), MAX_HEADER_CHARS)
-    return _Block({"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}, f"*{text}*")
+    return _Block({"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}},
+                  f"*{escape_formatting(text)}*")  # plain_text formats nothing; the mrkdwn fallback would
 
 
 def _sections(text: str) -> list[_Block]:
@@ -48,8 +50,8 @@ def _contexts(text: str) -> list[_Block]:
 
 
 def item_mrkdwn(item: BriefItem) -> str:
-    lines = [f"*{escape(item.headline)}*"]
-    lines += [f"• {escape(point)}" for point in item.points]
+    lines = [f"*{escape_text(item.headline)}*"]
+    lines += [f"• {escape_text(point)}" for point in item.points]
     if item.links:
         lines.append(" · ".join(link(entry.url, entry.label) for entry in item.links))
     return "\n".join(lines)
@@ -60,11 +62,11 @@ def _blocks(message: Message) -> list[_Block]:
     if message.heading:
         blocks.append(_header(message.heading))
     if message.text:
-        blocks += _sections(escape(message.text))
+        blocks += _sections(escape_text(message.text))
     for item in message.items:
         blocks += _sections(item_mrkdwn(item))
     if message.footer:
-        blocks += _contexts(escape(message.footer))
+        blocks += _contexts(escape_text(message.footer))
     return blocks
 
 

@@ -1,7 +1,8 @@
 """`POST /telegram/webhook`: Telegram's pushed updates, accepted only with our secret token.
 
 Telegram sends the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Token`; anything else
-is refused with 403 before the body is read. A valid update is queued for the application and
+is refused with 403 before the body is read, and a body that is not an update (not JSON, nested too
+deep, a field of the wrong type) with 400. A valid update is queued for the application and
 answered at once: Telegram waits for the answer and would send the update again if it were slow.
 An update whose `update_id` was received before (by this or another bot process, when the bot gives a
 `first_sighting` memory) is answered 200 and not queued again; if the memory cannot answer, it is queued.
@@ -46,12 +47,14 @@ def make_webhook_handler(application: Application, secret: str,
         if len(body) > MAX_UPDATE_BYTES:
             return web.Response(status=413, text="update too large")
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict) or "update_id" not in data:
+            data = json.loads(body)  # RecursionError on JSON nested too deep
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
                 raise ValueError("not an update")
+            # python-telegram-bot trusts the shape of what it reads: {"message": "x"} raises AttributeError.
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("refused a malformed webhook update: %s", exc)
+        except Exception as exc:
+            log.warning("refused a malformed webhook update: %s: %.200s", type(exc).__name__, exc)
             return web.Response(status=400, text="bad update")
         if first_sighting is not None and not await _first_sighting(first_sighting, update.update_id):
             log.info("Telegram delivered update %s again; already received, ignored", update.update_id)
