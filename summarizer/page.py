@@ -49,7 +49,6 @@ class Page:
     site_name: str | None = None
     author: str | None = None
     url: str | None = None  # the address the page's metadata gives for itself (og:url), as written
-    language: str | None = None  # the page's own declaration (<html lang>), e.g. "de"
 
 
 def decode(raw: bytes, content_type: str | None = None) -> str:
@@ -106,7 +105,6 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
         tree = lxml.html.document_fromstring(markup)
     except (ValueError, lxml.etree.ParserError):
         return Page(text="", title=None, published=None)
-    language = (tree.get("lang") or "").split("-")[0].lower() or None
     found = _metadata(tree)
     _repair_inline(tree)
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
@@ -114,12 +112,11 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     document = bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
                                date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
     if document is None:
-        return Page(text="", title=page_title(found, url), published=None, language=language)
+        return Page(text="", title=page_title(found, url), published=None)
     found["trafilatura"] = [document.title] if document.title else []
     found["site_names"] += [document.sitename] if document.sitename else []
     return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
-                site_name=_clean(document.sitename), author=_clean(document.author), url=document.url,
-                language=language)
+                site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
 
 
 def _keep_json_ld(match: re.Match[bytes]) -> bytes:
@@ -188,7 +185,7 @@ def _repair_inline(tree) -> None:
     """
     from lxml import etree
 
-    for element in tree.iter("img"):
+    for element in list(tree.iter("img")):
         alt = (element.get("alt") or "").strip()
         if len(alt) == 1 and alt.isalpha() and alt.isupper() and _opens_lowercase(element.tail):
             _replace_with_text(element, alt)
