@@ -269,3 +269,10 @@ def test_long_chosen_sentences_leave_room_for_two_whole_points_not_one():
     assert len(brief.points) >= 2
     assert len(brief.headline) + sum(map(len, brief.points)) <= 600
     assert all(is_whole_sentence(point) for point in brief.points)  # none cut with an ellipsis
+
+
+def test_a_list_item_that_is_a_sentence_is_a_point_without_its_own_bullet():
+    body = "<h1>Winter service</h1><ul>" + "".join(f"<li>{sentence}</li>" for sentence in FILLER[:4]) + "</ul>"
+    found = extract_page(page(body, head="<title>Winter service</title>"), url="https://gazette.example/winter")
+    brief = lead_brief(found.text, title=found.title)
+    assert brief.points == FILLER[:3]  # no "- " left for the chat's own bullet to double
