@@ -21,6 +21,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError
+from summarizer.page import decode, read_page
+from summarizer.text import looks_like_page
 
 NO_BUDGET = sys.maxsize
 
@@ -42,9 +44,7 @@ def run_summarize(file: str = "-", jsonl: str | None = None, backend: str | None
                     sys.stdout.write(line + "\n")
                     sys.stdout.flush()
         else:
-            with _open(file) as stream:
-                text = stream.read()
-            [brief] = summarizer.summarize([ArticleText(text=text)])
+            [brief] = summarizer.summarize([read_input(file)])
             Console().print(render_brief(brief))
     except typer.Exit:
         raise  # a RuntimeError too: the failure was reported already
@@ -87,6 +87,25 @@ def summarize_jsonl(summarizer: Summarizer, lines: Iterable[str], batch_size: in
                 yield json.dumps({"id": record_id, "error": str(outcome)}, ensure_ascii=False)
             else:
                 yield json.dumps(_record(record_id, outcome), ensure_ascii=False)
+
+
+def read_input(name: str) -> ArticleText:
+    """The article in a file (or "-"): a page is read from its bytes, as `/summary <url>` reads it (its
+    character set from the page itself, its title and date from its metadata); text as UTF-8, else in the
+    character set detected."""
+    if name == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(name)
+        if not path.is_file():
+            _fail(f"No such file: {name}")
+        raw = path.read_bytes()
+    text = decode(raw)
+    if looks_like_page(text):
+        page = read_page(raw)
+        if page.text.strip():
+            return ArticleText(text=page.text, title=page.title, published=page.published)
+    return ArticleText(text=text)
 
 
 def render_brief(brief: Brief) -> Panel:

@@ -11,6 +11,7 @@ import numpy as np
 from summarizer.backends.base import Backend, Selection
 from summarizer.backends.llm import ChatModel
 from summarizer.budget import fit_budget, headline_from
+from summarizer.headline import lead_headline
 from summarizer.prepare import Prepared, prepare
 from summarizer.types import ArticleText, Brief, SummarizerConfig, SummarizerError
 
@@ -72,15 +73,39 @@ class Summarizer:
         return outcomes
 
     def _brief(self, item: Prepared, selection: Selection, budget: int) -> Brief:
-        points = selection.points
-        # Without a title, the earliest chosen sentence: news leads with its key fact, later points are
-        # often quotes or details that make poor headlines.
-        headline = selection.headline or item.title or headline_from(points[0] if points else item.sentences[0])
-        headline, points = fit_budget(headline, points, selection.salience, budget)
+        points, salience = selection.points, selection.salience
+        # Without a title, the earliest chosen sentence (not one opening "But ..."): news leads with its key
+        # fact, later points are often quotes or details that make poor headlines.
+        lead = lead_headline(points) if points else item.sentences[0]
+        headline = selection.headline or item.title or headline_from(lead)
+        if not (selection.headline or item.title) and item.article.url and len(points) > 1 and lead in points:
+            # A page without a usable title: its headline sentence is not shown twice. (Pasted text keeps
+            # every chosen point: its brief is read as the text's summary.)
+            index = points.index(lead)
+            points = points[:index] + points[index + 1:]
+            salience = [rank - (rank > index) for rank in salience if rank != index]
+        fitted_headline, fitted = fit_budget(headline, points, salience, budget)
+        if len(fitted) < 2 <= len(points) and not item.too_short:
+            fitted = _two_that_fit(item.sentences, points, salience, budget - len(fitted_headline)) or fitted
+        headline, points = fitted_headline, fitted
         notices = [notice for notice in (item.notice, selection.notice) if notice]
         return Brief(headline=headline, points=points, title=item.title, url=item.article.url,
                      published=item.published, backend=selection.backend or self.backend.name,
                      notice=" ".join(notices) or None, fallback=selection.fallback, extra=dict(selection.extra))
+
+
+def _two_that_fit(sentences: list[str], points: list[str], salience: list[int], room: int) -> list[str] | None:
+    """Whole sentences that fit the budget, at least two, when the chosen ones are too long to keep two: the
+    chosen points most salient first, then the article's other opening sentences, in reading order."""
+    pool = [points[index] for index in salience] + [s for s in sentences[:10] if s not in points]
+    kept: list[str] = []
+    for sentence in pool:
+        if len(kept) < len(points) and sum(map(len, kept)) + len(sentence) <= room:
+            kept.append(sentence)
+    if len(kept) < 2:
+        return None
+    order = {sentence: index for index, sentence in enumerate(sentences)}
+    return sorted(kept, key=lambda sentence: order.get(sentence, len(order)))
 
 
 def _build_backend(config: SummarizerConfig, chat_model: ChatModel | None = None) -> Backend:

@@ -9,7 +9,8 @@ from datetime import date
 MAX_INPUT_CHARS = 100_000  # news is front-loaded: past this, an enormous input is cut, with a notice
 
 _SAMPLE_HEADER = re.compile(r"^ date (\d{4}-\d{2}-\d{2})(?:[ \t]+|\n|$)")
-_HTML_TAG = re.compile(r"<(?:!doctype|html|head|body|article|p|div|br|span|h[1-6]|section|main)\b", re.I)
+_ANY_TAG = re.compile(r"</?(?:[a-z][a-z0-9]*)\b[^<>]*>", re.I)
+_HTML_TAG = re.compile(r"<(?:!doctype|html|head|body|article|p|div|h[1-6]|section|main)\b", re.I)  # a page, not a snippet
 
 # Boilerplate that news pages wrap around the story.
 _DATELINE = re.compile(  # "(CNN)", "Washington (CNN) -- ", "Omaha, Nebraska (the Heartland Project)When"
@@ -55,24 +56,29 @@ def read_document(raw: str) -> Document:
         published = _parse_date(header.group(1))
         raw = raw[header.end():]
     title = None
-    if _HTML_TAG.search(raw[:5000]):
-        raw, title = html_to_text(raw)
+    if looks_like_page(raw):
+        raw, title, found = html_to_text(raw)
+        published = published or found
+    elif _ANY_TAG.search(raw):
+        raw = inline_to_text(raw)
     truncated = len(raw) > MAX_INPUT_CHARS
     if truncated:
         raw = raw[:MAX_INPUT_CHARS].rsplit(" ", 1)[0]
     return Document(body=strip_furniture(raw), title=title, published=published, truncated=truncated)
 
 
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """The main text of a page (trafilatura, else every text node through lxml) and its title."""
-    import trafilatura
+def looks_like_page(raw: str) -> bool:
+    """An HTML page or page-like fragment (block elements), not plain text or a snippet with inline tags."""
+    return bool(_HTML_TAG.search(raw[:5000]))
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
-    metadata = trafilatura.extract_metadata(html)
-    title = metadata.title if metadata is not None and metadata.title else None
-    if not text:
-        text = _lxml_text(html)
-    return text, title
+
+def html_to_text(html: str) -> tuple[str, str | None, date | None]:
+    """The main text of a page, its title and publication time, through the page reader every page takes;
+    else (a fragment too small for trafilatura, such as a feed item's HTML) every block of text through lxml."""
+    from summarizer.page import read_page
+
+    page = read_page(html)
+    return page.text or _lxml_text(html), page.title, page.published
 
 
 def _lxml_text(html: str) -> str:
@@ -87,6 +93,17 @@ def _lxml_text(html: str) -> str:
     blocks = (" ".join(block.text_content().split()) for block in tree.xpath("//p|//h1|//h2|//h3|//li|//td"))
     text = "\n".join(block for block in blocks if block)
     return text or " ".join(tree.text_content().split())
+
+
+def inline_to_text(markup: str) -> str:
+    """Text with inline tags only (a feed description with <b>, <a>, <br>): the words, entities decoded."""
+    import lxml.html
+
+    try:
+        fragment = lxml.html.fragment_fromstring(re.sub(r"<br\s*/?>", "\n", markup, flags=re.I), create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return _ANY_TAG.sub(" ", markup)
+    return "\n".join(" ".join(line.split()) for line in fragment.text_content().split("\n"))
 
 
 def strip_furniture(text: str) -> str:
@@ -113,6 +130,16 @@ def looks_english(text: str) -> bool:
     if len(words) < 8:
         return True  # too little to judge
     return sum(word in _ENGLISH_WORDS for word in words) / len(words) >= 0.12
+
+
+def language_of(text: str) -> str:
+    """The text's language as an ISO 639-1 code: "en" for what looks English (a cheap check that keeps the
+    English path fast), else py3langid's guess; "und" (undetermined) when too short to tell."""
+    if looks_english(text):
+        return "en"
+    from summarizer.languages import detect
+
+    return detect(text) or "und"
 
 
 def word_count(text: str) -> int:

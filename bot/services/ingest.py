@@ -168,7 +168,8 @@ class Ingestor:
         async with self._page_slots:
             try:
                 result = await self.fetcher.fetch(entry.url, kind="page")
-                page = await asyncio.to_thread(extract_page, result.content, url=result.url)
+                page = await asyncio.to_thread(extract_page, result.content, url=result.url,
+                                              content_type=result.content_type)
             except (FetchError, PageError) as exc:
                 log.info("full text of %s unavailable (%s); keeping the teaser", redact_url(entry.url), exc.reason)
                 return entry.text

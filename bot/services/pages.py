@@ -37,7 +37,8 @@ class PageService:
         except FetchError as exc:
             raise PageProblem(f"I could not fetch that page: {exc}") from exc
         try:
-            page = await asyncio.to_thread(extract_page, result.content, url=result.url)
+            page = await asyncio.to_thread(extract_page, result.content, url=result.url,
+                                              content_type=result.content_type)
         except PageError as exc:
             raise PageProblem(f"I could not find an article on that page: {exc}") from exc
         final_url = canonical_url(page.canonical_url or result.url)

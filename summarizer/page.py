@@ -1,0 +1,290 @@
+"""A web page's story: main text, headline, publication time and site name, from the page's bytes.
+
+Every way a page reaches the bot (`/summary <url>`, a feed's teaser followed to its page, a followed
+page, `python -m bot summarize FILE.html`) reads it here, so each gets the same text and title:
+
+    page = read_page(raw_bytes, url="https://...", content_type="text/html; charset=...")
+    page.text, page.title, page.published, page.site_name
+
+The character set comes from the bytes: the HTTP header, a byte-order mark, `<meta charset>`, else
+detection (charset-normalizer). Scripts and styles are cut out with a linear scan before parsing
+(JSON-LD is kept for its metadata) and what remains is capped, so hostile HTML stays cheap.
+trafilatura finds the main text; before it runs, inline links inside prose are unwrapped and drop caps
+joined to their word, so neither link text nor a story's first letter goes missing. Server warnings
+printed into the page are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from summarizer.headline import page_title
+
+log = logging.getLogger(__name__)
+
+MAX_HTML_BYTES = 3_000_000
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+# A script or style element, or an unclosed one running to the end (one pass: linear time).
+_HIDDEN = re.compile(rb"<(script|style)\b([^>]*)(?:>|\Z).*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+# PHP and similar server messages printed into a page ("Strict Standards: Non-static method ... on line 12").
+SERVER_WARNING = re.compile(
+    r"(?:Strict Standards|Deprecated|Warning|Notice|Fatal error|Parse error|Catchable fatal error)\s*:"
+    r"[^\n]{0,600}?\bon line\s+\d+\.?", re.IGNORECASE)
+_INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
+_BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
+
+
+@dataclass(frozen=True)
+class Page:
+    text: str  # the main text, one paragraph a line, without headings
+    title: str | None  # the story's title, without the site's name; None when the page offers only labels
+    published: datetime | None  # UTC, aware; midnight UTC when only the day is known
+    site_name: str | None = None
+    author: str | None = None
+    url: str | None = None  # the address the page's metadata gives for itself (og:url), as written
+
+
+def decode(raw: bytes, content_type: str | None = None) -> str:
+    """The page's text, in the character set the HTTP header, a BOM or a <meta> names, else the one detected."""
+    for name in _declared_charsets(raw, content_type):
+        try:
+            return raw.decode(_codec(name))
+        except LookupError:
+            continue
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(raw) - 4:  # a character cut by the size cap, at the very end
+                return raw.decode(_codec(name), errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:
+            return raw.decode("utf-8", errors="replace")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:200_000]).best()
+    return raw.decode(best.encoding if best else "windows-1252", errors="replace")
+
+
+def _declared_charsets(raw: bytes, content_type: str | None) -> list[str]:
+    names = []
+    if content_type and (match := _HEADER_CHARSET.search(content_type)):
+        names.append(match.group(1))
+    for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            names.append(name)
+    if match := _META_CHARSET.search(raw[:20_000]):
+        names.append(match.group(1).decode("ascii", "ignore"))
+    return names
+
+
+def _codec(name: str) -> str:
+    # Browsers read "iso-8859-1" and "ascii" as windows-1252 (the WHATWG encoding standard); so do we.
+    lowered = name.lower().strip()
+    return "windows-1252" if lowered in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii") else lowered
+
+
+def read_page(html: bytes | str, *, url: str | None = None, content_type: str | None = None,
+              max_bytes: int = MAX_HTML_BYTES) -> Page:
+    """The story of a page. Text may be empty (a script-only shell, a cookie wall): callers decide."""
+    import lxml.html
+    from trafilatura import bare_extraction
+
+    raw = html.encode("utf-8") if isinstance(html, str) else html
+    lean = _HIDDEN.sub(_keep_json_ld, raw)[:max_bytes]
+    # Text is decoded already: whatever its <meta charset> says, it is read as it is.
+    markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
+    markup = _XML_DECLARATION.sub("", markup)
+    try:
+        tree = lxml.html.document_fromstring(markup)
+    except (ValueError, lxml.etree.ParserError):
+        return Page(text="", title=None, published=None)
+    found = _metadata(tree)
+    _repair_inline(tree)
+    # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
+    # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
+    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                               date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
+    if document is None:
+        return Page(text="", title=page_title(found, url), published=None)
+    found["trafilatura"] = [document.title] if document.title else []
+    found["site_names"] += [document.sitename] if document.sitename else []
+    return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
+                site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
+
+
+def _keep_json_ld(match: re.Match[bytes]) -> bytes:
+    return match.group(0) if b"ld+json" in match.group(2).lower() else b" "
+
+
+def _metadata(tree) -> dict:
+    """What the page says its story is called, and what its site, sections and menus are called."""
+    def meta(*names: str) -> list[str]:
+        values = []
+        for name in names:
+            values += tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
+        return [" ".join(value.split()) for value in values if value.strip()]
+
+    json_ld_titles, json_ld_sites = [], []
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for item in _json_ld_items(data):
+            if isinstance(item.get("headline"), str):
+                json_ld_titles.append(item["headline"])
+            publisher = item.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                json_ld_sites.append(publisher["name"])
+            if item.get("@type") in ("WebSite", "Organization") and isinstance(item.get("name"), str):
+                json_ld_sites.append(item["name"])
+    titles = tree.xpath("//title")
+    page_url = (meta("og:url") or [""])[0]
+    links = []
+    for anchor in tree.xpath("//a[@href]"):
+        text = " ".join(anchor.text_content().split())
+        if text and len(text) <= 80:
+            links.append((text, anchor.get("href")))
+    return {
+        "og": meta("og:title", "twitter:title") + json_ld_titles,
+        # An <h1> in a header, menu or sidebar names the site or the menu, not the story.
+        "h1": [" ".join(h1.text_content().split()) for h1 in tree.xpath("//h1")
+               if not h1.xpath("ancestor::nav|ancestor::header|ancestor::footer|ancestor::aside")],
+        "title": [" ".join(titles[0].text_content().split())] if titles else [],
+        "site_names": meta("og:site_name", "application-name", "apple-mobile-web-app-title") + json_ld_sites,
+        "generator": meta("generator"),
+        "links": links,
+        "url": page_url,
+    }
+
+
+def _json_ld_items(data) -> list[dict]:
+    items = data if isinstance(data, list) else [data]
+    found = []
+    for item in items[:50]:
+        if isinstance(item, dict):
+            found.append(item)
+            if isinstance(item.get("@graph"), list):
+                found += [part for part in item["@graph"][:50] if isinstance(part, dict)]
+    return found
+
+
+def _repair_inline(tree) -> None:
+    """Unwraps links and inline markup inside prose, and joins drop caps to their word.
+
+    trafilatura judges elements one by one: a link or a styled initial letter can go while the sentence
+    around it stays ("a lead in the state, but , notably", "urkey, Poland"). Lists of bare links (menus)
+    keep their <a>, so link density still tells navigation from prose.
+    """
+    from lxml import etree
+
+    for element in list(tree.iter("img")):
+        alt = (element.get("alt") or "").strip()
+        if len(alt) == 1 and alt.isalpha() and alt.isupper() and _opens_lowercase(element.tail):
+            _replace_with_text(element, alt)
+    for element in list(tree.iter(*_INLINE, "div")):
+        text = element.text_content().strip()
+        if len(text) == 1 and text.isalpha() and text.isupper() and _next_text_opens_word(element):
+            _replace_with_text(element, text)
+    for block in [element for element in tree.iter(*_BLOCKS) if _own_text_chars(element) >= 40]:
+        for child in list(block):
+            if child.tag in _INLINE and child.getparent() is block:
+                etree.strip_tags(child, *_INLINE)
+                child.drop_tag()
+
+
+def _own_text_chars(element) -> int:
+    parts = [element.text or ""] + [child.tail or "" for child in element]
+    return len("".join(parts).strip())
+
+
+def _opens_lowercase(text: str | None) -> bool:
+    return bool(text) and text[:1].islower()
+
+
+def _next_text_opens_word(element) -> bool:
+    if element.tail and element.tail.strip():
+        return _opens_lowercase(element.tail)
+    following = element.getnext()
+    if following is not None and following.tag in ("p", "span", "div"):
+        return _opens_lowercase((following.text or "").lstrip() or None) and not (following.text or " ")[0].isspace()
+    return False
+
+
+def _replace_with_text(element, letter: str) -> None:
+    """The letter goes in front of the text it begins, the element itself away."""
+    tail = element.tail or ""
+    following = element.getnext()
+    if not tail.strip() and following is not None and following.tag in ("p", "span", "div"):
+        following.text = letter + (following.text or "")
+        letter = ""
+    parent = element.getparent()
+    if parent is None:
+        return
+    previous = element.getprevious()
+    addition = letter + tail
+    if previous is not None:
+        previous.tail = (previous.tail or "") + addition
+    else:
+        parent.text = (parent.text or "") + addition
+    parent.remove(element)
+
+
+def _body_text(body) -> str:
+    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line."""
+    if body is None:
+        return ""
+    lines = []
+    for element in body.iter("p", "item", "quote", "row", "head", "code", "list", "table"):
+        if element.tag in ("list", "table"):
+            continue
+        if element.tag in ("p", "item", "quote", "head", "code") and _inside(element, ("p", "item", "quote", "cell",
+                                                                                   "head")):
+            continue
+        if element.tag == "row":
+            cells = [" ".join(_text_of(cell).split()) for cell in element.iter("cell")]
+            text = " | ".join(cell for cell in cells if cell)
+        else:
+            text = " ".join(_text_of(element).split())
+        text = SERVER_WARNING.sub(" ", text).strip()
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def _text_of(element) -> str:
+    """All text under an element, a line break (<lb/>) read as a space: "A<lb/>B" is two words, not one."""
+    parts = [element.text or ""]
+    for child in element:
+        parts += [" ", _text_of(child)] if child.tag == "lb" else [_text_of(child)]
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _inside(element, tags: tuple[str, ...]) -> bool:
+    return any(ancestor.tag in tags for ancestor in element.iterancestors())
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.strptime(value, _DATE_FORMAT)
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            log.debug("unreadable page date %r", value)
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _clean(value: str | None) -> str | None:
+    return " ".join(value.split())[:500] or None if value else None
