@@ -12,8 +12,9 @@ A story ranks by how many sources told it, then by how many briefs it has, then 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -105,19 +106,35 @@ def _complete_linkage(similarity: np.ndarray, threshold: float) -> list[list[int
     return [sorted(group) for _, group in sorted(members.items())]
 
 
-def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool,
-                   first: bool = False) -> Message | None:
-    """The digest to post: None on an empty day when the chat prefers silence. `first`: no digest came before."""
+def period_phrase(since: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """"since 07:30 yesterday", "since 10:14 today", "since Monday 2 March, 07:30": in the chat's own time."""
+    start, today = since.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{start:%H:%M}"
+    if start.date() == today:
+        return f"since {clock} today"
+    if start.date() == today - timedelta(days=1):
+        return f"since {clock} yesterday"
+    return f"since {start:%A} {start.day} {start:%B}" + (f" {start.year}" if start.year != today.year else "") + f", {clock}"
+
+
+def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool, period: str,
+                   recap: bool = False, timezone: str | None = None) -> Message | None:
+    """The digest to post: None on an empty day when the chat prefers silence. `period` says what it
+    covers ("since 07:30 yesterday"); a `recap` repeats the stories already sent in that period."""
+    if recap:
+        text = f"Recap of every story {period}, those already sent included." if stories else f"No stories {period}."
+    else:
+        text = f"New {period}:" if stories else f"No new stories {period}."
     if not stories:
         if not say_when_empty:
             return None
-        text = "No new stories in the last 24 hours." if first else "No new stories since the last digest."
-        return Message(kind="digest", heading=heading, text=text)
+        return Message(kind="digest", heading=heading, text=text, timezone=timezone)
     shown = stories[:max_items]
     left = len(stories) - len(shown)
     footer = (f"{left} more {'story' if left == 1 else 'stories'} not shown; /summary lists the latest."
               if left else None)
-    return Message(kind="digest", heading=heading, items=[story.item() for story in shown], footer=footer)
+    return Message(kind="digest", heading=heading, text=text, items=[story.item() for story in shown],
+                   footer=footer, timezone=timezone)
 
 
 def _host(url: str) -> str:

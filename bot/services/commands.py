@@ -10,7 +10,7 @@ import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import Message
@@ -70,7 +70,9 @@ class CommandService:
                     "alone, the latest briefs of this chat's sources",
                     ("/summary https://example.com/news/story", "/summary interest rates", "/summary"),
                     False, self._summary),
-            Command("digest", "/digest", "this chat's digest now", (), False, self._digest),
+            Command("digest", "/digest [recap]",
+                    "this chat's digest now: the stories since its last digest, none told twice; "
+                    "recap: the last day's stories again", ("/digest", "/digest recap"), False, self._digest),
             Command("subscribe", "/subscribe <keywords>",
                     "alert this chat when a story matches: several words must all appear, "
                     "\"quotes\" keep a phrase together, -word excludes",
@@ -99,7 +101,8 @@ class CommandService:
             return reply("Only the admins of this chat can change its sources, alerts and schedule. "
                          "Everyone can use /summary, /digest and /alerts.")
         try:
-            return await command.run(incoming, chat)
+            # Dates in briefs are shown in the chat's time zone.
+            return [replace(m, timezone=m.timezone or chat.timezone) for m in await command.run(incoming, chat)]
         except Exception:
             log.exception("command /%s failed", name)
             return reply("Sorry, something went wrong on my side. Please try again in a minute.")
@@ -208,8 +211,12 @@ class CommandService:
         if not followed:  # an empty digest "since the last digest" would only puzzle
             return reply("A digest gathers the stories of the feeds this chat follows, and it follows none yet. "
                          "Add one with /sources add <feed url>.")
+        option = incoming.args.strip().lower()
+        if option not in {"", "recap"}:
+            return reply("Use /digest for the stories since the last digest, or /digest recap for the last day's "
+                         "stories again.")
         # Grouping stories runs the embedding model: keep it off the event loop.
-        return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow())]
+        return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow(), recap=option == "recap")]
 
     # /subscribe, /unsubscribe, /alerts
     async def _subscribe(self, incoming: Incoming, chat: Chat) -> list[Message]:
