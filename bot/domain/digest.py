@@ -11,6 +11,7 @@ A story ranks by how many sources told it, then by how many briefs it has, then 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -21,6 +22,13 @@ import numpy as np
 from bot.domain.models import BriefItem, Link, Message
 
 SAME_STORY_THRESHOLD = 0.55
+MARKS_WEIGHT = 0.0
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-–—|]\s+")
+_MARK = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+# Capitalized only because they open a sentence or a title.
+_OPENERS = frozenset("a an the this that these those in on at for but and or he she it we they i his her its their "
+                     "our my after as when with from by of to if while new how why what who".split())
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,9 @@ class DigestBrief:
 
     def embedding_text(self) -> str:
         return " ".join([self.headline, *self.points])
+
+    def marks(self) -> frozenset[str]:
+        return story_marks([self.headline, *self.points])
 
 
 @dataclass(frozen=True)
@@ -67,15 +78,58 @@ class Story:
                          published=self.lead.published, brief_id=self.lead.brief_id)
 
 
-def group_stories(briefs: list[DigestBrief], embeddings: np.ndarray,
-                  threshold: float = SAME_STORY_THRESHOLD) -> list[Story]:
-    """Cluster briefs (rows of `embeddings`, L2-normalized) into stories, most important first."""
-    if len(briefs) != len(embeddings):
-        raise ValueError(f"{len(briefs)} briefs but {len(embeddings)} embeddings")
+def story_marks(texts: list[str]) -> frozenset[str]:
+    """What tells one event from another on the same topic: names (capitalized words, not the one that
+    opens a sentence unless a name goes on after it: people, places, teams, storms, weekdays, months)
+    and numbers, folded.
+
+    >>> sorted(story_marks(["Storm Ciarán hits Cornwall on Tuesday, 3 dead"]))
+    ['3', 'ciarán', 'cornwall', 'tuesday']
+    """
+    found: set[str] = set()
+    for text in texts:
+        for sentence in _SENTENCE.split(text):
+            words = _MARK.findall(sentence)
+            for position, word in enumerate(words):
+                if word[0].isdigit():
+                    found.add(word.replace(",", ""))
+                elif word[0].isupper() and (position > 0 or (len(words) > 1 and words[1][0].isupper())):
+                    folded = _POSSESSIVE.sub("", word).casefold()
+                    if folded not in _OPENERS:
+                        found.add(folded)
+    return frozenset(found)
+
+
+def marks_overlap(first: frozenset[str], second: frozenset[str]) -> float:
+    """Share of the smaller set of marks found in the other; 0.5 (no say) when either has none."""
+    if not first or not second:
+        return 0.5
+    return len(first & second) / min(len(first), len(second))
+
+
+def same_story_affinity(embeddings: np.ndarray, marks: list[frozenset[str]], *,
+                        weight: float = MARKS_WEIGHT) -> np.ndarray:
+    """Pairwise: cosine of the embeddings, raised by shared names and numbers and lowered by different
+    ones (`weight` x (overlap - 0.5)), as measured in bench/grouping.py."""
+    vectors = np.asarray(embeddings, dtype=np.float64)
+    affinity = vectors @ vectors.T
+    if weight:
+        overlap = np.array([[marks_overlap(a, b) for b in marks] for a in marks])
+        affinity += weight * (overlap - 0.5)
+    return affinity
+
+
+def group_stories(briefs: list[DigestBrief], embeddings: np.ndarray | None = None,
+                  threshold: float = SAME_STORY_THRESHOLD, *, affinity: np.ndarray | None = None) -> list[Story]:
+    """Cluster briefs (rows of `embeddings`, L2-normalized) into stories, most important first.
+    `affinity`: the pairwise matrix to use instead (default: `same_story_affinity` of the briefs)."""
+    if affinity is None:
+        if embeddings is None or len(briefs) != len(embeddings):
+            raise ValueError(f"{len(briefs)} briefs but {0 if embeddings is None else len(embeddings)} embeddings")
+        affinity = same_story_affinity(embeddings, [brief.marks() for brief in briefs]) if briefs else None
     if not briefs:
         return []
-    similarity = np.asarray(embeddings, dtype=np.float64) @ np.asarray(embeddings, dtype=np.float64).T
-    groups = _complete_linkage(similarity, threshold)
+    groups = _complete_linkage(np.array(affinity, dtype=np.float64), threshold)
     stories = []
     for members in groups:
         # The lead: carried by the most feeds, else the first report.
