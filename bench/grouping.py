@@ -35,6 +35,7 @@ from bot.domain.digest import (  # noqa: E402
     group_stories,
     marks_overlap,
     same_story_affinity,
+    story_marks,
 )
 
 OLD_THRESHOLD = 0.55  # the cosine rule before marks were measured
@@ -45,7 +46,7 @@ def features(labelled: LabelledSet) -> tuple[np.ndarray, list[frozenset[str]]]:
     from summarizer import embed
 
     vectors = embed([telling.text() for telling in labelled.tellings])
-    marks = [DigestBrief(0, t.headline, t.points, None, AT).marks() for t in labelled.tellings]
+    marks = story_marks([[t.headline, *t.points] for t in labelled.tellings])  # as one digest would
     return vectors, marks
 
 

@@ -12,7 +12,8 @@ stories: each article or page is briefed by the bot's default summarizer, and a 
   points in other words). From a page: `page-truncated` and `page-retitled` (the site's name added to
   the title, the last part cut).
 - same topic, different event (label 0), `same-topic`: two different articles whose texts share the
-  most rare words (TF-IDF cosine over the whole texts): two storms, two trials, two football matches.
+  most rare words (TF-IDF cosine over the whole texts): two storms, two trials, two football matches;
+  every telling of one against every telling of the other.
   Every article of the data is its own story (the data's SOURCE.md: no article in two places); the
   pairs are drawn from the top of that similarity, where different events on one topic sit.
   `TOLD_TWICE` lists pairs that, read by hand, are one event told twice by different outlets: they
@@ -157,12 +158,17 @@ def build(data: Path = DEFAULT_DATA, pages: Path | None = DEFAULT_PAGES, *, limi
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(kept), encoding="utf-8")
     sources = [s for s in [*articles, *page_sources] if s.key in originals]
+    tellings_of: dict[str, list[int]] = {}
+    for number, telling in enumerate(labelled.tellings):
+        tellings_of.setdefault(telling.event, []).append(number)
     for first, second in _closest_pairs(sources, round(len(sources) * SAME_TOPIC_PER_SET)):
         keys = frozenset({first.key[:12], second.key[:12]})
         if keys in UNCLEAR:
             continue
         told_twice = keys in TOLD_TWICE
-        pair(originals[first.key], originals[second.key], told_twice, "cross-outlet" if told_twice else "same-topic")
+        for a in tellings_of[first.key]:  # every telling of one against every telling of the other
+            for b in tellings_of[second.key]:
+                pair(a, b, told_twice, "cross-outlet" if told_twice else "same-topic")
     keys = [s.key for s in sources]
     taken = {frozenset((p.a, p.b)) for p in labelled.pairs}
     for _ in range(len(keys) * UNRELATED_PER_ITEM):

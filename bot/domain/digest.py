@@ -21,8 +21,8 @@ import numpy as np
 
 from bot.domain.models import BriefItem, Link, Message
 
-SAME_STORY_THRESHOLD = 0.55
-MARKS_WEIGHT = 0.0
+SAME_STORY_THRESHOLD = 0.77
+MARKS_WEIGHT = 0.2
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-–—|]\s+")
 _MARK = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -43,9 +43,6 @@ class DigestBrief:
 
     def embedding_text(self) -> str:
         return " ".join([self.headline, *self.points])
-
-    def marks(self) -> frozenset[str]:
-        return story_marks([self.headline, *self.points])
 
 
 @dataclass(frozen=True)
@@ -78,26 +75,33 @@ class Story:
                          published=self.lead.published, brief_id=self.lead.brief_id)
 
 
-def story_marks(texts: list[str]) -> frozenset[str]:
-    """What tells one event from another on the same topic: names (capitalized words, not the one that
-    opens a sentence unless a name goes on after it: people, places, teams, storms, weekdays, months)
-    and numbers, folded.
+def story_marks(tellings: list[list[str]]) -> list[frozenset[str]]:
+    """What tells one event from another on the same topic, for each telling (a brief's headline and
+    points): its names and numbers, folded. A name is a capitalized word where a sentence does not
+    start (people, places, teams, storms, weekdays, months); a word that opens a sentence counts when
+    it is a name somewhere in these tellings ("Labour takes..." beside "Britain's Labour Party").
 
-    >>> sorted(story_marks(["Storm Ciarán hits Cornwall on Tuesday, 3 dead"]))
-    ['3', 'ciarán', 'cornwall', 'tuesday']
+    >>> [sorted(marks) for marks in story_marks([["Storm Ciarán hits Cornwall on Tuesday, 3 dead"], ["Ciarán weakens."]])]
+    [['3', 'ciarán', 'cornwall', 'tuesday'], ['ciarán']]
     """
-    found: set[str] = set()
-    for text in texts:
-        for sentence in _SENTENCE.split(text):
-            words = _MARK.findall(sentence)
-            for position, word in enumerate(words):
+    split = [[_MARK.findall(sentence) for text in texts for sentence in _SENTENCE.split(text)] for texts in tellings]
+    names = {_fold(word) for sentences in split for words in sentences for word in words[1:]
+             if word[0].isupper()} - _OPENERS
+    marks = []
+    for sentences in split:
+        found: set[str] = set()
+        for words in sentences:
+            for word in words:
                 if word[0].isdigit():
                     found.add(word.replace(",", ""))
-                elif word[0].isupper() and (position > 0 or (len(words) > 1 and words[1][0].isupper())):
-                    folded = _POSSESSIVE.sub("", word).casefold()
-                    if folded not in _OPENERS:
-                        found.add(folded)
-    return frozenset(found)
+                elif word[0].isupper() and _fold(word) in names:
+                    found.add(_fold(word))
+        marks.append(frozenset(found))
+    return marks
+
+
+def _fold(word: str) -> str:
+    return _POSSESSIVE.sub("", word).casefold()
 
 
 def marks_overlap(first: frozenset[str], second: frozenset[str]) -> float:
@@ -126,7 +130,8 @@ def group_stories(briefs: list[DigestBrief], embeddings: np.ndarray | None = Non
     if affinity is None:
         if embeddings is None or len(briefs) != len(embeddings):
             raise ValueError(f"{len(briefs)} briefs but {0 if embeddings is None else len(embeddings)} embeddings")
-        affinity = same_story_affinity(embeddings, [brief.marks() for brief in briefs]) if briefs else None
+        tellings = [[brief.headline, *brief.points] for brief in briefs]
+        affinity = same_story_affinity(embeddings, story_marks(tellings)) if briefs else None
     if not briefs:
         return []
     groups = _complete_linkage(np.array(affinity, dtype=np.float64), threshold)
