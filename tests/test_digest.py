@@ -59,8 +59,9 @@ def test_a_story_told_by_several_feeds_is_one_entry_and_ranks_first(store, embed
               "https://a.example/ecb", evening)
     add_story(store, "https://b.example/rss", "Local bakery wins national bread award",
               ["The bakery in Kiel was named the best in Germany."], "https://b.example/bread", evening + timedelta(hours=2))
-    add_story(store, "https://c.example/atom", "ECB lowers deposit rate to 2.5% as eurozone inflation eases",
-              ["Policymakers in Frankfurt trimmed borrowing costs by 25 basis points."], "https://c.example/rates",
+    add_story(store, "https://c.example/atom", "ECB cuts its deposit rate to 2.5% as inflation slows",  # a wire copy
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation in the euro zone."],
+              "https://c.example/rates",
               evening + timedelta(hours=1))
     add_story(store, "https://a.example/feed", "Old news before the last digest", ["Already covered."],
               "https://a.example/old", DUE - timedelta(days=2))

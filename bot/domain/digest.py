@@ -1,10 +1,12 @@
-"""Digest assembly: the same story told by several sources becomes one entry, most important first.
+"""Digest assembly: the same event told by several sources becomes one entry, most important first.
 
-Briefs are grouped by the cosine similarity of their embeddings (headline and key points) with
-complete linkage: two groups merge only when every pair across them is at least `threshold`
-similar, so a chain of loosely related stories never collapses into one. The default threshold
-sits mid-gap, as measured in tests/test_digest_clustering.py with MiniLM, between paraphrases of
-one event (0.60 and up) and different events on one topic (two central banks: 0.51 and below).
+Two briefs tell one event when the cosine similarity of their embeddings (headline and key points),
+plus MARKS_WEIGHT x (overlap of their names and numbers - 0.5), reaches SAME_STORY_THRESHOLD: shared
+names and numbers pull rewrites of one event together, different ones keep two storms or two races
+on one topic apart. Groups form by complete linkage: two groups merge only when every pair across
+them passes, so a chain of loosely related stories never collapses into one. The weight and the
+threshold were chosen on a labelled set of same-event and same-topic pairs (bench/grouping.py): the
+threshold merges none of its different-event pairs, the weight merges the most same-event ones.
 
 A story ranks by how many sources told it, then by how many briefs it has, then by its newest brief.
 """
@@ -21,8 +23,8 @@ import numpy as np
 
 from bot.domain.models import BriefItem, Link, Message
 
-SAME_STORY_THRESHOLD = 0.77
-MARKS_WEIGHT = 0.2
+SAME_STORY_THRESHOLD = 0.88
+MARKS_WEIGHT = 0.3
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-–—|]\s+")
 _MARK = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
