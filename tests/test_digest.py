@@ -178,3 +178,22 @@ def test_ranking_and_truncation_without_a_model():
     with pytest.raises(ValueError):
         group_stories(briefs, vectors[:2])
 
+
+
+def test_a_later_copy_of_a_story_already_sent_is_not_told_again(store, embed):
+    chat_id = chat_with_schedule(store, "https://a.example/feed", "https://c.example/atom")
+    add_story(store, "https://a.example/feed", "ECB cuts interest rates by a quarter point",
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation."],
+              "https://a.example/ecb", DUE - timedelta(hours=3))
+    service = DigestService(store=store, embed=embed)
+    assert [item.headline for item in service.compose(chat_id, DUE - timedelta(hours=2)).items] == [
+        "ECB cuts interest rates by a quarter point"]
+    # An hour later another feed carries the same event, and a different story arrives.
+    add_story(store, "https://c.example/atom", "ECB cuts its deposit rate to 2.5% as inflation slows",
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation in the euro zone."],
+              "https://c.example/rates", DUE - timedelta(hours=1))
+    add_story(store, "https://a.example/feed", "Storm closes the harbour", ["Ferries are cancelled."],
+              "https://a.example/storm", DUE - timedelta(minutes=50))
+    later = service.compose(chat_id, DUE - timedelta(minutes=30))
+    assert [item.headline for item in later.items] == ["Storm closes the harbour"]
+    assert later.text == "New since 05:30 today:"  # Berlin time of the last digest
