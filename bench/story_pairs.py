@@ -114,29 +114,29 @@ def build(data: Path = DEFAULT_DATA, pages: Path | None = DEFAULT_PAGES, *, limi
     if kept["pages"] is None:
         kept["pages"] = [vars(source) for source in (_pages(pages, page_limit) if pages else [])]
     page_sources = [_Source(**source) for source in kept["pages"]]
-    jobs: dict[str, tuple[str, str | None, str]] = {}  # telling key -> (event, title, text)
+    jobs: dict[str, tuple[str | None, str]] = {}  # telling key -> (title, text)
     same: list[tuple[str, str, str]] = []  # (key, key, kind)
     for source in articles:
         sentences = _SENTENCE_END.split(source.text)
         rest = sentences[2:]
         rng.shuffle(rest)
         original = f"{source.key}/original"
-        jobs[original] = (source.key, None, source.text)
-        jobs[f"{source.key}/truncated"] = (source.key, None, " ".join(sentences[:max(4, len(sentences) * 6 // 10)]))
-        jobs[f"{source.key}/reordered"] = (source.key, None, " ".join([*sentences[1:2], sentences[0], *rest]))
+        jobs[original] = (None, source.text)
+        jobs[f"{source.key}/truncated"] = (None, " ".join(sentences[:max(4, len(sentences) * 6 // 10)]))
+        jobs[f"{source.key}/reordered"] = (None, " ".join([*sentences[1:2], sentences[0], *rest]))
         same += [(original, f"{source.key}/truncated", "truncated"), (original, f"{source.key}/reordered", "reordered")]
         if source.highlights:
-            jobs[f"{source.key}/retitled"] = (source.key, source.highlights[0], source.text)
+            jobs[f"{source.key}/retitled"] = (source.highlights[0], source.text)
             kept["briefs"][f"{source.key}/rewrite"] = [source.highlights[0], source.highlights[1:] or source.highlights[:1]]
             same += [(original, f"{source.key}/retitled", "retitled"), (original, f"{source.key}/rewrite", "rewrite")]
     for source in page_sources:
         paragraphs = [p for p in source.text.split("\n") if p.strip()]
         original = f"{source.key}/original"
         tail = f"{source.title} | {source.site}" if source.title and source.site else source.title
-        jobs[original] = (source.key, source.title, source.text)
-        jobs[f"{source.key}/truncated"] = (source.key, source.title,
+        jobs[original] = (source.title, source.text)
+        jobs[f"{source.key}/truncated"] = (source.title,
                                            "\n".join(paragraphs[:max(2, len(paragraphs) * 6 // 10)]))
-        jobs[f"{source.key}/retitled"] = (source.key, tail, "\n".join(paragraphs[:max(2, len(paragraphs) * 8 // 10)]))
+        jobs[f"{source.key}/retitled"] = (tail, "\n".join(paragraphs[:max(2, len(paragraphs) * 8 // 10)]))
         same += [(original, f"{source.key}/truncated", "page-truncated"),
                  (original, f"{source.key}/retitled", "page-retitled")]
     _summarize_missing(jobs, kept["briefs"])
@@ -180,7 +180,7 @@ def build(data: Path = DEFAULT_DATA, pages: Path | None = DEFAULT_PAGES, *, limi
     return labelled
 
 
-def _summarize_missing(jobs: dict[str, tuple[str, str | None, str]], briefs: dict[str, list | None]) -> None:
+def _summarize_missing(jobs: dict[str, tuple[str | None, str]], briefs: dict[str, list | None]) -> None:
     """Brief every job not kept yet, in batches, with the bot's default summarizer."""
     from summarizer import ArticleText, SummarizerError, get_summarizer
 
@@ -188,7 +188,7 @@ def _summarize_missing(jobs: dict[str, tuple[str, str | None, str]], briefs: dic
     missing = [key for key in jobs if key not in briefs]
     for start in range(0, len(missing), 64):
         batch = missing[start:start + 64]
-        outcomes = summarizer.summarize_each([ArticleText(text=jobs[key][2], title=jobs[key][1]) for key in batch],
+        outcomes = summarizer.summarize_each([ArticleText(text=jobs[key][1], title=jobs[key][0]) for key in batch],
                                              max_chars=MAX_CHARS)
         for key, outcome in zip(batch, outcomes):
             usable = not isinstance(outcome, SummarizerError) and outcome.points
