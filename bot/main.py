@@ -129,7 +129,8 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
 
         services.senders["console"] = ConsoleSender()
         if sys.stdin.isatty():  # a person at the terminal; as a service, stdin is no chat
-            console_task = asyncio.create_task(run_console(services.commands))
+            console_task = asyncio.create_task(run_console(services.commands,
+                                                           log_file=settings.data_dir / "briefbot.log"))
             console_task.add_done_callback(lambda _: stop.set())
     for adapter in adapters:
         services.senders[adapter.platform] = adapter.sender

@@ -40,7 +40,7 @@ def _run(work) -> None:
 def run_chat() -> None:
     from bot.adapters.console import run_console
 
-    _run(lambda services: run_console(services.commands))
+    _run(lambda services: run_console(services.commands, log_file=services.settings.data_dir / "briefbot.log"))
 
 
 def run_poll(*, summarize: bool) -> None:

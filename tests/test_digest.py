@@ -59,8 +59,9 @@ def test_a_story_told_by_several_feeds_is_one_entry_and_ranks_first(store, embed
               "https://a.example/ecb", evening)
     add_story(store, "https://b.example/rss", "Local bakery wins national bread award",
               ["The bakery in Kiel was named the best in Germany."], "https://b.example/bread", evening + timedelta(hours=2))
-    add_story(store, "https://c.example/atom", "ECB lowers deposit rate to 2.5% as eurozone inflation eases",
-              ["Policymakers in Frankfurt trimmed borrowing costs by 25 basis points."], "https://c.example/rates",
+    add_story(store, "https://c.example/atom", "ECB cuts its deposit rate to 2.5% as inflation slows",  # a wire copy
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation in the euro zone."],
+              "https://c.example/rates",
               evening + timedelta(hours=1))
     add_story(store, "https://a.example/feed", "Old news before the last digest", ["Already covered."],
               "https://a.example/old", DUE - timedelta(days=2))
@@ -88,8 +89,15 @@ def test_the_digest_command_composes_without_moving_the_schedule(store, embed):
     assert digests(store) == []
     with store.transaction() as tx:
         assert tx.chats.schedule(chat_id).next_run_at == DUE
-    quiet = service.compose(chat_id, DUE - timedelta(hours=3))
-    assert quiet.items == [] and quiet.text == "No new stories since the last digest."
+    # 14 minutes later: nothing new, and the story the chat got is not told again, unless asked for.
+    quiet = service.compose(chat_id, DUE - timedelta(minutes=46))
+    assert quiet.items == [] and quiet.text == "No new stories since 06:30 today."
+    recap = service.compose(chat_id, DUE - timedelta(minutes=45), recap=True)
+    assert [item.headline for item in recap.items] == ["Storm closes the harbour"]
+    assert recap.text == ("Recap of every story in the last 24 hours (since 06:45 yesterday), "
+                          "those already sent included.")
+    # Nor does the scheduled digest repeat what /digest showed.
+    assert service.run_due(chat_id, DUE, grace=GRACE).outcome == "empty" and digests(store) == []
 
 
 def test_the_first_digest_covers_the_day_before_it(store, embed):
@@ -106,13 +114,14 @@ def test_the_first_digest_covers_the_day_before_it(store, embed):
     add_story(store, "https://a.example/feed", "Older than a day", ["Not in the first digest."],
               "https://a.example/old", DUE - timedelta(hours=30))
     service = DigestService(store=store, embed=embed)
-    assert [item.headline for item in service.compose(chat_id, DUE - timedelta(minutes=1)).items] == [
+    assert [item.headline for item in service.compose(chat_id, DUE - timedelta(minutes=1), recap=True).items] == [
         "Storm closes the harbour"]
     assert service.run_due(chat_id, DUE, grace=GRACE).outcome == "sent"
     [(_, message)] = digests(store)
     assert [item.headline for item in message.items] == ["Storm closes the harbour"]
+    assert message.text == "New in the last 24 hours (since 07:30 yesterday):"
     quiet = service.compose(chat_id, DUE + timedelta(hours=1))  # now a digest came before
-    assert quiet.text == "No new stories since the last digest."
+    assert quiet.text == "No new stories since 07:30 today."
 
 
 def test_an_empty_first_digest_says_it_looked_at_the_last_day(store, embed):
@@ -121,7 +130,8 @@ def test_an_empty_first_digest_says_it_looked_at_the_last_day(store, embed):
         tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
                               next_run_at=DUE, covered_until=None)
         chat_id = chat.id
-    assert DigestService(store=store, embed=embed).compose(chat_id, DUE).text == "No new stories in the last 24 hours."
+    assert DigestService(store=store, embed=embed).compose(chat_id, DUE).text == (
+        "No new stories in the last 24 hours (since 07:30 yesterday).")
 
 
 @pytest.mark.parametrize("empty", ["skip", "say"])
@@ -132,7 +142,7 @@ def test_an_empty_day_sends_nothing_or_says_so(store, embed, empty):
     if empty == "skip":
         assert run.outcome == "empty" and sent == []
     else:
-        assert run.outcome == "sent" and [m.text for _, m in sent] == ["No new stories since the last digest."]
+        assert run.outcome == "sent" and [m.text for _, m in sent] == ["No new stories since 07:30 yesterday."]
     with store.transaction() as tx:
         assert tx.chats.schedule(chat_id).next_run_at == DUE + timedelta(days=1)
 
@@ -161,10 +171,29 @@ def test_ranking_and_truncation_without_a_model():
     vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0.96, 0.28], [0, 0, 1]], dtype=float)
     stories = group_stories(briefs, vectors, threshold=0.9)
     assert [[b.brief_id for b in s.briefs] for s in stories] == [[2, 3], [4], [1]]
-    message = digest_message(stories, heading="Digest", max_items=2, say_when_empty=False)
+    message = digest_message(stories, heading="Digest", max_items=2, say_when_empty=False, period="since 07:30 today")
     assert [item.headline for item in message.items] == ["Big story", "Newer lone story"]
     assert message.footer == "1 more story not shown; /summary lists the latest."
-    assert digest_message([], heading="Digest", max_items=2, say_when_empty=False) is None
+    assert digest_message([], heading="Digest", max_items=2, say_when_empty=False, period="since 07:30") is None
     with pytest.raises(ValueError):
         group_stories(briefs, vectors[:2])
 
+
+
+def test_a_later_copy_of_a_story_already_sent_is_not_told_again(store, embed):
+    chat_id = chat_with_schedule(store, "https://a.example/feed", "https://c.example/atom")
+    add_story(store, "https://a.example/feed", "ECB cuts interest rates by a quarter point",
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation."],
+              "https://a.example/ecb", DUE - timedelta(hours=3))
+    service = DigestService(store=store, embed=embed)
+    assert [item.headline for item in service.compose(chat_id, DUE - timedelta(hours=2)).items] == [
+        "ECB cuts interest rates by a quarter point"]
+    # An hour later another feed carries the same event, and a different story arrives.
+    add_story(store, "https://c.example/atom", "ECB cuts its deposit rate to 2.5% as inflation slows",
+              ["The ECB lowered its deposit rate to 2.5% on Thursday, citing slowing inflation in the euro zone."],
+              "https://c.example/rates", DUE - timedelta(hours=1))
+    add_story(store, "https://a.example/feed", "Storm closes the harbour", ["Ferries are cancelled."],
+              "https://a.example/storm", DUE - timedelta(minutes=50))
+    later = service.compose(chat_id, DUE - timedelta(minutes=30))
+    assert [item.headline for item in later.items] == ["Storm closes the harbour"]
+    assert later.text == "New since 05:30 today:"  # Berlin time of the last digest

@@ -1,8 +1,10 @@
-"""Choosing the same-story threshold on the real MiniLM embeddings of paraphrased news.
+"""Same event or not, on the real MiniLM embeddings of invented news and the names and numbers they share.
 
 Each event is told two or three times in different words, as different outlets would; the
 distractors are different events on the same topic (two earthquakes, two central banks, two
-elections). The threshold must keep every paraphrase pair together and every other pair apart.
+elections, two storms, two blackouts, two races). Different events must never become one story;
+rewrites that keep the event's names and numbers become one. The rule and its threshold were
+chosen on the labelled set of bench/story_pairs.py (bench/grouping.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from itertools import combinations
 
 import pytest
 
-from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, group_stories
+from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, group_stories, same_story_affinity, story_marks
 
 EVENTS = {
     "quake_japan": [
@@ -99,20 +101,78 @@ def corpus():
     return briefs, labels, embed([brief.embedding_text() for brief in briefs])
 
 
-def test_the_threshold_lies_between_paraphrases_and_different_events(corpus):
+def test_different_events_stay_apart_and_rewrites_that_keep_names_and_numbers_come_together(corpus):
     briefs, labels, vectors = corpus
-    similarity = vectors @ vectors.T
-    same = [similarity[i, j] for i, j in combinations(range(len(briefs)), 2) if labels[i] == labels[j]]
-    different = [similarity[i, j] for i, j in combinations(range(len(briefs)), 2) if labels[i] != labels[j]]
-    assert max(different) < SAME_STORY_THRESHOLD < min(same)
-
-
-def test_paraphrased_stories_become_one_entry_each_with_all_their_links(corpus):
-    briefs, labels, vectors = corpus
+    affinity = same_story_affinity(vectors, story_marks([[b.headline, *b.points] for b in briefs]))
+    different = [affinity[i, j] for i, j in combinations(range(len(briefs)), 2) if labels[i] != labels[j]]
+    assert max(different) < SAME_STORY_THRESHOLD
     stories = group_stories(briefs, vectors)
     grouped = sorted(sorted(labels[b.brief_id - 1] for b in story.briefs) for story in stories)
-    assert grouped == sorted([event] * len(tellings) for event, tellings in EVENTS.items())
+    # Rewrites in other words that share few names or numbers stay two entries: a repeat is the
+    # lesser harm, as merging two events would hide one (bench/grouping.py measures both).
+    apart = {"ecb", "fed", "mars", "uk_councils"}
+    expected = [[event] * len(tellings) for event, tellings in EVENTS.items() if event not in apart]
+    expected += [[event] for event in apart for _ in EVENTS[event]]
+    assert grouped == sorted(expected)
     # The event told by three outlets ranks first, with its three links.
     top = stories[0].item()
     assert {link.url for link in top.links} == {f"https://outlet{n}.example/quake_japan" for n in range(3)}
     assert [link.label for link in top.links] == ["Outlet 0", "Outlet 1", "Outlet 2"]
+
+
+PAIRS_APART = {  # one topic, two events: what a digest must never fold into one story
+    "storms": (("Storm Ingrid floods the Cornish coast, thousands without power",
+                ["Ingrid brought 140 km/h gusts to Penzance on Tuesday night, cutting power to 12,000 homes."]),
+               ("Storm Bertram batters Norway, ferries to Bergen cancelled",
+                ["Gusts of 120 km/h hit Bergen on Saturday and all ferries along the coast were halted."])),
+    "blackouts": (("Rolling blackouts hit Texas as a freeze strains the grid",
+                   ["ERCOT ordered outages for 2 million homes in Houston and Dallas on Monday as temperatures "
+                    "fell below zero."]),
+                  ("Rolling blackouts hit California as a heat wave strains the grid",
+                   ["The CAISO grid operator cut power to 400,000 homes in Los Angeles and Fresno on Friday "
+                    "as temperatures passed 40 degrees."])),
+    "races": (("Verstappen wins the Dutch Grand Prix at Zandvoort",
+               ["Max Verstappen led every lap on Sunday, ahead of Norris and Leclerc."]),
+              ("Hamilton wins the British Grand Prix at Silverstone",
+               ["Lewis Hamilton took his ninth win at Silverstone on Sunday, ahead of Verstappen and Norris."])),
+    "trials": (("Jury finds former mayor of Kessford guilty of bribery",
+                ["The jury in Leeds convicted Daniel Moor on four counts after a six-week trial on Thursday."]),
+               ("Jury clears Alderbrook councillor of fraud charges",
+                ["A jury in Bristol acquitted Helen Price of all three counts on Wednesday."])),
+}
+REWRITES = {  # one event told twice: one story with both links
+    "storm": (("Storm Ingrid floods the Cornish coast, thousands without power",
+               ["Ingrid brought 140 km/h gusts to Penzance on Tuesday night, cutting power to 12,000 homes."]),
+              ("12,000 homes in Cornwall lose power as Storm Ingrid hits Penzance",
+               ["Gusts of 140 km/h struck Penzance on Tuesday night, and the coast road flooded."])),
+    "blackout": (("Rolling blackouts hit Texas as a freeze strains the grid",
+                  ["ERCOT ordered outages for 2 million homes in Houston and Dallas on Monday as temperatures "
+                   "fell below zero."]),
+                 ("Texas hit by rolling blackouts as freeze pushes grid to the limit",  # a wire copy, retitled
+                  ["Grid operator ERCOT ordered outages for 2 million homes in Houston and Dallas on Monday as "
+                   "temperatures dropped below freezing."])),
+}
+
+
+def _pair_of(tellings) -> list[DigestBrief]:
+    return [DigestBrief(brief_id=n, headline=headline, points=points, url=f"https://outlet{n}.example/story",
+                        sources=(f"Outlet {n}",), created_at=T0 + timedelta(minutes=n))
+            for n, (headline, points) in enumerate(tellings, start=1)]
+
+
+@pytest.mark.parametrize("topic", sorted(PAIRS_APART))
+def test_two_events_on_one_topic_stay_two_stories(topic):
+    from summarizer import embed
+
+    briefs = _pair_of(PAIRS_APART[topic])
+    assert len(group_stories(briefs, embed([b.embedding_text() for b in briefs]))) == 2
+
+
+@pytest.mark.parametrize("event", sorted(REWRITES))
+def test_a_rewrite_of_one_event_is_one_story_with_both_links(event):
+    from summarizer import embed
+
+    briefs = _pair_of(REWRITES[event])
+    [story] = group_stories(briefs, embed([b.embedding_text() for b in briefs]))
+    assert [link.url for link in story.item().links] == ["https://outlet1.example/story",
+                                                         "https://outlet2.example/story"]

@@ -5,6 +5,7 @@ server, and the delivery loop posting alerts with the Slack sender to the stand-
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from email.utils import format_datetime
 
@@ -254,3 +255,25 @@ async def test_a_text_too_long_to_summarize_gets_a_short_answer_and_nothing_is_s
                                                user=MEMBER), 0)
     assert f"That is {len(long_text.strip()):,} characters; I summarize up to 20,000" in answer
     assert "Send a link to the article instead." in answer and "council approved" not in answer
+
+
+async def test_alerts_digests_and_briefs_show_the_publication_date_in_the_channel_time_zone(running):
+    published = "Tue, 03 Mar 2026 06:30:00 +0000"  # 15:30 in Tokyo
+    running.feeds.serve("/dated.xml", re.sub("<pubDate>[^<]*</pubDate>", f"<pubDate>{published}</pubDate>",
+                                             rss(*STORIES)))
+    await running.command("/schedule", "07:30 Asia/Tokyo")
+    await running.command("/subscribe", "climate")
+    await running.command("/sources", f"add {running.feeds.url('/dated.xml')}")
+    await asyncio.to_thread(running.services.alerts.prepare)
+    await running.services.ingestor.poll()
+    delivery = DeliveryLoop(store=running.services.store, senders={"slack": running.adapter.sender})
+    try:
+        await asyncio.wait_for(delivery.drain(), 30)
+    finally:
+        await delivery.stop()
+    [alert] = [m for m in running.slack.posted_messages(CHANNEL) if "Climate talks" in shown(m)]
+    when = "Mar 3, 2026, 3:30\u202fPM"
+    assert f"<https://example.com/climate|Hostile &amp; Co> · _{when}_" in shown(alert)
+    assert when in await running.command("/summary", user=MEMBER)
+    digest = await running.command("/digest", user=MEMBER)
+    assert digest.count(when) == 2  # each story with its date

@@ -298,3 +298,21 @@ async def test_plain_text_in_a_private_chat_is_summarized(tg, bot):
     title, body = story(9)
     [reply] = await ask(tg, private_chat(new_user()), body)
     assert "• " in reply["text"]
+
+
+async def test_briefs_show_their_date_in_the_chat_time_zone_and_a_second_digest_repeats_nothing(tg, bot, feeds):
+    chat = private_chat(new_user())
+    await ask(tg, chat, "/schedule 07:30 America/New_York")
+    await ask(tg, chat, f"/sources add {feeds.url('/feed.xml')}")
+    await bot.ingestor.summarize_pending()
+    # The hostile item was published 01:02 UTC on 1 January: the evening before in New York.
+    latest = text_of(await ask(tg, chat, "/summary"))
+    assert "Dec 31, 2025, 8:02\u202fPM" in latest
+    first = text_of(await ask(tg, chat, "/digest"))
+    assert "New in the last 24 hours (since " in first and "Vellmark observatory" in first
+    assert "Dec 31, 2025, 8:02\u202fPM" in first
+    again = text_of(await ask(tg, chat, "/digest"))  # minutes later: nothing is told twice
+    assert "No new stories since " in again and "today." in again and "Vellmark" not in again
+    recap = text_of(await ask(tg, chat, "/digest recap"))
+    assert "those already sent included" in recap and "Vellmark observatory" in recap
+    assert "/digest recap" in text_of(await ask(tg, chat, "/digest everything"))

@@ -1,25 +1,36 @@
-"""Digest assembly: the same story told by several sources becomes one entry, most important first.
+"""Digest assembly: the same event told by several sources becomes one entry, most important first.
 
-Briefs are grouped by the cosine similarity of their embeddings (headline and key points) with
-complete linkage: two groups merge only when every pair across them is at least `threshold`
-similar, so a chain of loosely related stories never collapses into one. The default threshold
-sits mid-gap, as measured in tests/test_digest_clustering.py with MiniLM, between paraphrases of
-one event (0.60 and up) and different events on one topic (two central banks: 0.51 and below).
+Two briefs tell one event when the cosine similarity of their embeddings (headline and key points),
+plus MARKS_WEIGHT x (overlap of their names and numbers - 0.5), reaches SAME_STORY_THRESHOLD: shared
+names and numbers pull rewrites of one event together, different ones keep two storms or two races
+on one topic apart. Groups form by complete linkage: two groups merge only when every pair across
+them passes, so a chain of loosely related stories never collapses into one. The weight and the
+threshold were chosen on a labelled set of same-event and same-topic pairs (bench/grouping.py): the
+threshold merges none of its different-event pairs, the weight merges the most same-event ones.
 
 A story ranks by how many sources told it, then by how many briefs it has, then by its newest brief.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from bot.domain.models import BriefItem, Link, Message
 
-SAME_STORY_THRESHOLD = 0.55
+SAME_STORY_THRESHOLD = 0.88
+MARKS_WEIGHT = 0.3
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-–—|]\s+")
+_MARK = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+# Capitalized only because they open a sentence or a title.
+_OPENERS = frozenset("a an the this that these those in on at for but and or he she it we they i his her its their "
+                     "our my after as when with from by of to if while new how why what who".split())
 
 
 @dataclass(frozen=True)
@@ -66,15 +77,66 @@ class Story:
                          published=self.lead.published, brief_id=self.lead.brief_id)
 
 
-def group_stories(briefs: list[DigestBrief], embeddings: np.ndarray,
-                  threshold: float = SAME_STORY_THRESHOLD) -> list[Story]:
-    """Cluster briefs (rows of `embeddings`, L2-normalized) into stories, most important first."""
-    if len(briefs) != len(embeddings):
-        raise ValueError(f"{len(briefs)} briefs but {len(embeddings)} embeddings")
+def story_marks(tellings: list[list[str]]) -> list[frozenset[str]]:
+    """What tells one event from another on the same topic, for each telling (a brief's headline and
+    points): its names and numbers, folded. A name is a capitalized word where a sentence does not
+    start (people, places, teams, storms, weekdays, months); a word that opens a sentence counts when
+    it is a name somewhere in these tellings ("Labour takes..." beside "Britain's Labour Party").
+
+    >>> [sorted(marks) for marks in story_marks([["Storm Ciarán hits Cornwall on Tuesday, 3 dead"], ["Ciarán weakens."]])]
+    [['3', 'ciarán', 'cornwall', 'tuesday'], ['ciarán']]
+    """
+    split = [[_MARK.findall(sentence) for text in texts for sentence in _SENTENCE.split(text)] for texts in tellings]
+    names = {_fold(word) for sentences in split for words in sentences for word in words[1:]
+             if word[0].isupper()} - _OPENERS
+    marks = []
+    for sentences in split:
+        found: set[str] = set()
+        for words in sentences:
+            for word in words:
+                if word[0].isdigit():
+                    found.add(word.replace(",", ""))
+                elif word[0].isupper() and _fold(word) in names:
+                    found.add(_fold(word))
+        marks.append(frozenset(found))
+    return marks
+
+
+def _fold(word: str) -> str:
+    return _POSSESSIVE.sub("", word).casefold()
+
+
+def marks_overlap(first: frozenset[str], second: frozenset[str]) -> float:
+    """Share of the smaller set of marks found in the other; 0.5 (no say) when either has none."""
+    if not first or not second:
+        return 0.5
+    return len(first & second) / min(len(first), len(second))
+
+
+def same_story_affinity(embeddings: np.ndarray, marks: list[frozenset[str]], *,
+                        weight: float = MARKS_WEIGHT) -> np.ndarray:
+    """Pairwise: cosine of the embeddings, raised by shared names and numbers and lowered by different
+    ones (`weight` x (overlap - 0.5)), as measured in bench/grouping.py."""
+    vectors = np.asarray(embeddings, dtype=np.float64)
+    affinity = vectors @ vectors.T
+    if weight:
+        overlap = np.array([[marks_overlap(a, b) for b in marks] for a in marks])
+        affinity += weight * (overlap - 0.5)
+    return affinity
+
+
+def group_stories(briefs: list[DigestBrief], embeddings: np.ndarray | None = None,
+                  threshold: float = SAME_STORY_THRESHOLD, *, affinity: np.ndarray | None = None) -> list[Story]:
+    """Cluster briefs (rows of `embeddings`, L2-normalized) into stories, most important first.
+    `affinity`: the pairwise matrix to use instead (default: `same_story_affinity` of the briefs)."""
+    if affinity is None:
+        if embeddings is None or len(briefs) != len(embeddings):
+            raise ValueError(f"{len(briefs)} briefs but {0 if embeddings is None else len(embeddings)} embeddings")
+        tellings = [[brief.headline, *brief.points] for brief in briefs]
+        affinity = same_story_affinity(embeddings, story_marks(tellings)) if briefs else None
     if not briefs:
         return []
-    similarity = np.asarray(embeddings, dtype=np.float64) @ np.asarray(embeddings, dtype=np.float64).T
-    groups = _complete_linkage(similarity, threshold)
+    groups = _complete_linkage(np.array(affinity, dtype=np.float64), threshold)
     stories = []
     for members in groups:
         # The lead: carried by the most feeds, else the first report.
@@ -105,19 +167,35 @@ def _complete_linkage(similarity: np.ndarray, threshold: float) -> list[list[int
     return [sorted(group) for _, group in sorted(members.items())]
 
 
-def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool,
-                   first: bool = False) -> Message | None:
-    """The digest to post: None on an empty day when the chat prefers silence. `first`: no digest came before."""
+def period_phrase(since: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """"since 07:30 yesterday", "since 10:14 today", "since Monday 2 March, 07:30": in the chat's own time."""
+    start, today = since.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{start:%H:%M}"
+    if start.date() == today:
+        return f"since {clock} today"
+    if start.date() == today - timedelta(days=1):
+        return f"since {clock} yesterday"
+    return f"since {start:%A} {start.day} {start:%B}" + (f" {start.year}" if start.year != today.year else "") + f", {clock}"
+
+
+def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool, period: str,
+                   recap: bool = False, timezone: str | None = None) -> Message | None:
+    """The digest to post: None on an empty day when the chat prefers silence. `period` says what it
+    covers ("since 07:30 yesterday"); a `recap` repeats the stories already sent in that period."""
+    if recap:
+        text = f"Recap of every story {period}, those already sent included." if stories else f"No stories {period}."
+    else:
+        text = f"New {period}:" if stories else f"No new stories {period}."
     if not stories:
         if not say_when_empty:
             return None
-        text = "No new stories in the last 24 hours." if first else "No new stories since the last digest."
-        return Message(kind="digest", heading=heading, text=text)
+        return Message(kind="digest", heading=heading, text=text, timezone=timezone)
     shown = stories[:max_items]
     left = len(stories) - len(shown)
     footer = (f"{left} more {'story' if left == 1 else 'stories'} not shown; /summary lists the latest."
               if left else None)
-    return Message(kind="digest", heading=heading, items=[story.item() for story in shown], footer=footer)
+    return Message(kind="digest", heading=heading, text=text, items=[story.item() for story in shown],
+                   footer=footer, timezone=timezone)
 
 
 def _host(url: str) -> str:

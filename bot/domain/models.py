@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.domain.neutral import neutral_or_none, neutral_text
@@ -41,7 +41,7 @@ class BriefItem:
     headline: str
     points: list[str]
     links: list[Link] = field(default_factory=list)
-    published: datetime | None = None
+    published: date | datetime | None = None  # a date alone when only the day is known
     brief_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -55,7 +55,7 @@ class BriefItem:
             headline=data["headline"],
             points=list(data.get("points", [])),
             links=[Link(**link) for link in data.get("links", [])],
-            published=datetime.fromisoformat(published) if published else None,
+            published=_parse_published(published) if published else None,
             brief_id=data.get("brief_id"),
         )
 
@@ -74,6 +74,7 @@ class Message:
     text: str | None = None  # plain text, never markup
     items: list[BriefItem] = field(default_factory=list)
     footer: str | None = None
+    timezone: str | None = None  # the chat's IANA zone: dates are shown in it (None: UTC)
 
     def __post_init__(self) -> None:
         for name in ("heading", "text", "footer"):
@@ -87,6 +88,7 @@ class Message:
             text=data.get("text"),
             items=[BriefItem.from_dict(item) for item in data.get("items", [])],
             footer=data.get("footer"),
+            timezone=data.get("timezone"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,4 +98,9 @@ class Message:
             "text": self.text,
             "items": [item.to_dict() for item in self.items],
             "footer": self.footer,
+            "timezone": self.timezone,
         }
+
+
+def _parse_published(text: str) -> date | datetime:
+    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)

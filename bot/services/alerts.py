@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_query
@@ -67,14 +67,14 @@ class AlertService:
         matches = self.match(tx, briefs)
         if not matches:
             return 0
-        active = set()
+        zones: dict[int, str] = {}  # the active chats, with their time zones (dates are shown in them)
         chat_ids = sorted(matches)
         for start in range(0, len(chat_ids), CHUNK):
-            active |= tx.chats.active_chat_ids(chat_ids[start:start + CHUNK])
+            zones |= tx.chats.active_chat_zones(chat_ids[start:start + CHUNK])
         queued = 0
         for start in range(0, len(chat_ids), CHUNK):
-            chunk = [chat_id for chat_id in chat_ids[start:start + CHUNK] if chat_id in active]
-            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now)
+            chunk = [chat_id for chat_id in chat_ids[start:start + CHUNK] if chat_id in zones]
+            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now, zones)
         return queued
 
     def match(self, tx: Tx, briefs: list[StoredBrief]) -> dict[int, list[_Match]]:
@@ -110,7 +110,7 @@ class AlertService:
             log.info("compiled %d keyword subscriptions (version %d)", len(subscribers), version)
         return self._index
 
-    def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime) -> int:
+    def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime, zones: dict[int, str]) -> int:
         chat_ids = set(matches)
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
         done = tx.chats.already_alerted(chat_ids, brief_ids)
@@ -119,6 +119,7 @@ class AlertService:
         records: list[dict] = []
 
         def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
+            message = replace(message, timezone=zones.get(chat_id))
             messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
             records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,

@@ -118,9 +118,8 @@ def brief_item(brief: StoredBrief) -> BriefItem:
 def fresh_item(brief: Brief) -> BriefItem:
     """A brief just made for a request (not stored)."""
     links = [Link(label=urlsplit(brief.url).hostname or brief.url, url=brief.url)] if brief.url else []
-    published = brief.published if hasattr(brief.published, "hour") else None
     return BriefItem(headline=brief.headline, points=_points_under(brief.headline, brief.points), links=links,
-                     published=published)
+                     published=brief.published)
 
 
 def _points_under(headline: str, points: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.matching import Query, QueryError, parse_query
@@ -78,7 +78,9 @@ class CommandService:
                     "alone, the latest briefs of this chat's sources",
                     ("/summary https://example.com/news/story", "/summary interest rates", "/summary"),
                     False, self._summary),
-            Command("digest", "/digest", "this chat's digest now", (), False, self._digest),
+            Command("digest", "/digest [recap]",
+                    "this chat's digest now: the stories since its last digest, none told twice; "
+                    "recap: the last day's stories again", ("/digest", "/digest recap"), False, self._digest),
             Command("subscribe", "/subscribe <keywords>",
                     "alert this chat when a story matches: several words must all appear, "
                     "\"quotes\" keep a phrase together, -word excludes",
@@ -120,7 +122,9 @@ class CommandService:
                         and not await self._may_change(incoming):
                     return reply("Only the admins of this chat can change its sources, alerts and schedule. "
                                  "Everyone can use /summary, /digest and /alerts.")
-                return await command.run(incoming, chat)
+                messages = await command.run(incoming, chat)
+            zone = chat.timezone if chat else None  # dates in briefs are shown in the chat's time zone
+            return [replace(m, timezone=m.timezone or zone) for m in messages]
         except StoreBusy as exc:
             log.warning("command /%s: %s", name, exc)
             return reply(f"The database is busy (it stayed locked for {exc.waited_s:g} s). "
@@ -237,8 +241,12 @@ class CommandService:
         if not await asyncio.to_thread(self._follows_feeds, chat):
             return reply("A digest gathers the stories of the feeds this chat follows, and it follows none yet. "
                          "Add one with /sources add <feed url>.")
+        option = incoming.args.strip().lower()
+        if option not in {"", "recap"}:
+            return reply("Use /digest for the stories since the last digest, or /digest recap for the last day's "
+                         "stories again.")
         # Grouping stories runs the embedding model: keep it off the event loop.
-        return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow())]
+        return [await asyncio.to_thread(self.digests.compose, chat.id, utcnow(), recap=option == "recap")]
 
     # /subscribe, /unsubscribe, /alerts
     async def _subscribe(self, incoming: Incoming, chat: Chat) -> list[Message]:

@@ -1,5 +1,9 @@
 """Daily digests: a chat's new briefs since its last digest, grouped into stories, queued once a day.
 
+Every story a digest shows (scheduled or asked for with /digest) is noted in the digest log; the next
+digest starts where the last one ended and leaves out any story the chat already got, a later rewrite
+of it included. `/digest recap` shows the last day again, and notes nothing.
+
 A scheduled run reads the briefs, groups them (the embedding model runs outside any transaction),
 then in one transaction locks the chat's schedule, checks that nobody ran it meanwhile, queues the
 digest under `digest:<chat>:<local date>` and advances `next_run_at` and `covered_until`. A crash
@@ -17,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories
+from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories, period_phrase
 from bot.domain.models import Message
 from bot.domain.schedule import next_run, parse_local_time
 from bot.metrics import Metrics
@@ -26,6 +30,7 @@ from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], np.ndarray]
+SENT_MEMORY = timedelta(days=3)  # how long a story sent in a digest is recognized in a later rewrite
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,24 @@ class DigestService:
         self.first_digest_window = first_digest_window
         self.metrics = metrics
 
-    def compose(self, chat_id: int, now: datetime) -> Message:
-        """This chat's digest now (the /digest command); the schedule is left as it is."""
+    def compose(self, chat_id: int, now: datetime, *, recap: bool = False) -> Message:
+        """This chat's digest now (the /digest command); the schedule is left as it is. The stories it
+        shows are noted, so that no later digest repeats them; a `recap` shows the last day's stories,
+        those already sent included, and notes nothing."""
         with self.store.transaction() as tx:
-            schedule = tx.chats.schedule(chat_id)
-            covered_until = schedule.covered_until if schedule else None
-            zone = ZoneInfo(schedule.timezone if schedule else tx.chats.get(chat_id).timezone)
-            briefs = tx.articles.briefs_for_chat(chat_id, since=covered_until or now - self.first_digest_window,
-                                                 until=now, limit=self.max_briefs)
-        message = digest_message(self.stories(briefs), heading=heading(now.astimezone(zone).date()),
-                                 max_items=self.max_items, say_when_empty=True, first=covered_until is None)
+            chat, schedule = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
+            zone = ZoneInfo(schedule.timezone if schedule else chat.timezone)
+            since, first = (now - self.first_digest_window, True) if recap else self._since(tx, chat_id, now)
+            briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
+            sent = [] if recap else self._sent(tx, chat_id, now)
+        stories = self.stories(briefs, sent)
+        message = digest_message(stories, heading=heading(now.astimezone(zone).date()), max_items=self.max_items,
+                                 say_when_empty=True, period=self._period(since, now, zone, first), recap=recap,
+                                 timezone=chat.timezone)
         assert message is not None
+        if not recap and stories:
+            with self.store.transaction() as tx:
+                tx.chats.record_digest(chat_id, self._shown(stories), now=now)
         return message
 
     def run_due(self, chat_id: int, now: datetime, *, grace: timedelta) -> DigestRun:
@@ -82,12 +94,14 @@ class DigestService:
                 log.warning("digest of chat %s due at %s was missed by %s (more than the %s grace): skipped; "
                             "next at %s", chat_id, due.isoformat(), now - due, grace, following.isoformat())
                 return DigestRun("skipped", following)
-            first = schedule.covered_until is None  # the first digest covers the day before it
-            briefs = tx.articles.briefs_for_chat(chat_id, since=schedule.covered_until or now - self.first_digest_window,
-                                                 until=now, limit=self.max_briefs)
+            since, first = self._since(tx, chat_id, now)
+            briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
+            sent = self._sent(tx, chat_id, now)
         day = due.astimezone(zone).date()
-        message = digest_message(self.stories(briefs), heading=heading(day), max_items=self.max_items,
-                                 say_when_empty=chat.empty_digest == "say", first=first)
+        stories = self.stories(briefs, sent)
+        message = digest_message(stories, heading=heading(day), max_items=self.max_items,
+                                 say_when_empty=chat.empty_digest == "say", period=self._period(since, now, zone, first),
+                                 timezone=chat.timezone)
         with self.store.transaction() as tx:
             schedule = tx.chats.lock_schedule(chat_id)
             if schedule is None or schedule.next_run_at != due:  # another process ran it, or it was changed
@@ -99,8 +113,10 @@ class DigestService:
                 queued = tx.outbox.enqueue(chat_id=chat_id, kind="digest", dedupe_key=f"digest:{chat_id}:{day}",
                                            payload=payload, thread_id=schedule.thread_id, now=now)
                 outcome = "sent" if queued else "duplicate"
-                if queued and self.metrics:
-                    self.metrics.digest_lag((now - due).total_seconds())
+                if queued:
+                    tx.chats.record_digest(chat_id, self._shown(stories), now=now)
+                    if self.metrics:
+                        self.metrics.digest_lag((now - due).total_seconds())
             if outcome != "duplicate":
                 schedule.covered_until = now
             schedule.next_run_at, schedule.last_run_at = following, now
@@ -108,10 +124,14 @@ class DigestService:
                  following.isoformat())
         return DigestRun(outcome, following)
 
-    def stories(self, briefs: list[StoredBrief]) -> list[Story]:
+    def stories(self, briefs: list[StoredBrief], sent: list[StoredBrief] = ()) -> list[Story]:
+        """The new briefs grouped into stories. `sent`: briefs this chat already got in a digest; they are
+        grouped too, and a story that holds one is left out (a later rewrite of it is no news)."""
+        sent_ids = {b.brief_id for b in sent}
+        pool = [*(b for b in briefs if b.brief_id not in sent_ids), *sent]
         entries = [DigestBrief(brief_id=b.brief_id, headline=b.headline, points=list(b.points), url=b.url,
                                created_at=b.created_at, sources=tuple(b.source_titles), published=b.published_at)
-                   for b in briefs]
+                   for b in pool]
         if not entries:
             return []
         try:
@@ -119,7 +139,28 @@ class DigestService:
         except Exception:  # a digest without grouping beats no digest
             log.exception("embedding %d briefs failed; the digest lists them ungrouped", len(entries))
             vectors = np.eye(len(entries))
-        return group_stories(entries, vectors, self.threshold)
+        stories = group_stories(entries, vectors, self.threshold)
+        return [story for story in stories if not any(b.brief_id in sent_ids for b in story.briefs)]
+
+    def _since(self, tx, chat_id: int, now: datetime) -> tuple[datetime, bool]:
+        """Where the next digest starts: at the last digest, scheduled or asked for; the first one covers
+        the day before it (`first` is True then)."""
+        schedule = tx.chats.schedule(chat_id)
+        marks = [at for at in (schedule.covered_until if schedule else None, tx.chats.last_digest_at(chat_id)) if at]
+        return (max(marks), False) if marks else (now - self.first_digest_window, True)
+
+    def _sent(self, tx, chat_id: int, now: datetime) -> list[StoredBrief]:
+        return tx.articles.briefs_by_id(tx.chats.digested(chat_id, since=now - SENT_MEMORY))
+
+    def _period(self, since: datetime, now: datetime, zone: ZoneInfo, first: bool) -> str:
+        phrase = period_phrase(since, now, zone)
+        if not first:
+            return phrase
+        hours = round(self.first_digest_window.total_seconds() / 3600)
+        return f"in the last {hours} hours ({phrase})"
+
+    def _shown(self, stories: list[Story]) -> list[int]:
+        return [brief.brief_id for story in stories[:self.max_items] for brief in story.briefs]
 
 
 def heading(day: date) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.tables import AlertRecord, Chat, Delivery, DigestSchedule, Subscription, Version
+from bot.store.tables import AlertRecord, Chat, Delivery, DigestRecord, DigestSchedule, Subscription, Version
 from bot.store.upsert import insert_ignore, insert_ignore_many
 
 
@@ -96,10 +96,13 @@ class ChatRepo:
         """Changes whenever a subscription is added or removed: compiled matchers are cached on it."""
         return self.session.scalar(select(Version.value).where(Version.name == SUBSCRIPTIONS_VERSION)) or 0
 
-    def active_chat_ids(self, chat_ids: set[int] | list[int]) -> set[int]:
+    def active_chat_zones(self, chat_ids: set[int] | list[int]) -> dict[int, str]:
+        """The active chats among these, each with its time zone."""
         if not chat_ids:
-            return set()
-        return set(self.session.scalars(select(Chat.id).where(Chat.id.in_(list(chat_ids)), Chat.active.is_(True))))
+            return {}
+        rows = self.session.execute(select(Chat.id, Chat.timezone).where(Chat.id.in_(list(chat_ids)),
+                                                                         Chat.active.is_(True)))
+        return dict(rows.tuples().all())
 
     def record_alerts(self, rows: list[dict], *, now: datetime) -> None:
         """Note which stories go to which chats (dicts of chat_id, brief_id, subscription_id, dedupe_key)."""
@@ -122,6 +125,24 @@ class ChatRepo:
         return list(self.session.scalars(
             select(Subscription).join(Chat, Chat.id == Subscription.chat_id)
             .where(Chat.active.is_(True)).order_by(Subscription.id)))
+
+    # Digests
+    def record_digest(self, chat_id: int, brief_ids: list[int], *, now: datetime) -> None:
+        """Note the briefs a digest showed this chat (a brief already noted keeps its first time)."""
+        insert_ignore_many(self.session, DigestRecord,
+                           [{"chat_id": chat_id, "brief_id": brief_id, "sent_at": now} for brief_id in brief_ids])
+
+    def digested(self, chat_id: int, *, since: datetime) -> list[int]:
+        """The briefs shown to this chat in digests since then."""
+        return list(self.session.scalars(select(DigestRecord.brief_id).where(
+            DigestRecord.chat_id == chat_id, DigestRecord.sent_at > since).order_by(DigestRecord.brief_id)))
+
+    def last_digest_at(self, chat_id: int) -> datetime | None:
+        """When this chat last got a digest with stories in it."""
+        latest = self.session.scalar(select(func.max(DigestRecord.sent_at)).where(DigestRecord.chat_id == chat_id))
+        if latest is not None and latest.tzinfo is None:  # SQLite returns an aggregate without its column type
+            latest = datetime.fromisoformat(str(latest)).replace(tzinfo=UTC)
+        return latest
 
     # Digest schedules
     def schedule(self, chat_id: int) -> DigestSchedule | None:

@@ -171,6 +171,18 @@ class AlertRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DigestRecord(Base):
+    """A story shown to a chat in a digest, scheduled or asked for: the next digest does not tell it again."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (UniqueConstraint("chat_id", "brief_id"), Index("ix_digest_log_chat_sent", "chat_id", "sent_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    brief_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DigestSchedule(Base):
     """A chat's daily digest: local time and zone, and the next run in UTC (rebuilt into jobs at start)."""
 

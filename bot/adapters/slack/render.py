@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.adapters.slack.markup import escape, escape_formatting, escape_text, link, split_text, truncate
 from bot.domain.models import BriefItem, Message
+from bot.domain.render import published_label
 
 MAX_BLOCKS = 50  # blocks in one message
 MAX_SECTION_CHARS = 3000  # text of a section block or a context element
@@ -49,11 +50,14 @@ def _contexts(text: str) -> list[_Block]:
             for piece in split_text(text, MAX_SECTION_CHARS)]
 
 
-def item_mrkdwn(item: BriefItem) -> str:
+def item_mrkdwn(item: BriefItem, timezone: str | None = None) -> str:
     lines = [f"*{escape_text(item.headline)}*"]
     lines += [f"• {escape_text(point)}" for point in item.points]
-    if item.links:
-        lines.append(" · ".join(link(entry.url, entry.label) for entry in item.links))
+    last = [link(entry.url, entry.label) for entry in item.links]
+    if date := published_label(item.published, timezone):
+        last.append(f"_{escape(date)}_")
+    if last:
+        lines.append(" · ".join(last))
     return "\n".join(lines)
 
 
@@ -64,7 +68,7 @@ def _blocks(message: Message) -> list[_Block]:
     if message.text:
         blocks += _sections(escape_text(message.text))
     for item in message.items:
-        blocks += _sections(item_mrkdwn(item))
+        blocks += _sections(item_mrkdwn(item, message.timezone))
     if message.footer:
         blocks += _contexts(escape_text(message.footer))
     return blocks

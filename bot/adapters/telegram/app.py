@@ -28,7 +28,7 @@ ALLOWED_UPDATES = ("message", "channel_post")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("summary", "Brief of a link or text; with words, the latest matching briefs"),
-    ("digest", "This chat's digest now"),
+    ("digest", "This chat's digest now; /digest recap: the last day again"),
     ("subscribe", "Alert this chat on keywords, e.g. /subscribe climate -sports"),
     ("unsubscribe", "Stop an alert, or all of them"),
     ("alerts", "This chat's keyword alerts"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.domain.models import BriefItem, Link, Message
+from bot.domain.render import published_label
 
 MAX_MESSAGE_CHARS = 4096
 MAX_ANCHOR_URL_CHARS = 2048  # a longer "URL" is shown as text, never as a link
@@ -87,11 +88,14 @@ def _link_spans(links: list[Link]) -> Line:
     return spans
 
 
-def _item_paragraph(item: BriefItem) -> Paragraph:
+def _item_paragraph(item: BriefItem, timezone: str | None) -> Paragraph:
     paragraph: Paragraph = [[Span(item.headline, "b")]]
     paragraph += [[Span(f"• {point}")] for point in item.points]
-    if item.links:
-        paragraph.append(_link_spans(item.links))
+    last = _link_spans(item.links)
+    if date := published_label(item.published, timezone):
+        last += [Span(" · "), Span(date, "i")] if last else [Span(date, "i")]
+    if last:
+        paragraph.append(last)
     return paragraph
 
 
@@ -101,7 +105,7 @@ def paragraphs(message: Message) -> list[Paragraph]:
         result.append([[Span(message.heading, "b")]])
     if message.text:
         result += _text_paragraphs(message.text)
-    result += [_item_paragraph(item) for item in message.items]
+    result += [_item_paragraph(item, message.timezone) for item in message.items]
     if message.footer:
         result += _text_paragraphs(message.footer, "i")
     return result
