@@ -103,6 +103,8 @@ def inline_to_text(markup: str) -> str:
         fragment = lxml.html.fragment_fromstring(re.sub(r"<br\s*/?>", "\n", markup, flags=re.I), create_parent="div")
     except (ValueError, lxml.etree.ParserError):
         return _ANY_TAG.sub(" ", markup)
+    for element in fragment.xpath(".//script|.//style"):  # code, never words of the story
+        element.drop_tree()
     return "\n".join(" ".join(line.split()) for line in fragment.text_content().split("\n"))
 
 

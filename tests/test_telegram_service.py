@@ -163,7 +163,7 @@ async def test_summary_of_pasted_text(tg, bot):
     assert title.split()[0] in text_of([reply])  # the town
 
 
-async def test_hostile_pasted_text_is_shown_literally(tg, bot):
+async def test_hostile_pasted_markup_is_read_as_text_and_escaped(tg, bot):
     # Every sentence carries markup, so whichever sentences the summarizer keeps, some is shown.
     hostile = ('The <b>council</b> of Dunlow & Osterby met on <script>alert("x")</script> Monday to vote. '
                "Members of the <b>council</b> & <!everyone> should read the plan before the meeting. "
@@ -171,9 +171,10 @@ async def test_hostile_pasted_text_is_shown_literally(tg, bot):
                "A final decision by the <b>council</b> & <!everyone> is expected within two weeks, officials said.")
     replies = await ask(tg, private_chat(new_user()), f"/summary {hostile}")
     raw = "\n".join(r["text"] for r in replies)
+    # Inline tags are read as markup (their words kept, the script dropped); nothing reaches Telegram as HTML.
     assert "<script>" not in raw and "<!everyone>" not in raw and "<b>council</b>" not in raw
-    assert "&lt;b&gt;council&lt;/b&gt;" in raw and " &amp; " in raw
-    assert "<b>council</b>" in text_of(replies)  # shown literally, as typed
+    assert "alert(" not in raw and " &amp; " in raw
+    assert "council & should" in text_of(replies) and "<b>council</b>" not in text_of(replies)
 
 
 async def test_summary_of_a_link_links_the_article(tg, bot, feeds):
