@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(3, ge=0)
     alerts_per_hour: int = Field(10, ge=1)
 
-    # Delivery: with several bot processes on one PostgreSQL database, give each its own shard "i/n"
-    # (chats are split by hash; each process gets 1/n of the platform's overall rate).
-    delivery_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$")
+    # Delivery: any number of processes share the outbox and the platforms' limits through the database.
+    delivery_shard: str | None = None  # removed; a set value stops the start (see _shard_removed)
+    delivery_timeout_resends: int = Field(1, ge=0, le=3)  # a send that timed out goes this many more times
 
     # Telegram
     telegram_bot_token: SecretStr | None = None
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_url: str | None = None  # public URL Telegram posts updates to
     telegram_webhook_secret: SecretStr | None = None
+    telegram_paid_broadcast: bool = False  # allow_paid_broadcast: up to 1,000 messages/s, paid in Stars
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -82,19 +83,21 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("delivery_shard")
+    @classmethod
+    def _shard_removed(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("DELIVERY_SHARD was removed: delivery processes now share the outbox and the rate "
+                             "limits through leases in the database, with no setting per process. Delete it; "
+                             "start extra processes with `python -m bot worker`")
+        return None
+
     @field_validator("slack_admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
-
-    @property
-    def shard(self) -> tuple[int, int]:
-        index, count = (int(part) for part in self.delivery_shard.split("/"))
-        if index >= count:
-            raise ValueError(f"DELIVERY_SHARD {self.delivery_shard}: the index must be below the count")
-        return index, count
 
     @cached_property
     def resolved_database_url(self) -> str:
