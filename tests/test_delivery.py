@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.domain.models import BriefItem, Link, Message
+from bot.metrics import Metrics
 from bot.services.delivery import Backoff, DeliveryLoop
 from bot.store.store import Store
 from bot.store.tables import Delivery
@@ -127,14 +128,50 @@ async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(s
         assert tx.outbox.outstanding() == 0
 
 
-async def test_a_timeout_after_sending_is_unknown_and_never_resent(store, tg, sender):
+def delivery_counts(metrics: Metrics) -> dict[str, float]:
+    return {sample.labels["outcome"]: sample.value for family in metrics.registry.collect()
+            if family.name == "briefbot_deliveries" for sample in family.samples
+            if sample.name.endswith("_total") and sample.value}
+
+
+async def test_a_send_that_timed_out_is_sent_once_more_and_may_arrive_twice(store, tg, sender, caplog):
     tg.fail_next(1001, TelegramFault.slow(3.0, deliver=True))  # arrives, but the answer comes too late
-    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "maybe"}])
-    loop = loop_for(store, sender)
+    tg.fail_next(1002, TelegramFault.slow(3.0, deliver=False))  # lost on the way: never arrives
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "arrived"},
+                             {"chat_key": 1002, "key": "b", "text": "lost"}])
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    # The documented trade: a timed-out message that did arrive is there twice; one that did not is not lost.
+    assert texts_by_chat(tg) == {1001: ["arrived", "arrived"], 1002: ["lost"]}
+    assert statuses(store) == {"sent": 2}
+    assert delivery_counts(metrics) == {"timeout_resent": 2, "sent": 2}
+    assert "sending it once more" in caplog.text
+    assert tg.violations() == []
+
+
+async def test_a_second_timeout_gives_the_message_up_visibly(store, tg, sender, caplog):
+    tg.fail_next(1001, TelegramFault.slow(3.0, deliver=False), count=2)
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "never"}])
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    assert texts_by_chat(tg) == {}
+    assert statuses(store) == {"unknown": 1}
+    assert delivery_counts(metrics) == {"timeout_resent": 1, "unknown": 1}
+    assert "dropped" in caplog.text
+
+
+async def test_with_no_resends_a_timeout_is_unknown_and_never_resent(sqlite_store, tg, sender):
+    tg.fail_next(1001, TelegramFault.slow(3.0, deliver=True))
+    enqueue_messages(sqlite_store, [{"chat_key": 1001, "key": "a", "text": "maybe"}])
+    loop = loop_for(sqlite_store, sender, timeout_resends=0)
     await loop.drain()
     await loop.stop()
     assert texts_by_chat(tg) == {1001: ["maybe"]}
-    assert statuses(store) == {"unknown": 1}
+    assert statuses(sqlite_store) == {"unknown": 1}
 
 
 async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_store, tg, sender):
