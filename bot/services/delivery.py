@@ -12,7 +12,7 @@ so the overall allowance is used however slow each chat's own pace is.
 Several processes, on any machines, share one outbox with no setting of their own: each start gets
 a fresh identity (`process_identity()`), claims rows only of chats it holds the lease of, and renews
 its row and chat leases while it works (every lease/3). A process that dies stops renewing: once its
-leases lapse (`lease`, 15 s by default) the others take its chats and rows over; a row it was sending
+leases lapse (`lease`, 10 s by default) the others take its chats and rows over; a row it was sending
 becomes unknown (never resent blindly). A chat served by one process at a time keeps the per-chat and
 per-group limits; the overall limit is shared through the database (`rate_slots`) on PostgreSQL, and
 kept in the process on SQLite (one process).
@@ -85,7 +85,7 @@ class StoreSlots:
 class DeliveryLoop:
     def __init__(self, *, store: Store, senders: Mapping[str, Sender],
                  limits: Mapping[str, PlatformLimits] | None = None, worker: str | None = None,
-                 lease: timedelta = timedelta(seconds=15), prefetch: int = 1000, max_in_flight: int = 64,
+                 lease: timedelta = timedelta(seconds=10), prefetch: int | None = None, max_in_flight: int = 64,
                  backoff: Backoff = Backoff(), idle_poll_s: float = 1.0, timeout_resends: int = 1,
                  shared_limits: bool | None = None,
                  clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
@@ -93,12 +93,12 @@ class DeliveryLoop:
         """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
         documented limits). `worker`: the lease owner's name (default: a new `process_identity()`).
         `shared_limits`: take the overall limits from the database (default: on PostgreSQL, where
-        other processes may deliver too)."""
+        other processes may deliver too). `prefetch`: rows held at a time (default: about 4 s of
+        sending at the overall limits): what a process that dies holds up until its lease lapses."""
         self.store = store
         self.senders = dict(senders)
         self.worker = worker or process_identity()
         self.lease = lease
-        self.prefetch = prefetch
         self.backoff = backoff
         self.idle_poll_s = idle_poll_s
         self.timeout_resends = timeout_resends
@@ -106,6 +106,7 @@ class DeliveryLoop:
         self.monotonic = monotonic
         self.metrics = metrics
         chosen = DEFAULT_LIMITS if limits is None else limits
+        self.prefetch = prefetch or _prefetch_for([chosen.get(platform, NO_LIMITS) for platform in self.senders])
         shared = store.dialect == "postgresql" if shared_limits is None else shared_limits
         self.limiters = {}
         for platform in self.senders:
@@ -398,3 +399,12 @@ class DeliveryLoop:
 
 def _is_group(delivery: ClaimedDelivery) -> bool:
     return delivery.chat_kind != "private" or delivery.chat_key.startswith(("-", "@"))
+
+
+def _prefetch_for(limits: list[PlatformLimits]) -> int:
+    """About 4 s of sending at the overall limits: enough to keep the allowance busy between claims,
+    little enough that what a dead process held waits only for its lease."""
+    rates = [limit.overall.count / limit.overall.per for limit in limits if limit.overall is not None]
+    if not rates or len(rates) < len(limits):
+        return 1000  # a platform with no overall limit (Slack): as fast as its chats allow
+    return min(5000, max(100, int(4 * sum(rates))))
