@@ -71,10 +71,10 @@ class StoreSlots:
 
     def __init__(self, db: Callable[[Callable[[Tx], Any]], Awaitable[Any]], key: str, rate: Rate,
                  monotonic: Callable[[], float]) -> None:
-        self.db, self.key, self.interval, self.monotonic = db, key, rate.interval, monotonic
+        self.db, self.key, self.interval, self.burst, self.monotonic = db, key, rate.interval, rate.burst, monotonic
 
     async def reserve(self, count: int) -> list[float]:
-        first, db_now = await self.db(lambda tx: tx.rate_slots.reserve(self.key, count, self.interval))
+        first, db_now = await self.db(lambda tx: tx.rate_slots.reserve(self.key, count, self.interval, self.burst))
         start = self.monotonic() + (first - db_now)
         return [start + n * self.interval for n in range(count)]
 

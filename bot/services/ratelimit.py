@@ -201,9 +201,15 @@ class RateLimiter:
     async def _dispatch_shared(self) -> None:
         """Slots come from the shared limit, as many as there are waiters (up to a batch); a slot whose
         waiter went away is given to the next one, or lapses."""
+        refill: asyncio.Future | None = None
         while self._waiting:
             if not self._reserved:
-                self._reserved.extend(await self.shared.reserve(min(len(self._waiting), self._batch)))
+                refill = refill or asyncio.ensure_future(self.shared.reserve(min(len(self._waiting), self._batch)))
+                self._reserved.extend(await refill)
+                refill = None
+            elif len(self._reserved) == 1 and refill is None and len(self._waiting) > 1:
+                # Ask for the next ones while the last is still ahead: the round trip costs no slot.
+                refill = asyncio.ensure_future(self.shared.reserve(min(len(self._waiting) - 1, self._batch)))
             now = self.clock()
             slot = max(self._reserved[0], self._paused_until)
             if slot > now:

@@ -25,11 +25,13 @@ class RateSlotRepo:
             return cast(extract("epoch", func.clock_timestamp()), Float)
         return time.time()  # SQLite serves one process: its clock is the clock
 
-    def reserve(self, key: str, count: int, interval: float) -> tuple[float, float]:
-        """Take `count` slots `interval` apart; returns (first slot, now), seconds on the database's clock."""
+    def reserve(self, key: str, count: int, interval: float, burst: int = 1) -> tuple[float, float]:
+        """Take `count` slots `interval` apart; returns (first slot, now), seconds on the database's clock.
+        Slots unused in the last `burst - 1` intervals may still be taken (GCRA's burst): the time a
+        process spends coming back for more is not lost to the allowance."""
         greatest = func.greatest if self._postgres else func.max
         statement = (update(RateSlot).where(RateSlot.key == key)
-                     .values(tat=greatest(RateSlot.tat, self._now()) + count * interval)
+                     .values(tat=greatest(RateSlot.tat, self._now() - (burst - 1) * interval) + count * interval)
                      .returning(RateSlot.tat, self._now()))
         row = self.session.execute(statement).one_or_none()
         if row is None:
