@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     alerts_per_hour: int = Field(10, ge=1)
 
     # Delivery: any number of processes share the outbox and the platforms' limits through the database.
-    delivery_shard: str | None = None  # removed; a set value stops the start (see _shard_removed)
+    delivery_shard: str | None = Field(None, deprecated="removed: a set value stops the start (_shard_removed)")
     delivery_timeout_resends: int = Field(1, ge=0, le=3)  # a send that timed out goes this many more times
 
     # Telegram
