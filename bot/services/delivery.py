@@ -93,8 +93,8 @@ class DeliveryLoop:
         """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
         documented limits). `worker`: the lease owner's name (default: a new `process_identity()`).
         `shared_limits`: take the overall limits from the database (default: on PostgreSQL, where
-        other processes may deliver too). `prefetch`: rows held at a time (default: about 4 s of
-        sending at the overall limits): what a process that dies holds up until its lease lapses."""
+        other processes may deliver too). `prefetch`: rows held at a time (default: 1000 alone; shared,
+        about 4 s of sending at the overall limits: what a process that dies holds up until its lease lapses)."""
         self.store = store
         self.senders = dict(senders)
         self.worker = worker or process_identity()
@@ -106,8 +106,11 @@ class DeliveryLoop:
         self.monotonic = monotonic
         self.metrics = metrics
         chosen = DEFAULT_LIMITS if limits is None else limits
-        self.prefetch = prefetch or _prefetch_for([chosen.get(platform, NO_LIMITS) for platform in self.senders])
         shared = store.dialect == "postgresql" if shared_limits is None else shared_limits
+        # Alone (SQLite), a long look ahead lets chats with long queues start early; shared, what a process
+        # holds waits for its lease if it dies, so it holds a few seconds' worth.
+        self.prefetch = prefetch or (_prefetch_for([chosen.get(platform, NO_LIMITS) for platform in self.senders])
+                                     if shared else 1000)
         self.limiters = {}
         for platform in self.senders:
             platform_limits = chosen.get(platform, NO_LIMITS)
