@@ -197,8 +197,8 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot") -
     await asyncio.to_thread(services.alerts.prepare)
     services.scheduler.start()
     await delivery.start()
-    log.info("briefbot %s running: %s; HTTP on %s:%s", role, ", ".join(services.senders) or "no platform",
-             http.host, http.port)
+    log.info("briefbot running: %s%s; HTTP on %s:%s", ", ".join(services.senders) or "no platform",
+             " (worker: delivers, takes no commands)" if role == "worker" else "", http.host, http.port)
     try:
         await stop.wait()
     finally:

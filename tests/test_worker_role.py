@@ -25,7 +25,7 @@ def test_a_worker_delivers_the_outbox_and_takes_no_updates(tmp_path):
         tg.push_message({"id": 1001, "type": "private", "first_name": "Ada"}, "/help")  # not for a worker
         with BotProcess(tmp_path, "worker", TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url,
                         SUMMARIZER_BACKEND="lead") as worker:
-            worker.wait_for("briefbot worker running")
+            assert "(worker: delivers, takes no commands)" in worker.wait_for("briefbot running")
             tg.wait_for_calls("sendMessage", 2, timeout=60)
             assert worker.stop() == 0
         methods = {call.method for call in tg.calls()}
