@@ -226,3 +226,20 @@ async def test_stop_gives_back_what_was_claimed_but_not_sent(store, tg, sender):
 
 def _deliveries(tx) -> list[Delivery]:
     return list(tx.session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def test_a_message_in_flight_when_its_process_died_is_unknown_counted_and_not_resent(store, tg, sender):
+    """The crash rule: a row left `sending` by a dead process (its lease lapsed) may have arrived."""
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "in flight at the crash"},
+                             {"chat_key": 1001, "key": "b", "text": "still queued"}])
+    with store.transaction() as tx:
+        # Claimed by a process whose leases have lapsed since (it died a minute ago).
+        first, second = tx.outbox.claim(worker="dead", now=utcnow(), lease=timedelta(minutes=-1), limit=10)
+        assert tx.outbox.mark_sending(first.id, worker="dead")
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    assert texts_by_chat(tg) == {1001: ["still queued"]}  # taken over; the one in flight is not resent
+    assert statuses(store) == {"unknown": 1, "sent": 1}
+    assert delivery_counts(metrics) == {"unknown": 1, "sent": 1}
