@@ -177,6 +177,23 @@ async def test_processes_sharing_the_overall_limit_in_postgresql_stay_within_it_
     assert standin_violations(sorted(sent, key=lambda s: s[1]), [("overall", StandInRate(40, 1.0))]) == 0
 
 
+@pytest.mark.postgres
+def test_a_bot_wide_pause_in_postgresql_holds_every_process_back():
+    with postgres_schema_url() as url:
+        first, second = Store.open(url), Store.open(url)
+        try:
+            with first.transaction() as tx:
+                slot, now = tx.rate_slots.reserve("telegram", 1, 0.1)
+                assert slot == pytest.approx(now, abs=0.5)  # free: at once
+                tx.rate_slots.pause("telegram", 5.0)  # one process saw the platform's flood answer
+            with second.transaction() as tx:
+                slot, now = tx.rate_slots.reserve("telegram", 3, 0.1)
+            assert slot - now == pytest.approx(5.0, abs=0.5)  # the other waits as well
+        finally:
+            first.close()
+            second.close()
+
+
 async def test_a_chat_taken_over_from_another_process_keeps_its_pace():
     history = [("-5", 80.0 + n) for n in range(20)]  # the old holder sent 20 in the last 20 s
 
