@@ -12,10 +12,12 @@ from bot.clock import utcnow
 from bot.domain.models import BriefItem, Link, Message
 from bot.metrics import Metrics
 from bot.services.delivery import Backoff, DeliveryLoop
+from bot.services.ratelimit import PlatformLimits, Rate
 from bot.store.store import Store
 from bot.store.tables import Delivery
 from tests.delivery_process import enqueue_messages, telegram_sender
 from tests.fixtures.databases import sqlite_url
+from tests.standins.ratelimit import Rate as StandInRate
 from tests.standins.telegram import TelegramFault, TelegramLimits, TelegramStandIn
 
 
@@ -243,3 +245,22 @@ async def test_a_message_in_flight_when_its_process_died_is_unknown_counted_and_
     assert texts_by_chat(tg) == {1001: ["still queued"]}  # taken over; the one in flight is not resent
     assert statuses(store) == {"unknown": 1, "sent": 1}
     assert delivery_counts(metrics) == {"unknown": 1, "sent": 1}
+
+
+async def test_a_chat_handed_back_at_a_stop_keeps_its_pace_with_the_next_process(store, tg, sender):
+    """A group got all its allowance from one process, which then stopped; the next may not start afresh.
+    (A small group limit, 3 per 10 s, on both sides, so that the test takes seconds.)"""
+    tg.enforce_limits(TelegramLimits(per_group=StandInRate(3, 10.0)))
+    limits = {"telegram": PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1, 1.0),
+                                         per_group=Rate(3, 10.0, burst=3))}
+    enqueue_messages(store, [{"chat_key": -7001, "chat_kind": "group", "key": f"a:{n}", "text": f"first {n}"}
+                             for n in range(3)])
+    first = loop_for(store, sender, limits=limits)
+    await first.drain()
+    await first.stop()
+    enqueue_messages(store, [{"chat_key": -7001, "chat_kind": "group", "key": "b", "text": "second"}])
+    second = loop_for(store, sender, limits=limits)
+    await second.drain()
+    await second.stop()
+    assert len(tg.sent_messages(-7001)) == 4
+    assert tg.violations() == []  # the group's pace carried over to the new process

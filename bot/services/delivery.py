@@ -161,7 +161,7 @@ class DeliveryLoop:
 
         def hand_back(tx: Tx) -> None:
             tx.outbox.release(held)
-            tx.outbox.release_chats(self.worker)
+            tx.outbox.release_chats(self.worker, now=self.clock())
 
         await self._db(hand_back)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -183,9 +183,10 @@ class OutboxRepo:
             self.session.execute(update(ChatLease).where(ChatLease.chat_id.in_(chat_ids), ChatLease.owner == worker)
                                  .values(lease_until=lease_until))
 
-    def release_chats(self, worker: str) -> None:
-        """A worker that stops hands its chats back at once (graceful shutdown)."""
-        self.session.execute(delete(ChatLease).where(ChatLease.owner == worker))
+    def release_chats(self, worker: str, *, now: datetime) -> None:
+        """A worker that stops hands its chats back at once (graceful shutdown). The lease is ended, not
+        deleted: whoever takes a chat next sees it changed hands, and keeps the chat's pace."""
+        self.session.execute(update(ChatLease).where(ChatLease.owner == worker).values(lease_until=now))
 
     def recover_interrupted(self, *, now: datetime) -> Counter[str]:
         """Rows left in `sending` by a worker whose lease lapsed (it died mid-request) may or may not have
