@@ -54,6 +54,14 @@ def run() -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Poll feeds, summarize and deliver, without receiving commands: run as many beside `run` as needed."""
+    from bot.main import run as run_bot
+
+    run_bot(role="worker")
+
+
+@app.command()
 def chat() -> None:
     """The bot's commands in this terminal, against the configured store and model."""
     from bot.runners import run_chat

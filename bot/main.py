@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +20,7 @@ from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
 from bot.services.delivery import DeliveryLoop
+from bot.services.ratelimit import DEFAULT_LIMITS, TELEGRAM_PAID_LIMITS
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.ingest import Ingestor
@@ -31,7 +31,6 @@ from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
 from bot.watchdog import LoopWatchdog
-from bot.worker_lock import hold_worker_name
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DEADLINE_S = 8  # SIGTERM to exit well within 10 s
@@ -115,16 +114,64 @@ def build_adapters(services: Services, http: HttpServer) -> list:
     return adapters
 
 
-async def serve(services: Services, stop: asyncio.Event) -> None:
-    """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`."""
+class OutboundOnly:
+    """A platform for a worker process: its `Sender` and nothing of the inbound side (no polling, no
+    webhook, no Socket Mode), so any number of workers may run beside the one bot process."""
+
+    def __init__(self, platform: str, sender: Sender, start, stop) -> None:
+        self.platform, self.sender, self._start, self._stop = platform, sender, start, stop
+
+    async def start(self) -> None:
+        await self._start()
+        if hasattr(self.sender, "ready"):
+            self.sender.ready = True
+
+    async def stop(self) -> None:
+        await self._stop()
+
+    def is_connected(self) -> bool:
+        return getattr(self.sender, "ready", True)
+
+
+def build_outbound(services: Services) -> list[OutboundOnly]:
+    """The senders of every platform whose token is set, for `python -m bot worker`."""
+    settings = services.settings
+    platforms = []
+    if settings.telegram_bot_token:
+        from telegram import Bot
+
+        from bot.adapters.telegram import TelegramSender
+
+        bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url)
+        sender = TelegramSender(bot, on_chat_migrated=services.chat_migrated)
+        platforms.append(OutboundOnly("telegram", sender, bot.initialize, bot.shutdown))
+    if settings.slack_bot_token:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        from bot.adapters.slack.sender import SlackSender
+
+        base_url = settings.slack_api_base_url.rstrip("/") + "/"
+        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=base_url, timeout=10,
+                                retry_handlers=[])
+        platforms.append(OutboundOnly("slack", SlackSender(client), client.auth_test, _nothing))
+    return platforms
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot") -> None:
+    """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`.
+    `role="worker"`: the same without the chat platforms' inbound side (no commands are received)."""
     settings = services.settings
     watchdog = LoopWatchdog(services.metrics, threshold_s=settings.loop_lag_warning_s)
     watchdog.start()
     http = HttpServer(settings.http_host, settings.http_port, idle_timeout_s=settings.http_idle_timeout_s,
                       max_connections=settings.http_max_connections)
-    adapters = build_adapters(services, http)
+    adapters = build_adapters(services, http) if role == "bot" else build_outbound(services)
     console_task = None
-    if not adapters:
+    if not adapters and role == "bot":
         from bot.adapters.console import ConsoleSender, run_console
 
         services.senders["console"] = ConsoleSender()
@@ -134,13 +181,13 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
             console_task.add_done_callback(lambda _: stop.set())
     for adapter in adapters:
         services.senders[adapter.platform] = adapter.sender
-    index, count = settings.shard
-    # The worker name must be the same after a restart, and differ between processes sharing a database.
-    worker, worker_lock = hold_worker_name(
-        f"delivery-{index}-of-{count}-{socket.gethostname()}-{'+'.join(sorted(services.senders))}",
-        settings.data_dir / "locks")
+    limits = dict(DEFAULT_LIMITS)
+    if settings.telegram_paid_broadcast and "telegram" in services.senders:
+        services.senders["telegram"].paid_broadcast = True
+        limits["telegram"] = TELEGRAM_PAID_LIMITS
+    # Each start is a new lease owner: what a previous life held is taken over once its leases lapse.
     delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
-                            shard=(index, count), worker=worker)
+                            limits=limits, timeout_resends=settings.delivery_timeout_resends)
     services.metrics.platforms(list(services.senders))
 
     checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}
@@ -159,7 +206,8 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
     await asyncio.to_thread(services.alerts.prepare)
     services.scheduler.start()
     await delivery.start()
-    log.info("briefbot running: %s; HTTP on %s:%s", ", ".join(services.senders), http.host, http.port)
+    log.info("briefbot running: %s%s; HTTP on %s:%s", ", ".join(services.senders) or "no platform",
+             " (worker: delivers, takes no commands)" if role == "worker" else "", http.host, http.port)
     try:
         await stop.wait()
     finally:
@@ -170,7 +218,6 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
         except TimeoutError:
             log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
         await watchdog.stop()
-        worker_lock.close()  # the name is free for the next start
 
 
 async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list, console_task, http) -> None:
@@ -192,7 +239,7 @@ def _log_failure(what: str):
     return callback
 
 
-def run(settings: Settings | None = None) -> None:
+def run(settings: Settings | None = None, *, role: str = "bot") -> None:
     settings = settings or Settings()
     setup_logging(level=settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
     raise_open_file_limit()
@@ -204,7 +251,7 @@ def run(settings: Settings | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
         services = build_services(settings)
         try:
-            await serve(services, stop)
+            await serve(services, stop, role=role)
         finally:
             await services.aclose()
 

@@ -11,7 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # What the delivery loop can make of one message (its `stats` keys): a fixed set keeps label values bounded.
-DELIVERY_OUTCOMES = ("sent", "failed", "rate_limited", "unknown", "retried", "forbidden")
+# timeout_resent: a send timed out without an answer and went once more (it may have arrived twice).
+DELIVERY_OUTCOMES = ("sent", "failed", "rate_limited", "unknown", "retried", "forbidden", "timeout_resent")
 DIGEST_STAGES = ("enqueued", "sent")
 # The llm backend: what became of each request to the server, and why a brief fell back to extractive.
 LLM_OUTCOMES = ("ok", "rate_limited", "server_error", "timeout", "unreachable", "rejected", "over_budget")
@@ -82,10 +83,10 @@ class Metrics:
         """`reason` is a FetchError/FeedError `.reason` (a short fixed word), never a URL or a message."""
         self._feed_errors.labels(reason=reason).inc()
 
-    def delivery(self, outcome: str, *, platform: str) -> None:
+    def delivery(self, outcome: str, *, platform: str, count: int = 1) -> None:
         if outcome not in DELIVERY_OUTCOMES:
             raise ValueError(f"unknown delivery outcome {outcome!r}; expected one of {DELIVERY_OUTCOMES}")
-        self._deliveries.labels(platform=platform, outcome=outcome).inc()
+        self._deliveries.labels(platform=platform, outcome=outcome).inc(_non_negative(count))
 
     def digest_lag(self, seconds: float, *, stage: str = "enqueued") -> None:
         if stage not in DIGEST_STAGES:

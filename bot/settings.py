@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     max_pending_commands_per_chat: int = Field(20, ge=1)  # beyond this, "busy, N commands are waiting"
     command_db_wait_s: float = Field(5, gt=0)  # a command waits this long for a locked database, then says so
 
-    # Delivery: with several bot processes on one PostgreSQL database, give each its own shard "i/n"
-    # (chats are split by hash; each process gets 1/n of the platform's overall rate).
-    delivery_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$")
+    # Delivery: any number of processes share the outbox and the platforms' limits through the database.
+    delivery_shard: str | None = Field(None, deprecated="removed: a set value stops the start (_shard_removed)")
+    delivery_timeout_resends: int = Field(1, ge=0, le=3)  # a send that timed out goes this many more times
 
     # Telegram
     telegram_bot_token: SecretStr | None = None
@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_url: str | None = None  # public URL Telegram posts updates to
     telegram_webhook_secret: SecretStr | None = None
+    telegram_paid_broadcast: bool = False  # allow_paid_broadcast: up to 1,000 messages/s, paid in Stars
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -119,19 +120,21 @@ class Settings(BaseSettings):
                              "LLM_MODEL")
         return self
 
+    @field_validator("delivery_shard")
+    @classmethod
+    def _shard_removed(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("DELIVERY_SHARD was removed: delivery processes now share the outbox and the rate "
+                             "limits through leases in the database, with no setting per process. Delete it; "
+                             "start extra processes with `python -m bot worker`")
+        return None
+
     @field_validator("slack_admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
-
-    @property
-    def shard(self) -> tuple[int, int]:
-        index, count = (int(part) for part in self.delivery_shard.split("/"))
-        if index >= count:
-            raise ValueError(f"DELIVERY_SHARD {self.delivery_shard}: the index must be below the count")
-        return index, count
 
     @cached_property
     def resolved_database_url(self) -> str:

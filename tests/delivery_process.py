@@ -1,10 +1,10 @@
 """A delivery process for tests and the benchmark: the real Telegram sender against a stand-in.
 
-    python -m tests.delivery_process --db URL --base-url http://127.0.0.1:PORT/bot --token T [--shard 0/3]
-        [--worker NAME] [--prefetch N] [--go-file PATH]
+    python -m tests.delivery_process --db URL --base-url http://127.0.0.1:PORT/bot --token T
+        [--worker NAME] [--prefetch N] [--lease-s S] [--go-file PATH] [--paid-broadcast]
 
-It drains the outbox (every row to a final state) and exits; tests kill it with SIGKILL halfway and
-start it again. With `--enqueue-file F` it first queues the messages listed in F (JSON lines with
+It drains the outbox (every row to a final state, whichever process sent it) and exits; tests run
+several side by side, kill one with SIGKILL halfway, and start it again or not. With `--enqueue-file F` it first queues the messages listed in F (JSON lines with
 chat_key, chat_kind, key, text) in one transaction, as the bot does when an event causes messages.
 With `--go-file F` it prints "ready" and waits for F to exist before delivering, so that several
 processes can be started together.
@@ -27,17 +27,19 @@ from bot.adapters.telegram.sender import TelegramSender
 from bot.clock import utcnow
 from bot.domain.models import Message
 from bot.services.delivery import DeliveryLoop
+from bot.services.ratelimit import TELEGRAM_LIMITS, TELEGRAM_PAID_LIMITS
 from bot.store.store import Store
 
 
 @asynccontextmanager
-async def telegram_sender(base_url: str, token: str, *, read_timeout: float = 5.0, pool: int = 64):
+async def telegram_sender(base_url: str, token: str, *, read_timeout: float = 5.0, pool: int = 64,
+                          paid_broadcast: bool = False):
     """The production sender over a real python-telegram-bot `Bot` pointed at `base_url`."""
     request = HTTPXRequest(connection_pool_size=pool, read_timeout=read_timeout, write_timeout=read_timeout,
                            connect_timeout=read_timeout, pool_timeout=read_timeout)
     bot = Bot(token, base_url=base_url, request=request)
     await bot.initialize()
-    sender = TelegramSender(bot)
+    sender = TelegramSender(bot, paid_broadcast=paid_broadcast)
     sender.ready = True
     try:
         yield sender
@@ -64,16 +66,17 @@ async def run(args: argparse.Namespace) -> None:
             with open(args.enqueue_file, encoding="utf-8") as lines:
                 queued = enqueue_messages(store, [json.loads(line) for line in lines if line.strip()])
             print(f"enqueued {queued}", flush=True)
-        index, count = (int(part) for part in args.shard.split("/"))
-        async with telegram_sender(args.base_url, args.token) as sender:
-            loop = DeliveryLoop(store=store, senders={"telegram": sender}, shard=(index, count),
+        limits = {"telegram": TELEGRAM_PAID_LIMITS if args.paid_broadcast else TELEGRAM_LIMITS}
+        async with telegram_sender(args.base_url, args.token, paid_broadcast=args.paid_broadcast,
+                                   read_timeout=args.read_timeout_s) as sender:
+            loop = DeliveryLoop(store=store, senders={"telegram": sender}, limits=limits,
                                 worker=args.worker, prefetch=args.prefetch,
                                 lease=timedelta(seconds=args.lease_s), idle_poll_s=0.2)
             if args.go_file:
                 print("ready", flush=True)
                 while not os.path.exists(args.go_file):
                     await asyncio.sleep(0.01)
-            print("delivering", flush=True)
+            print(f"delivering as {loop.worker}", flush=True)
             await loop.drain()
             await loop.stop()
             print(json.dumps(dict(loop.stats)), flush=True)
@@ -86,11 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--shard", default="0/1", help="index/count")
-    parser.add_argument("--lease-s", type=float, default=60.0)
+    parser.add_argument("--lease-s", type=float, default=10.0, help="row and chat leases (renewed every third)")
+    parser.add_argument("--read-timeout-s", type=float, default=5.0)
+    parser.add_argument("--paid-broadcast", action="store_true", help="send with allow_paid_broadcast (1,000/s)")
     parser.add_argument("--enqueue-file")
-    parser.add_argument("--worker", help="the worker name (default: from the shard)")
-    parser.add_argument("--prefetch", type=int, default=1000, help="deliveries claimed at a time")
+    parser.add_argument("--worker", help="the lease owner's name (default: a new identity per start)")
+    parser.add_argument("--prefetch", type=int, help="deliveries claimed at a time (default: the loop's)")
     parser.add_argument("--go-file", help="wait for this file to exist before delivering")
     asyncio.run(run(parser.parse_args(argv)))
 

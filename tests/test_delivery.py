@@ -10,11 +10,14 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.domain.models import BriefItem, Link, Message
+from bot.metrics import Metrics
 from bot.services.delivery import Backoff, DeliveryLoop
+from bot.services.ratelimit import PlatformLimits, Rate
 from bot.store.store import Store
 from bot.store.tables import Delivery
 from tests.delivery_process import enqueue_messages, telegram_sender
 from tests.fixtures.databases import sqlite_url
+from tests.standins.ratelimit import Rate as StandInRate
 from tests.standins.telegram import TelegramFault, TelegramLimits, TelegramStandIn
 
 
@@ -127,14 +130,50 @@ async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(s
         assert tx.outbox.outstanding() == 0
 
 
-async def test_a_timeout_after_sending_is_unknown_and_never_resent(store, tg, sender):
+def delivery_counts(metrics: Metrics) -> dict[str, float]:
+    return {sample.labels["outcome"]: sample.value for family in metrics.registry.collect()
+            if family.name == "briefbot_deliveries" for sample in family.samples
+            if sample.name.endswith("_total") and sample.value}
+
+
+async def test_a_send_that_timed_out_is_sent_once_more_and_may_arrive_twice(store, tg, sender, caplog):
     tg.fail_next(1001, TelegramFault.slow(3.0, deliver=True))  # arrives, but the answer comes too late
-    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "maybe"}])
-    loop = loop_for(store, sender)
+    tg.fail_next(1002, TelegramFault.slow(3.0, deliver=False))  # lost on the way: never arrives
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "arrived"},
+                             {"chat_key": 1002, "key": "b", "text": "lost"}])
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    # The documented trade: a timed-out message that did arrive is there twice; one that did not is not lost.
+    assert texts_by_chat(tg) == {1001: ["arrived", "arrived"], 1002: ["lost"]}
+    assert statuses(store) == {"sent": 2}
+    assert delivery_counts(metrics) == {"timeout_resent": 2, "sent": 2}
+    assert "sending it once more" in caplog.text
+    assert tg.violations() == []
+
+
+async def test_a_second_timeout_gives_the_message_up_visibly(store, tg, sender, caplog):
+    tg.fail_next(1001, TelegramFault.slow(3.0, deliver=False), count=2)
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "never"}])
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    assert texts_by_chat(tg) == {}
+    assert statuses(store) == {"unknown": 1}
+    assert delivery_counts(metrics) == {"timeout_resent": 1, "unknown": 1}
+    assert "dropped" in caplog.text
+
+
+async def test_with_no_resends_a_timeout_is_unknown_and_never_resent(sqlite_store, tg, sender):
+    tg.fail_next(1001, TelegramFault.slow(3.0, deliver=True))
+    enqueue_messages(sqlite_store, [{"chat_key": 1001, "key": "a", "text": "maybe"}])
+    loop = loop_for(sqlite_store, sender, timeout_resends=0)
     await loop.drain()
     await loop.stop()
     assert texts_by_chat(tg) == {1001: ["maybe"]}
-    assert statuses(store) == {"unknown": 1}
+    assert statuses(sqlite_store) == {"unknown": 1}
 
 
 async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_store, tg, sender):
@@ -189,3 +228,39 @@ async def test_stop_gives_back_what_was_claimed_but_not_sent(store, tg, sender):
 
 def _deliveries(tx) -> list[Delivery]:
     return list(tx.session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def test_a_message_in_flight_when_its_process_died_is_unknown_counted_and_not_resent(store, tg, sender):
+    """The crash rule: a row left `sending` by a dead process (its lease lapsed) may have arrived."""
+    enqueue_messages(store, [{"chat_key": 1001, "key": "a", "text": "in flight at the crash"},
+                             {"chat_key": 1001, "key": "b", "text": "still queued"}])
+    with store.transaction() as tx:
+        # Claimed by a process whose leases have lapsed since (it died a minute ago).
+        first, second = tx.outbox.claim(worker="dead", now=utcnow(), lease=timedelta(minutes=-1), limit=10)
+        assert tx.outbox.mark_sending(first.id, worker="dead")
+    metrics = Metrics()
+    loop = loop_for(store, sender, metrics=metrics)
+    await loop.drain()
+    await loop.stop()
+    assert texts_by_chat(tg) == {1001: ["still queued"]}  # taken over; the one in flight is not resent
+    assert statuses(store) == {"unknown": 1, "sent": 1}
+    assert delivery_counts(metrics) == {"unknown": 1, "sent": 1}
+
+
+async def test_a_chat_handed_back_at_a_stop_keeps_its_pace_with_the_next_process(store, tg, sender):
+    """A group got all its allowance from one process, which then stopped; the next may not start afresh.
+    (A small group limit, 3 per 10 s, on both sides, so that the test takes seconds.)"""
+    tg.enforce_limits(TelegramLimits(per_group=StandInRate(3, 10.0)))
+    limits = {"telegram": PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1, 1.0),
+                                         per_group=Rate(3, 10.0, burst=3))}
+    enqueue_messages(store, [{"chat_key": -7001, "chat_kind": "group", "key": f"a:{n}", "text": f"first {n}"}
+                             for n in range(3)])
+    first = loop_for(store, sender, limits=limits)
+    await first.drain()
+    await first.stop()
+    enqueue_messages(store, [{"chat_key": -7001, "chat_kind": "group", "key": "b", "text": "second"}])
+    second = loop_for(store, sender, limits=limits)
+    await second.drain()
+    await second.stop()
+    assert len(tg.sent_messages(-7001)) == 4
+    assert tg.violations() == []  # the group's pace carried over to the new process

@@ -8,7 +8,10 @@ import itertools
 
 import pytest
 
+from bot.services.delivery import StoreSlots
 from bot.services.ratelimit import PlatformLimits, Rate, RateLimiter
+from bot.store.store import Store
+from tests.fixtures.databases import postgres_schema_url
 from tests.standins.ratelimit import Rate as StandInRate
 from tests.standins.ratelimit import RateLimiter as StandInLimiter
 
@@ -135,12 +138,79 @@ async def test_chats_with_more_queued_get_the_overall_slots_first():
     limiter.close()
 
 
-async def test_shares_split_the_overall_allowance_between_processes():
-    limits = PlatformLimits(overall=Rate(30, 1.0, burst=6), per_chat=Rate(1, 1.0))
-    third = limits.share(3)
-    assert third.overall == Rate(10, 1.0, burst=2) and third.per_chat == limits.per_chat
-    assert limits.share(1) is limits
-    with pytest.raises(ValueError):
-        limits.share(0)
+@pytest.mark.postgres
+async def test_processes_sharing_the_overall_limit_in_postgresql_stay_within_it_together():
+    """Three limiters, as three processes would have, each on its own connection to the database: together
+    they send at the allowance, not three times it, and each gets its part of it."""
+    import time as real_time
+
+    with postgres_schema_url() as url:
+        stores = [Store.open(url) for _ in range(3)]
+        try:
+            limits = PlatformLimits(overall=Rate(40, 1.0))
+            limiters = []
+            for store in stores:
+                async def db(work, store=store):
+                    def run():
+                        with store.transaction() as tx:
+                            return work(tx)
+                    return await asyncio.to_thread(run)
+                limiters.append(RateLimiter(limits, shared=StoreSlots(db, "telegram", limits.overall,
+                                                                        real_time.monotonic)))
+            sent: list[tuple[str, float]] = []
+
+            async def one(limiter: RateLimiter, chat: str) -> None:
+                await limiter.acquire(chat)
+                sent.append((chat, real_time.monotonic()))
+
+            started = real_time.monotonic()
+            await asyncio.gather(*(one(limiter, f"p{n}-c{i}") for n, limiter in enumerate(limiters)
+                                   for i in range(40)))
+            took = real_time.monotonic() - started
+            for limiter in limiters:
+                limiter.close()
+        finally:
+            for store in stores:
+                store.close()
+    assert len(sent) == 120
+    assert took >= 119 / 40 - 0.1  # 120 slots of one 40/s allowance, not three
+    assert standin_violations(sorted(sent, key=lambda s: s[1]), [("overall", StandInRate(40, 1.0))]) == 0
+
+
+@pytest.mark.postgres
+def test_a_bot_wide_pause_in_postgresql_holds_every_process_back():
+    with postgres_schema_url() as url:
+        first, second = Store.open(url), Store.open(url)
+        try:
+            with first.transaction() as tx:
+                slot, now = tx.rate_slots.reserve("telegram", 1, 0.1)
+                assert slot == pytest.approx(now, abs=0.5)  # free: at once
+                tx.rate_slots.pause("telegram", 5.0)  # one process saw the platform's flood answer
+            with second.transaction() as tx:
+                slot, now = tx.rate_slots.reserve("telegram", 3, 0.1)
+            assert slot - now == pytest.approx(5.0, abs=0.5)  # the other waits as well
+        finally:
+            first.close()
+            second.close()
+
+
+async def test_a_chat_taken_over_from_another_process_keeps_its_pace():
+    history = [("-5", 80.0 + n) for n in range(20)]  # the old holder sent 20 in the last 20 s
+
+    async def takeover(seeded: bool) -> list[tuple[str, float]]:
+        time = VirtualTime()
+        limiter = RateLimiter(PlatformLimits(per_chat=Rate(1, 1.0), per_group=Rate(20, 60.0, burst=18)),
+                              clock=time.clock, sleep=time.sleep)
+        time.now = 100.0
+        if seeded:
+            limiter.seed("-5", [at for _, at in history], group=True)
+        return await send_times(limiter, time, ["-5"] * 12, group=True)
+
+    group_limit = [("per_group", StandInRate(20, 60.0))]
+    assert standin_violations(history + await takeover(seeded=False), group_limit) > 0  # what seeding prevents
+    assert standin_violations(history + await takeover(seeded=True), group_limit) == 0
+
+
+async def test_rates_must_be_positive():
     with pytest.raises(ValueError):
         Rate(0, 1.0)

@@ -363,6 +363,16 @@ def test_compose_runs_the_bot_on_postgresql_with_data_and_restarts():
     assert bot["init"] is True
 
 
+def test_compose_scales_workers_with_the_bot_s_settings_and_nothing_of_their_own():
+    services = compose()["services"]
+    bot, worker = services["bot"], services["worker"]
+    assert worker["command"] == ["python", "-m", "bot", "worker"]
+    assert worker["image"] == bot["image"] and worker["env_file"] == bot["env_file"]
+    assert worker["environment"] == bot["environment"]  # identical settings: `--scale worker=N` just works
+    assert "ports" not in worker and "container_name" not in worker  # replicas cannot collide
+    assert worker["depends_on"]["db"]["condition"] == "service_healthy"
+
+
 def test_compose_fixes_only_the_container_settings_and_takes_the_rest_from_env():
     environment = compose()["services"]["bot"]["environment"]
     assert set(environment) == CONTAINER_SETTINGS
@@ -402,7 +412,7 @@ def test_docker_compose_accepts_the_file_and_passes_every_setting_through(compos
 # ----- .env.example and Settings --------------------------------------------------------------------
 
 def test_env_example_lists_every_setting_and_nothing_else():
-    fields = {name.upper() for name in Settings.model_fields}
+    fields = {name.upper() for name, field in Settings.model_fields.items() if not field.deprecated}
     keys = env_example_keys()
     assert len(keys) == len(set(keys)), "a setting appears twice"
     assert sorted(fields - set(keys)) == [], "settings missing from .env.example"

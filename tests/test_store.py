@@ -126,7 +126,7 @@ def test_outbox_enqueue_is_idempotent_and_claims_are_exclusive(store):
         assert tx.outbox.mark_sending(taken.id, worker="w2")
     with store.transaction() as tx:
         # A crash while sending: the row is not resent blindly, it becomes unknown.
-        assert tx.outbox.recover_interrupted(now=NOW + 10 * lease) == 1
+        assert tx.outbox.recover_interrupted(now=NOW + 10 * lease) == {"telegram": 1}
         assert tx.outbox.counts() == {"unknown": 1}
         assert tx.outbox.depth() == 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import timedelta
 
@@ -13,35 +14,12 @@ from bot.adapters.telegram import TelegramAdapter, TelegramSender
 from bot.adapters.telegram.sender import send_error
 from bot.domain.models import BriefItem, ChatRef, Link, Message
 from bot.services.sending import SendError
-from tests.standins.telegram import ApiError, TelegramFault, TelegramStandIn
+from tests.standins.telegram import TelegramFault, TelegramLimits, TelegramStandIn
 
 ALERT = Message(kind="alert", heading="Alert: climate",
                 items=[BriefItem("Sea levels <rise> & fall", ["A point."], [Link("Source", "https://example.com/a")])])
 PRIVATE = ChatRef("telegram", "42")
 FORUM_TOPIC = ChatRef("telegram", "-1001000000001", thread_id="77")
-
-
-class MigratingStandIn(TelegramStandIn):
-    """The stand-in, plus one answer it lacks: a group that became a supergroup (migrate_to_chat_id)."""
-
-    def __init__(self, migrated: dict[int, int]) -> None:
-        super().__init__()
-        self.migrated = migrated
-
-    async def _send_message(self, params, call):
-        new_id = self.migrated.get(int(params["chat_id"]))
-        if new_id is not None:
-            raise _Migrated(new_id)
-        return await super()._send_message(params, call)
-
-
-class _Migrated(ApiError):
-    def __init__(self, new_chat_id: int) -> None:
-        super().__init__(400, "Bad Request: group chat was upgraded to a supergroup chat")
-        self.new_chat_id = new_chat_id
-
-    def body(self) -> dict:
-        return {**super().body(), "parameters": {"migrate_to_chat_id": self.new_chat_id}}
 
 
 class Handler:
@@ -56,7 +34,7 @@ def migrations():
 
 @pytest.fixture
 def tg():
-    with MigratingStandIn({-4001: -1004000000001}) as server:
+    with TelegramStandIn() as server:
         yield server
 
 
@@ -151,11 +129,47 @@ async def test_a_lost_answer_is_unknown_never_retried(tg, sender):
     assert len(tg.sent_messages(42)) == 1  # it did arrive: a blind resend would have duplicated it
 
 
-async def test_a_group_that_became_a_supergroup_is_final_and_reported(tg, sender, migrations):
-    with pytest.raises(SendError) as caught:
-        await send(sender, ChatRef("telegram", "-4001"))
-    assert caught.value.outcome == "final" and "-1004000000001" in caught.value.detail
+async def test_a_group_that_became_a_supergroup_is_reported_and_gets_the_message_at_its_new_id(
+        tg, sender, migrations):
+    tg.migrate_chat(-4001, -1004000000001)
+    message_id = await send(sender, ChatRef("telegram", "-4001"))
+
+    refused, resent = tg.calls("sendMessage")
+    assert refused.status == 400 and refused.response["parameters"] == {"migrate_to_chat_id": -1004000000001}
+    assert resent.status == 200 and resent.params["chat_id"] == -1004000000001
     assert migrations == [("-4001", "-1004000000001")]
+    [arrived] = tg.sent_messages(-1004000000001)
+    assert message_id == str(arrived["message_id"]) and "Sea levels" in arrived["text"]
+    assert tg.sent_messages(-4001) == []  # refused: sending again could not duplicate it
+
+
+async def test_a_command_reply_that_meets_the_migration_goes_to_the_new_id(tg, sender, migrations):
+    group = tg.add_chat({"id": -4003, "type": "group", "title": "Old group"})
+    tg.migrate_chat(-4003, -1004000000003)  # the command was sent just before the group migrated
+    tg.push_message(group, "/help", sender={"id": 7, "is_bot": False, "first_name": "Bob"})
+    await tg.await_calls("sendMessage", where=lambda c: c.status == 200)
+    assert migrations == [("-4003", "-1004000000003")]
+    [reply] = tg.sent_messages(-1004000000003)
+    assert reply["text"] == "ok"
+
+
+async def test_paid_broadcasts_go_with_allow_paid_broadcast_and_may_pass_the_free_limit(tg, sender):
+    tg.enforce_limits(TelegramLimits())
+
+    async def burst(chats: range) -> list[str]:
+        outcomes = await asyncio.gather(*(send(sender, ChatRef("telegram", str(chat))) for chat in chats),
+                                        return_exceptions=True)
+        return [getattr(outcome, "outcome", "sent") for outcome in outcomes]
+
+    sender.paid_broadcast = True
+    assert await burst(range(100, 200)) == ["sent"] * 100  # 100 at once: over three times the free 30/s
+    assert all(call.params["allow_paid_broadcast"] is True for call in tg.calls("sendMessage"))
+    assert tg.violations() == []
+    sender.paid_broadcast = False
+    unpaid = await burst(range(200, 300))  # the same burst, unpaid, is over the free limit
+    assert "rate_limited" in unpaid and set(unpaid) <= {"sent", "rate_limited"}
+    assert {v.limit for v in tg.violations()} == {"overall"}
+    assert all("allow_paid_broadcast" not in call.params for call in tg.calls("sendMessage")[100:])
 
 
 async def test_a_migration_notice_update_is_reported_too(tg, sender, migrations):

@@ -9,18 +9,27 @@ arrived.
 Chats are served concurrently (one task per chat with work, each sending its messages in order),
 so the overall allowance is used however slow each chat's own pace is.
 
-Several processes: each runs with its own `shard=(index, count)` and takes only the chats whose
-id % count == index. A chat is then paced by one process only, so per-chat and per-group limits
-hold exactly, and each process paces the bot-wide limit at 1/count of the allowance, so the sum
-holds too - without any shared rate state. Rows are still claimed with FOR UPDATE SKIP LOCKED and a
-lease, so a process that is down (its lease expired) or misconfigured never causes a double send.
+Several processes, on any machines, share one outbox with no setting of their own: each start gets
+a fresh identity (`process_identity()`), claims rows only of chats it holds the lease of, and renews
+its row and chat leases while it works (every lease/3). A process that dies stops renewing: once its
+leases lapse (`lease`, 10 s by default) the others take its chats and rows over; a row it was sending
+becomes unknown (never resent blindly). A chat served by one process at a time keeps the per-chat and
+per-group limits; the overall limit is shared through the database (`rate_slots`) on PostgreSQL, and
+kept in the process on SQLite (one process).
+
+A send that timed out without an answer may or may not have arrived. It is sent once more
+(`timeout_resends`), after the limiter's next slot for that chat: a possible duplicate rather than a
+silent loss. A second timeout gives it up as unknown (logged, counted in the metrics).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -30,14 +39,19 @@ from typing import Any, Literal, TypeVar
 from bot.clock import utcnow
 from bot.domain.models import ChatRef, Message
 from bot.metrics import Metrics
-from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, RateLimiter
+from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, Rate, RateLimiter
 from bot.services.sending import SendError, Sender
 from bot.store.outbox import ClaimedDelivery
 from bot.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-PartResult = Literal["sent", "more", "stopped"]
+PartResult = Literal["sent", "more", "stopped", "again"]
+
+
+def process_identity() -> str:
+    """This process start's own name as a lease owner: never the same twice, whatever the machine."""
+    return f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -52,35 +66,59 @@ class Backoff:
         return timedelta(seconds=min(self.cap_s, self.base_s * 2 ** max(0, attempts - 1)))
 
 
+class StoreSlots:
+    """An overall limit shared by every process on the database (`SharedSlots`, see bot/store/rate_slots.py)."""
+
+    def __init__(self, db: Callable[[Callable[[Tx], Any]], Awaitable[Any]], key: str, rate: Rate,
+                 monotonic: Callable[[], float]) -> None:
+        self.db, self.key, self.interval, self.burst, self.monotonic = db, key, rate.interval, rate.burst, monotonic
+
+    async def reserve(self, count: int) -> list[float]:
+        first, db_now = await self.db(lambda tx: tx.rate_slots.reserve(self.key, count, self.interval, self.burst))
+        start = self.monotonic() + (first - db_now)
+        return [start + n * self.interval for n in range(count)]
+
+    async def pause(self, seconds: float) -> None:
+        await self.db(lambda tx: tx.rate_slots.pause(self.key, seconds))
+
+
 class DeliveryLoop:
     def __init__(self, *, store: Store, senders: Mapping[str, Sender],
-                 limits: Mapping[str, PlatformLimits] | None = None, shard: tuple[int, int] = (0, 1),
-                 worker: str | None = None, lease: timedelta = timedelta(minutes=2), prefetch: int = 1000,
-                 max_in_flight: int = 64, backoff: Backoff = Backoff(), idle_poll_s: float = 1.0,
+                 limits: Mapping[str, PlatformLimits] | None = None, worker: str | None = None,
+                 lease: timedelta = timedelta(seconds=10), prefetch: int | None = None, max_in_flight: int = 64,
+                 backoff: Backoff = Backoff(), idle_poll_s: float = 1.0, timeout_resends: int = 1,
+                 shared_limits: bool | None = None,
                  clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics | None = None) -> None:
         """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
-        documented limits). `shard`: this process's (index, count) when several deliver at once; its
-        `worker` name must stay the same across restarts (default: from the shard) so that a restart
-        knows what its previous life held."""
-        index, count = shard
-        if not 0 <= index < count:
-            raise ValueError(f"shard index {index} is not in 0..{count - 1}")
+        documented limits). `worker`: the lease owner's name (default: a new `process_identity()`).
+        `shared_limits`: take the overall limits from the database (default: on PostgreSQL, where
+        other processes may deliver too). `prefetch`: rows held at a time (default: 1000 alone; shared,
+        about 4 s of sending at the overall limits: what a process that dies holds up until its lease lapses)."""
         self.store = store
         self.senders = dict(senders)
-        self.shard = shard
-        self.worker = worker or f"delivery-{index}-of-{count}"
+        self.worker = worker or process_identity()
         self.lease = lease
-        self.prefetch = prefetch
         self.backoff = backoff
         self.idle_poll_s = idle_poll_s
+        self.timeout_resends = timeout_resends
         self.clock = clock
+        self.monotonic = monotonic
         self.metrics = metrics
         chosen = DEFAULT_LIMITS if limits is None else limits
-        self.limiters = {platform: RateLimiter(chosen.get(platform, NO_LIMITS).share(count),
-                                               clock=monotonic, sleep=sleep)
-                         for platform in self.senders}
-        self.stats: Counter[str] = Counter()  # sent, failed, unknown, retried, rate_limited, forbidden
+        shared = store.dialect == "postgresql" if shared_limits is None else shared_limits
+        # Alone (SQLite), a long look ahead lets chats with long queues start early; shared, what a process
+        # holds waits for its lease if it dies, so it holds a few seconds' worth.
+        self.prefetch = prefetch or (_prefetch_for([chosen.get(platform, NO_LIMITS) for platform in self.senders])
+                                     if shared else 1000)
+        self.limiters = {}
+        for platform in self.senders:
+            platform_limits = chosen.get(platform, NO_LIMITS)
+            slots = (StoreSlots(self._db, platform, platform_limits.overall, monotonic)
+                     if shared and platform_limits.overall else None)
+            self.limiters[platform] = RateLimiter(platform_limits, clock=monotonic, sleep=sleep, shared=slots)
+        # sent, failed, unknown, retried, rate_limited, forbidden, timeout_resent
+        self.stats: Counter[str] = Counter()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._held: dict[int, ClaimedDelivery] = {}
         self._queues: dict[tuple[str, str], deque[ClaimedDelivery]] = {}
@@ -97,10 +135,8 @@ class DeliveryLoop:
         if self._pump_task is not None:
             return
         self._stopping = False
-        released, unknown, interrupted = await self._db(self._recover)
-        if released or unknown or interrupted:
-            log.warning("delivery %s recovered: %d released, %d unknown (were in flight at a crash)",
-                        self.worker, released, unknown + interrupted)
+        log.info("delivery runs as %s", self.worker)
+        await self._recover()
         self._pump_task = asyncio.create_task(self._pump(), name=f"{self.worker}-pump")
 
     async def stop(self, timeout_s: float = 5.0) -> None:
@@ -122,28 +158,41 @@ class DeliveryLoop:
         self._queues.clear()
         self._chat_tasks.clear()
         self._pump_task = None
-        if held:
-            await self._db(lambda tx: tx.outbox.release(held))
+
+        def hand_back(tx: Tx) -> None:
+            tx.outbox.release(held)
+            tx.outbox.release_chats(self.worker, now=self.clock())
+
+        await self._db(hand_back)
 
     def wake(self) -> None:
         """New messages were queued: look now rather than at the next idle poll."""
         self._wake.set()
 
     async def drain(self, *, poll_s: float = 0.1) -> None:
-        """Deliver until every message of this shard (to the platforms we have senders for) reached a
-        final state, retries included."""
+        """Deliver until every message (to the platforms we have senders for) reached a final state,
+        retries included, whichever process sent it."""
         await self.start()
         while True:
             if not self._held:
-                outstanding = await self._db(lambda tx: tx.outbox.outstanding(
-                    shard=self.shard, platforms=tuple(self.senders)))
+                outstanding = await self._db(lambda tx: tx.outbox.outstanding(platforms=tuple(self.senders)))
                 if outstanding == 0 and not self._held:
                     return
             await asyncio.sleep(poll_s)
 
-    def _recover(self, tx: Tx) -> tuple[int, int, int]:
-        released, unknown = tx.outbox.recover_worker(self.worker)
-        return released, unknown, tx.outbox.recover_interrupted(now=self.clock())
+    async def _recover(self) -> None:
+        """Rows a dead process was sending when its lease lapsed: unknown, logged and counted."""
+        try:
+            interrupted = await self._db(lambda tx: tx.outbox.recover_interrupted(now=self.clock()))
+        except Exception:
+            log.exception("recovering interrupted deliveries failed; trying again later")
+            return
+        for platform, count in interrupted.items():
+            log.warning("%d %s deliveries were in flight when their process died: recorded as unknown, "
+                        "not resent (they may have arrived)", count, platform)
+            self.stats["unknown"] += count
+            if self.metrics:
+                self.metrics.delivery("unknown", platform=platform, count=count)
 
     # ----- claiming --------------------------------------------------------------------------
 
@@ -158,15 +207,17 @@ class DeliveryLoop:
                 try:
                     claimed = await self._db(lambda tx: tx.outbox.claim(
                         worker=self.worker, now=self.clock(), lease=self.lease, limit=room,
-                        platforms=tuple(self.senders), shard=self.shard))
+                        platforms=tuple(self.senders)))
                 except Exception:
                     log.exception("claiming deliveries failed; trying again")
                     claimed = []
                 got = len(claimed)
                 for delivery in claimed:
                     self._enqueue(delivery)
-            if time.monotonic() - last_renewal >= renew_every and self._held:
-                await self._renew_leases()
+            if time.monotonic() - last_renewal >= renew_every:
+                if self._held:
+                    await self._renew_leases()
+                await self._recover()
                 last_renewal = time.monotonic()
             if got < room or len(self._held) >= self.prefetch // 2:
                 try:
@@ -176,14 +227,25 @@ class DeliveryLoop:
 
     async def _renew_leases(self) -> None:
         held, until = list(self._held), self.clock() + self.lease
+        chats = sorted({delivery.chat_id for delivery in self._held.values()})
+
+        def renew(tx: Tx) -> None:
+            tx.outbox.extend_lease(held, worker=self.worker, lease_until=until)
+            tx.outbox.extend_chat_leases(chats, worker=self.worker, lease_until=until)
+
         try:
-            await self._db(lambda tx: tx.outbox.extend_lease(held, worker=self.worker, lease_until=until))
+            await self._db(renew)
         except Exception:
             log.exception("renewing delivery leases failed")
 
     def _enqueue(self, delivery: ClaimedDelivery) -> None:
         self._held[delivery.id] = delivery
         key = (delivery.platform, delivery.chat_key)
+        if delivery.recent_sends:  # taken over from another process: keep the chat's pace
+            wall, mono = self.clock(), self.monotonic()
+            self.limiters[delivery.platform].seed(
+                delivery.chat_key, [mono - (wall - at).total_seconds() for at in delivery.recent_sends],
+                group=_is_group(delivery))
         self._queues.setdefault(key, deque()).append(delivery)
         if key not in self._chat_tasks:
             self._chat_tasks[key] = asyncio.create_task(self._serve_chat(key))
@@ -229,25 +291,33 @@ class DeliveryLoop:
             return
         chat = ChatRef(delivery.platform, delivery.chat_key, delivery.thread_id)
         limiter = self.limiters[delivery.platform]
-        group = delivery.chat_kind != "private" or delivery.chat_key.startswith(("-", "@"))
+        group = _is_group(delivery)
         queue = self._queues.get((delivery.platform, delivery.chat_key), ())
-        for index in range(delivery.parts_sent, len(parts)):
+        timeouts = delivery.timeouts
+        index = delivery.parts_sent
+        while index < len(parts):
             # A chat with more to send starts earlier: its own pace, not the overall one, bounds it.
             backlog = len(queue) + len(parts) - index - 1
             await limiter.acquire(delivery.chat_key, group=group, priority=backlog)
             # Once the part is marked as sending, a stop must not cut it off halfway: shield it.
             attempt = asyncio.ensure_future(self._send_part(
-                delivery, chat, parts[index], first=index == delivery.parts_sent, last=index == len(parts) - 1))
+                delivery, chat, parts[index], first=index == delivery.parts_sent, last=index == len(parts) - 1,
+                may_resend=timeouts < self.timeout_resends))
             self._in_flight.add(attempt)
             attempt.add_done_callback(self._in_flight.discard)
-            if await asyncio.shield(attempt) != "more":
+            result = await asyncio.shield(attempt)
+            if result == "again":
+                timeouts += 1
+                continue
+            if result != "more":
                 return
+            index += 1
         if delivery.parts_sent >= len(parts):  # every part arrived before; only the record was missing
             await self._finish(delivery, "sent", lambda tx: tx.outbox.mark_sent(
                 delivery.id, now=self.clock(), message_id=None))
 
     async def _send_part(self, delivery: ClaimedDelivery, chat: ChatRef, part: Any, *, first: bool,
-                         last: bool) -> PartResult:
+                         last: bool, may_resend: bool) -> PartResult:
         if not await self._db(lambda tx: tx.outbox.mark_sending(delivery.id, worker=self.worker,
                                                                 new_attempt=first)):
             log.info("delivery %s is no longer ours (lease lost or chat deactivated)", delivery.id)
@@ -256,6 +326,11 @@ class DeliveryLoop:
             async with self._slots:
                 message_id = await self.senders[delivery.platform].send_part(chat, part)
         except SendError as error:
+            if error.outcome == "unknown" and may_resend:
+                log.warning("delivery %s timed out without an answer (%s); sending it once more (it may "
+                            "arrive twice)", delivery.id, error.detail)
+                await self._finish(delivery, "timeout_resent", lambda tx: tx.outbox.record_timeout(delivery.id))
+                return "again"
             await self._failed(delivery, error)
             return "stopped"
         except Exception as exc:  # a bug in an adapter: the request may have left, so never resend
@@ -303,7 +378,8 @@ class DeliveryLoop:
 
             await self._finish(delivery, "forbidden", forbidden)
         elif error.outcome == "unknown":
-            log.warning("delivery %s: outcome unknown (%s); not resending", delivery.id, error.detail)
+            log.warning("delivery %s dropped: timed out again (%s); it may or may not have arrived, and is "
+                        "not sent again", delivery.id, error.detail)
             await self._finish(delivery, "unknown", lambda tx: tx.outbox.mark_unknown(delivery.id, outbox_error))
         else:
             log.warning("delivery %s failed: %s", delivery.id, error)
@@ -322,3 +398,16 @@ class DeliveryLoop:
                 return work(tx)
 
         return await asyncio.to_thread(run)
+
+
+def _is_group(delivery: ClaimedDelivery) -> bool:
+    return delivery.chat_kind != "private" or delivery.chat_key.startswith(("-", "@"))
+
+
+def _prefetch_for(limits: list[PlatformLimits]) -> int:
+    """About 4 s of sending at the overall limits: enough to keep the allowance busy between claims,
+    little enough that what a dead process held waits only for its lease."""
+    rates = [limit.overall.count / limit.overall.per for limit in limits if limit.overall is not None]
+    if not rates or len(rates) < len(limits):
+        return 1000  # a platform with no overall limit (Slack): as fast as its chats allow
+    return min(5000, max(100, int(4 * sum(rates))))

@@ -10,6 +10,10 @@ then queues for a slot of the overall bucket: one dispatcher hands slots out exa
 apart, however many chats wait, highest priority first. The chat's buckets are charged at the
 moment its slot comes, so a chat never goes faster than its own pace even when the overall queue
 delayed it.
+
+Several processes share the overall limit through `SharedSlots` (the database): the dispatcher then
+takes its slots from there, a few at a time, so together they never exceed it, and a process alone
+gets all of it. Per-chat buckets stay local: one process serves a chat at a time (chat leases).
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -48,25 +53,27 @@ class PlatformLimits:
     per_chat: Rate | None = None  # each chat / channel
     per_group: Rate | None = None  # each chat that is not a private one, on top of per_chat
 
-    def share(self, workers: int) -> PlatformLimits:
-        """The part of the overall allowance one of `workers` processes may use (chats are sharded to
-        processes by id, so per-chat limits stay whole)."""
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
-        if self.overall is None or workers == 1:
-            return self
-        overall = Rate(self.overall.count / workers, self.overall.per, max(1, self.overall.burst // workers))
-        return replace(self, overall=overall)
-
 
 # The platforms' documented limits. Our bursts stay below the platforms' (Telegram lets 30 through
 # at once overall, 3 per chat, 20 per group) so that network jitter, which can bunch arrivals
 # together, never pushes a paced stream over the line; the sustained rate is the full allowance.
 TELEGRAM_LIMITS = PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1, 1.0),
                                  per_group=Rate(20, 60.0, burst=18))
+# Paid broadcasts (allow_paid_broadcast): up to 1,000 messages/s for the bot, the chats' own limits unchanged.
+TELEGRAM_PAID_LIMITS = replace(TELEGRAM_LIMITS, overall=Rate(1000, 1.0, burst=50))
 SLACK_LIMITS = PlatformLimits(per_chat=Rate(1, 1.0))  # chat.postMessage: about one a second per channel
 NO_LIMITS = PlatformLimits()
 DEFAULT_LIMITS = {"telegram": TELEGRAM_LIMITS, "slack": SLACK_LIMITS}
+
+
+class SharedSlots(Protocol):
+    """An overall limit kept outside this process, shared with the others that send for the same bot."""
+
+    async def reserve(self, count: int) -> list[float]:
+        """`count` consecutive slots of the limit, as times on this process's monotonic clock."""
+
+    async def pause(self, seconds: float) -> None:
+        """Nobody sends under the limit for `seconds`."""
 
 
 class _Bucket:
@@ -102,8 +109,14 @@ class RateLimiter:
     """
 
     def __init__(self, limits: PlatformLimits, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 flood_chats: int = 3, flood_window: float = 1.0) -> None:
+                 flood_chats: int = 3, flood_window: float = 1.0, shared: SharedSlots | None = None,
+                 batch_s: float = 0.2) -> None:
+        """`shared`: take the overall limit's slots from there (several processes), `batch_s` worth of
+        slots at a time at most."""
         self.limits = limits
+        self.shared = shared if limits.overall is not None else None
+        self._batch = max(1, int(limits.overall.count / limits.overall.per * batch_s)) if limits.overall else 1
+        self._reserved: deque[float] = deque()
         self.clock = clock
         self.sleep = sleep
         self.flood_chats = flood_chats
@@ -122,10 +135,7 @@ class RateLimiter:
         """Wait until one message to `chat` may go. Among chats waiting for the overall limit, higher
         `priority` goes first (delivery passes how many messages the chat still has queued: a chat
         with a long queue is paced by its own limit, so starting it early shortens the whole run)."""
-        state = self._chats.get(chat)
-        if state is None:
-            rates = [self.limits.per_chat, self.limits.per_group if group else None]
-            state = self._chats[chat] = _ChatState([_Bucket(rate) for rate in rates if rate is not None])
+        state = self._state(chat, group)
         state.users += 1
         try:
             async with state.lock:
@@ -134,6 +144,13 @@ class RateLimiter:
             state.users -= 1
         if len(self._chats) > self._sweep_at:
             self._sweep()
+
+    def _state(self, chat: str, group: bool) -> _ChatState:
+        state = self._chats.get(chat)
+        if state is None:
+            rates = [self.limits.per_chat, self.limits.per_group if group else None]
+            state = self._chats[chat] = _ChatState([_Bucket(rate) for rate in rates if rate is not None])
+        return state
 
     async def _acquire(self, chat: str, state: _ChatState, priority: float) -> None:
         while True:
@@ -162,6 +179,9 @@ class RateLimiter:
         await waiter
 
     async def _dispatch(self) -> None:
+        if self.shared is not None:
+            await self._dispatch_shared()
+            return
         while self._waiting:
             now = self.clock()
             slot = max(now, self._paused_until)
@@ -178,6 +198,40 @@ class RateLimiter:
                     waiter.set_result(None)
                     break
 
+    async def _dispatch_shared(self) -> None:
+        """Slots come from the shared limit, as many as there are waiters (up to a batch); a slot whose
+        waiter went away is given to the next one, or lapses."""
+        refill: asyncio.Future | None = None
+        while self._waiting:
+            if not self._reserved:
+                refill = refill or asyncio.ensure_future(self.shared.reserve(min(len(self._waiting), self._batch)))
+                self._reserved.extend(await refill)
+                refill = None
+            elif len(self._reserved) == 1 and refill is None and len(self._waiting) > 1:
+                # Ask for the next ones while the last is still ahead: the round trip costs no slot.
+                refill = asyncio.ensure_future(self.shared.reserve(min(len(self._waiting) - 1, self._batch)))
+            now = self.clock()
+            slot = max(self._reserved[0], self._paused_until)
+            if slot > now:
+                await self.sleep(slot - now)
+                continue
+            self._reserved.popleft()
+            if slot < now - self.limits.overall.interval * self._batch:
+                continue  # far in the past (this process was stalled): bunching them up could flood
+            while self._waiting:
+                _, _, waiter = heapq.heappop(self._waiting)
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break
+
+    def seed(self, chat: str, sent_at: Iterable[float], *, group: bool = False) -> None:
+        """The chat was served by another process until now: charge its buckets with the messages that
+        process sent (monotonic times, oldest first), so that the chat's pace carries over."""
+        state = self._state(chat, group)
+        for at in sent_at:
+            for bucket in state.buckets:
+                bucket.take(at)
+
     def close(self) -> None:
         """Stop handing out slots (the waiters were cancelled by their owners)."""
         if self._dispatcher is not None:
@@ -189,6 +243,9 @@ class RateLimiter:
 
     def pause_all(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+        if self.shared is not None:  # the others are over the limit too: pause them as well
+            task = asyncio.ensure_future(self.shared.pause(seconds))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def rate_limited(self, chat: str, retry_after: float) -> bool:
         """A platform refused a message to `chat` with 429; True when it looks like a bot-wide flood."""

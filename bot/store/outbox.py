@@ -3,18 +3,24 @@
 States: pending -> claimed (leased by a worker) -> sending (the request is about to go out)
 -> sent | failed (final error) | unknown (we cannot tell whether it arrived; never resent blindly).
 A retryable error puts the row back to pending with a later `not_before`.
+
+A worker claims rows only of chats it holds the lease of (`chat_leases`): one process serves a chat at
+a time, so the chat's own rate limits hold however many processes deliver. Row and chat leases are
+renewed while the worker lives; once they lapse (the worker died), any other worker takes them over.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.store.tables import Chat, Delivery
+from bot.store.tables import Chat, ChatLease, Delivery
 from bot.store.upsert import insert_ignore, insert_ignore_many
 
 FINAL_STATES = ("sent", "failed", "unknown")
@@ -32,6 +38,10 @@ class ClaimedDelivery:
     payload: dict[str, Any]
     attempts: int
     parts_sent: int
+    timeouts: int = 0
+    # When this chat was last sent to (within the last minute) by the worker that held it before: the
+    # new holder paces its first messages as if it had sent those itself.
+    recent_sends: tuple[datetime, ...] = ()
 
 
 class OutboxRepo:
@@ -61,33 +71,65 @@ class OutboxRepo:
         return len(new)
 
     def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int,
-              platforms: tuple[str, ...] | None = None, shard: tuple[int, int] | None = None
-              ) -> list[ClaimedDelivery]:
-        """Lease due deliveries to this worker. On PostgreSQL rows locked by another worker are
-        skipped (FOR UPDATE SKIP LOCKED); on SQLite the write transaction itself is exclusive.
-        `shard=(index, count)` takes only chats whose id % count == index."""
+              platforms: tuple[str, ...] | None = None) -> list[ClaimedDelivery]:
+        """Lease due deliveries to this worker, with their chats. Rows of a chat that another live worker
+        holds are left alone; on PostgreSQL rows locked by a concurrent claim are skipped (FOR UPDATE SKIP
+        LOCKED), and the chat lease is taken with an upsert that only one of two racing workers wins."""
         expired_claim = and_(Delivery.status == "claimed", Delivery.lease_until < now)
         due = and_(Delivery.status == "pending", Delivery.not_before <= now)
-        query = (select(Delivery.id).join(Chat, Chat.id == Delivery.chat_id)
-                 .where(or_(due, expired_claim), Chat.active.is_(True))
+        chat_free = or_(ChatLease.owner.is_(None), ChatLease.owner == worker, ChatLease.lease_until < now)
+        query = (select(Delivery.id, Delivery.chat_id).join(Chat, Chat.id == Delivery.chat_id)
+                 .outerjoin(ChatLease, ChatLease.chat_id == Delivery.chat_id)
+                 .where(or_(due, expired_claim), Chat.active.is_(True), chat_free)
                  .order_by(Delivery.not_before, Delivery.id).limit(limit)
                  .with_for_update(skip_locked=True, of=Delivery))
         if platforms is not None:
             query = query.where(Chat.platform.in_(platforms))
-        if shard is not None:
-            query = query.where(_in_shard(shard))
-        ids = list(self.session.scalars(query))
+        candidates = self.session.execute(query).all()
+        if not candidates:
+            return []
+        chats, taken_over = self._lease_chats(sorted({chat_id for _, chat_id in candidates}), worker=worker,
+                                              now=now, until=now + lease)
+        ids = [delivery_id for delivery_id, chat_id in candidates if chat_id in chats]
         if not ids:
             return []
         self.session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
             status="claimed", claimed_by=worker, lease_until=now + lease))
+        recent = self._recent_sends(taken_over, since=now - timedelta(minutes=1))
         rows = self.session.execute(
             select(Delivery, Chat.platform, Chat.chat_key, Chat.kind).join(Chat, Chat.id == Delivery.chat_id)
             .where(Delivery.id.in_(ids)).order_by(Delivery.not_before, Delivery.id)).all()
         return [ClaimedDelivery(id=d.id, chat_id=d.chat_id, platform=platform, chat_key=key, chat_kind=chat_kind,
                                 thread_id=d.thread_id, kind=d.kind, payload=d.payload, attempts=d.attempts,
-                                parts_sent=d.parts_sent)
+                                parts_sent=d.parts_sent, timeouts=d.timeouts,
+                                recent_sends=tuple(recent.pop(d.chat_id, ())))
                 for d, platform, key, chat_kind in rows]
+
+    def _lease_chats(self, chat_ids: list[int], *, worker: str, now: datetime,
+                     until: datetime) -> tuple[set[int], set[int]]:
+        """Take or renew the leases of these chats where they are free, ours, or lapsed. Returns (the chats
+        now ours, those of them another worker held before)."""
+        before = dict(self.session.execute(select(ChatLease.chat_id, ChatLease.owner)
+                                           .where(ChatLease.chat_id.in_(chat_ids))).all())
+        module = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        insert = module.insert(ChatLease).values([{"chat_id": chat_id, "owner": worker, "lease_until": until}
+                                                  for chat_id in chat_ids])
+        upsert = insert.on_conflict_do_update(
+            index_elements=[ChatLease.chat_id], set_={"owner": worker, "lease_until": until},
+            where=or_(ChatLease.owner == worker, ChatLease.lease_until < now))
+        ours = set(self.session.scalars(upsert.returning(ChatLease.chat_id)))
+        return ours, {chat_id for chat_id in ours if before.get(chat_id) not in (None, worker)}
+
+    def _recent_sends(self, chat_ids: set[int], *, since: datetime) -> dict[int, list[datetime]]:
+        if not chat_ids:
+            return {}
+        found: dict[int, list[datetime]] = {}
+        for chat_id, sent_at in self.session.execute(
+                select(Delivery.chat_id, Delivery.sent_at).where(Delivery.chat_id.in_(chat_ids),
+                                                                 Delivery.sent_at >= since)
+                .order_by(Delivery.sent_at)):
+            found.setdefault(chat_id, []).append(sent_at)
+        return found
 
     def mark_sending(self, delivery_id: int, *, worker: str, new_attempt: bool = True) -> bool:
         """Record that the request is about to leave; False when the lease was lost to another worker.
@@ -131,38 +173,43 @@ class OutboxRepo:
                 Delivery.id.in_(delivery_ids), Delivery.claimed_by == worker,
                 Delivery.status.in_(("claimed", "sending"))).values(lease_until=lease_until))
 
-    def recover_worker(self, worker: str) -> tuple[int, int]:
-        """A worker restarting under the same name: what its previous life held is dead for sure.
-        Claimed rows go back to pending; rows it was sending become unknown. Returns (released, unknown)."""
-        released = self.session.execute(update(Delivery).where(
-            Delivery.claimed_by == worker, Delivery.status == "claimed").values(
-            status="pending", claimed_by=None, lease_until=None)).rowcount
-        unknown = self.session.execute(update(Delivery).where(
-            Delivery.claimed_by == worker, Delivery.status == "sending").values(
-            status="unknown", claimed_by=None, lease_until=None,
-            last_error="interrupted while sending")).rowcount
-        return released, unknown
+    def record_timeout(self, delivery_id: int) -> None:
+        """A send timed out without an answer and goes once more: back to claimed, with the count kept."""
+        self.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+                             .values(status="claimed", timeouts=Delivery.timeouts + 1))
 
-    def recover_interrupted(self, *, now: datetime) -> int:
-        """Rows left in `sending` by a crashed worker may or may not have arrived: mark them unknown."""
-        result = self.session.execute(update(Delivery).where(
-            Delivery.status == "sending", Delivery.lease_until < now).values(
-            status="unknown", last_error="interrupted while sending"))
-        return result.rowcount
+    def extend_chat_leases(self, chat_ids: list[int], *, worker: str, lease_until: datetime) -> None:
+        if chat_ids:
+            self.session.execute(update(ChatLease).where(ChatLease.chat_id.in_(chat_ids), ChatLease.owner == worker)
+                                 .values(lease_until=lease_until))
+
+    def release_chats(self, worker: str, *, now: datetime) -> None:
+        """A worker that stops hands its chats back at once (graceful shutdown). The lease is ended, not
+        deleted: whoever takes a chat next sees it changed hands, and keeps the chat's pace."""
+        self.session.execute(update(ChatLease).where(ChatLease.owner == worker).values(lease_until=now))
+
+    def recover_interrupted(self, *, now: datetime) -> Counter[str]:
+        """Rows left in `sending` by a worker whose lease lapsed (it died mid-request) may or may not have
+        arrived: mark them unknown, never resend them. Returns how many, per platform."""
+        rows = self.session.execute(select(Delivery.id, Chat.platform).join(Chat, Chat.id == Delivery.chat_id)
+                                    .where(Delivery.status == "sending", Delivery.lease_until < now)).all()
+        if rows:
+            self.session.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]),
+                                                        Delivery.status == "sending").values(
+                status="unknown", claimed_by=None, lease_until=None, last_error="interrupted while sending"))
+        return Counter(row.platform for row in rows)
 
     def _finish(self, delivery_id: int, **values: Any) -> None:
         values.setdefault("claimed_by", None)
         values.setdefault("lease_until", None)
         self.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
-    def outstanding(self, *, shard: tuple[int, int] | None = None, platforms: tuple[str, ...] | None = None) -> int:
+    def outstanding(self, *, platforms: tuple[str, ...] | None = None) -> int:
         """Messages to active chats not yet in a final state (including those waiting to be retried)."""
         query = (select(func.count()).select_from(Delivery).join(Chat, Chat.id == Delivery.chat_id)
                  .where(Delivery.status.in_(("pending", "claimed", "sending")), Chat.active.is_(True)))
         if platforms is not None:
             query = query.where(Chat.platform.in_(platforms))
-        if shard is not None:
-            query = query.where(_in_shard(shard))
         return self.session.scalar(query) or 0
 
     def depth(self) -> int:
@@ -188,12 +235,3 @@ class OutboxRepo:
         return self.session.scalar(select(func.count()).select_from(Delivery).where(
             Delivery.chat_id == chat_id, Delivery.kind == kind, Delivery.created_at >= since)) or 0
 
-
-def _in_shard(shard: tuple[int, int]):
-    """Chats spread over `count` shards by a multiplicative hash of their id: ids are not spread evenly
-    themselves (on PostgreSQL every INSERT ... ON CONFLICT DO NOTHING uses up a sequence value)."""
-    index, count = shard
-    if not 0 <= index < count:
-        raise ValueError(f"shard index {index} is not in 0..{count - 1}")
-    mixed = ((Delivery.chat_id % 1_000_003) * 2_654_435_761).op(">>")(literal_column("16"))
-    return mixed % count == index

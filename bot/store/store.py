@@ -15,6 +15,7 @@ from bot.store.chats import ChatRepo
 from bot.store.db import make_engine, migrate
 from bot.store.events import SeenEventRepo
 from bot.store.outbox import OutboxRepo
+from bot.store.rate_slots import RateSlotRepo
 from bot.store.sources import SourceRepo
 
 
@@ -40,6 +41,7 @@ class Tx:
         self.chats = ChatRepo(session)
         self.outbox = OutboxRepo(session)
         self.events = SeenEventRepo(session)
+        self.rate_slots = RateSlotRepo(session)
 
 
 class Store:

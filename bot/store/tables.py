@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -217,6 +218,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A long message goes out in several parts; a retry resumes after the last part that arrived.
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Sends that timed out without an answer: the first is sent once more, the next one is given up.
+    timeouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -224,6 +227,27 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class ChatLease(Base):
+    """The delivery process serving a chat now: one at a time, so per-chat limits hold across processes.
+    The owner renews `lease_until` while it has work for the chat; once it lapses, any process may take over."""
+
+    __tablename__ = "chat_leases"
+
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateSlot(Base):
+    """A bot-wide rate limit shared by every delivery process (GCRA): when its next message may go, in
+    seconds since the epoch on the database's clock, so that the processes' own clocks do not matter."""
+
+    __tablename__ = "rate_slots"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
 
 
 class SeenEvent(Base):

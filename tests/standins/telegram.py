@@ -10,7 +10,9 @@
 It keeps just enough state to answer like Telegram: chats, members, the update queue, messages the
 bot sent (for edits), uploaded files and the webhook. Responses have the API's shape and wording.
 Rate limits (`TelegramLimits`) are checked only when enabled; a call over a limit is rejected with
-429 and recorded as a `Violation`.
+429 and recorded as a `Violation`. A message sent with `allow_paid_broadcast` counts against the paid
+allowance (1,000/s) instead of the free 30/s. `migrate_chat(old, new)` turns a group into a
+supergroup: sends to the old id are refused with `migrate_to_chat_id`, as Telegram does.
 """
 
 from __future__ import annotations
@@ -182,6 +184,7 @@ class TelegramLimits:
     """
 
     overall: Rate = Rate(30, 1.0)
+    paid_overall: Rate = Rate(1000, 1.0)  # every message, paid broadcasts (allow_paid_broadcast) included
     per_chat: Rate = Rate(1, 1.0, burst=3)
     per_group: Rate = Rate(20, 60.0)
     methods: frozenset[str] = frozenset({"sendMessage"})
@@ -189,16 +192,20 @@ class TelegramLimits:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> dict:
         body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 
@@ -225,6 +232,7 @@ class _State:
     users: dict[int, dict] = field(default_factory=dict)
     members: dict[tuple[int, int], dict] = field(default_factory=dict)
     forbidden: dict[int, str] = field(default_factory=dict)
+    migrated: dict[int, int] = field(default_factory=dict)  # old group id -> its supergroup's id
     messages: dict[tuple[int, int], dict] = field(default_factory=dict)
     message_ids: Counter[int] = field(default_factory=Counter)
     updates: list[dict] = field(default_factory=list)
@@ -314,6 +322,14 @@ class TelegramStandIn(StandInServer):
                 "supergroup": "Forbidden: bot was kicked from the supergroup chat",
                 "channel": "Forbidden: bot is not a member of the channel chat",
             }[kind]
+
+    def migrate_chat(self, old_id: int, new_id: int) -> dict:
+        """The group `old_id` became the supergroup `new_id`: sends to the old id are refused from now on."""
+        with self._lock:
+            old = self._state.chats.get(old_id) or self._guess_chat(old_id)
+            self._state.migrated[old_id] = new_id
+            new = self._state.chats[new_id] = {"id": new_id, "type": "supergroup", "title": old.get("title", "")}
+        return new
 
     def add_chat(self, chat: dict) -> dict:
         with self._lock:
@@ -567,6 +583,9 @@ class TelegramStandIn(StandInServer):
         with self._lock:
             if chat["id"] in self._state.forbidden:
                 raise ApiError(403, self._state.forbidden[chat["id"]])
+            if chat["id"] in self._state.migrated:
+                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               migrate_to_chat_id=self._state.migrated[chat["id"]])
 
     def _check_limits(self, method: str, chat: dict, call: Call) -> None:
         """A call over a rate limit is recorded as a violation and rejected with 429."""
@@ -574,7 +593,9 @@ class TelegramStandIn(StandInServer):
         if limits is None or method not in limits.methods:
             return
         key = str(chat["id"])
-        buckets = [("overall", "*", limits.overall), ("per_chat", key, limits.per_chat)]
+        buckets = [("paid_overall", "*", limits.paid_overall), ("per_chat", key, limits.per_chat)]
+        if call.params.get("allow_paid_broadcast") is not True:
+            buckets.append(("overall", "*", limits.overall))
         if chat["id"] < 0:
             buckets.append(("per_group", key, limits.per_group))
         over = self._limiter.admit(buckets, call.at)

@@ -3,7 +3,9 @@
 Error outcomes (see bot/services/sending.py):
 - `Forbidden` (blocked, kicked, not a member): "forbidden"; delivery deactivates the chat.
 - `RetryAfter`: "rate_limited" with Telegram's `retry_after` in seconds.
-- `ChatMigrated` (a group became a supergroup): "final"; `on_chat_migrated` is told the new id.
+- `ChatMigrated` (a group became a supergroup): `on_chat_migrated` is told the new id and the same
+  message goes to the new id (Telegram refused the first request, so this cannot duplicate it); the
+  same holds for command replies, which go through `deliver` too.
 - `BadRequest`: "final". Except "message thread not found": the forum topic was deleted, and the
   message goes once more without a topic (to the chat's General topic) rather than being lost. The
   first request was refused, so it did not arrive: sending again cannot duplicate it.
@@ -73,9 +75,13 @@ class TelegramSender:
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot, *, on_chat_migrated: ChatMigratedCallback | None = None) -> None:
+    def __init__(self, bot: Bot, *, on_chat_migrated: ChatMigratedCallback | None = None,
+                 paid_broadcast: bool = False) -> None:
+        """`paid_broadcast`: alerts and digests go with allow_paid_broadcast (up to 1,000 messages/s for
+        the bot; Telegram charges 0.1 Stars per message above the free 30/s)."""
         self.bot = bot
         self.on_chat_migrated = on_chat_migrated
+        self.paid_broadcast = paid_broadcast
         self.ready = False  # set by the adapter once the bot is initialized
 
     def render(self, message: Message, *, chat_kind: str = "private") -> list[TelegramPart]:
@@ -85,32 +91,43 @@ class TelegramSender:
         if not self.ready:
             raise SendError("retry", "the Telegram adapter is not started")
         try:
-            return await self.deliver(chat, part)
+            return await self.deliver(chat, part, broadcast=True)
         except TelegramError as exc:
-            error = send_error(exc)
-            if isinstance(exc, ChatMigrated):
-                await self.chat_migrated(chat, str(exc.new_chat_id))
-            raise error from exc
+            raise send_error(exc) from exc
 
-    async def deliver(self, chat: ChatRef, part: TelegramPart, *, reply_to: int | None = None) -> str:
-        """Send one part (to the chat's topic, if any); raises python-telegram-bot's errors."""
+    async def deliver(self, chat: ChatRef, part: TelegramPart, *, reply_to: int | None = None,
+                      broadcast: bool = False) -> str:
+        """Send one part (to the chat's topic, if any); raises python-telegram-bot's errors. A group that
+        became a supergroup is re-keyed and gets the part at its new id."""
+        try:
+            return await self._deliver_to(chat, part, reply_to, broadcast)
+        except ChatMigrated as exc:
+            new_chat_id = str(exc.new_chat_id)
+            await self.chat_migrated(chat, new_chat_id)
+            log.info("sending the message that met the migration of chat %s to %s", chat.chat_id, new_chat_id)
+            return await self._deliver_to(ChatRef(chat.platform, new_chat_id, chat.thread_id), part, reply_to,
+                                          broadcast)
+
+    async def _deliver_to(self, chat: ChatRef, part: TelegramPart, reply_to: int | None, broadcast: bool) -> str:
         thread_id = int(chat.thread_id) if chat.thread_id else None
         try:
-            return await self._send(chat.chat_id, thread_id, part, reply_to)
+            return await self._send(chat.chat_id, thread_id, part, reply_to, broadcast)
         except BadRequest as exc:
             if thread_id is None or _THREAD_GONE not in exc.message.lower():
                 raise
             log.warning("topic %s of chat %s is gone; sending to the chat's General topic",
                         thread_id, chat.chat_id)
-            return await self._send(chat.chat_id, None, part, reply_to)
+            return await self._send(chat.chat_id, None, part, reply_to, broadcast)
 
-    async def _send(self, chat_id: str, thread_id: int | None, part: TelegramPart, reply_to: int | None) -> str:
+    async def _send(self, chat_id: str, thread_id: int | None, part: TelegramPart, reply_to: int | None,
+                    broadcast: bool) -> str:
         preview = (LinkPreviewOptions(url=part.preview_url, prefer_small_media=True) if part.preview_url
                    else LinkPreviewOptions(is_disabled=True))
         sent = await self.bot.send_message(
             chat_id=chat_id, text=part.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id,
             link_preview_options=preview,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
+            allow_paid_broadcast=True if broadcast and self.paid_broadcast else None)
         return str(sent.message_id)
 
     async def chat_migrated(self, chat: ChatRef, new_chat_id: str) -> None:

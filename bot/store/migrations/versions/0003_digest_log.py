@@ -1,6 +1,6 @@
 """digest log: the stories each chat was shown in a digest, so that the next digest does not repeat them
 
-Revision ID: 0003_digest_stories
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_digest_stories'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
