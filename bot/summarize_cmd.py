@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import IO
@@ -117,13 +116,6 @@ def render_brief(brief: Brief) -> Panel:
     if brief.notice:
         body.append(Text(brief.notice, style="yellow"))
     return Panel(Group(*body), subtitle=brief.backend, subtitle_align="right")
-
-
-def bundled_samples() -> list[ArticleText]:
-    """The sample articles shipped in bot/samples (invented news items, in the sample format)."""
-    folder = resources.files("bot") / "samples"
-    return [ArticleText(text=entry.read_text(encoding="utf-8"), url=None)
-            for entry in sorted(folder.iterdir(), key=lambda entry: entry.name) if entry.name.endswith(".txt")]
 
 
 def _record(record_id: object, brief: Brief) -> dict:

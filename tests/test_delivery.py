@@ -181,7 +181,7 @@ async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_st
     items = [BriefItem(headline=f"Story {n}", points=["word " * 150], links=[Link("Site", f"https://e.example/{n}")])
              for n in range(12)]
     message = Message(kind="digest", heading="Your digest", items=items)
-    parts = sender.render(message, chat_kind="private")
+    parts = sender.render(message)
     assert len(parts) >= 3
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "1001")

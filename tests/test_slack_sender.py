@@ -44,7 +44,7 @@ ALERT = Message(kind="alert", heading="Alert: climate",
 
 
 async def send(sender: SlackSender, message: Message, where: ChatRef) -> list[str | None]:
-    return [await sender.send_part(where, part) for part in sender.render(message, chat_kind="group")]
+    return [await sender.send_part(where, part) for part in sender.render(message)]
 
 
 async def test_a_sixty_item_digest_goes_out_as_several_valid_messages(slack, sender):

@@ -131,7 +131,7 @@ async def test_every_rendered_part_is_accepted_by_the_strict_stand_in(tg):
         sender = TelegramSender(bot)
         sender.ready = True
         for message in messages:
-            parts = sender.render(message, chat_kind="private")
+            parts = sender.render(message)
             for part in parts:
                 await sender.send_part(chat, part)
             counts.append(len(parts))

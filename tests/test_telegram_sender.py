@@ -51,7 +51,7 @@ async def sender(tg, migrations):
 
 
 async def send(sender, chat: ChatRef, message: Message = ALERT) -> str | None:
-    [part] = sender.render(message, chat_kind="private")
+    [part] = sender.render(message)
     return await sender.send_part(chat, part)
 
 

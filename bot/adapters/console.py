@@ -54,7 +54,7 @@ class ConsoleSender:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
 
-    def render(self, message: Message, *, chat_kind: str) -> list[Any]:
+    def render(self, message: Message) -> list[Any]:
         return [message]
 
     async def send_part(self, chat: ChatRef, part: Any) -> str | None:

@@ -165,10 +165,6 @@ class DeliveryLoop:
 
         await self._db(hand_back)
 
-    def wake(self) -> None:
-        """New messages were queued: look now rather than at the next idle poll."""
-        self._wake.set()
-
     async def drain(self, *, poll_s: float = 0.1) -> None:
         """Deliver until every message (to the platforms we have senders for) reached a final state,
         retries included, whichever process sent it."""
@@ -283,11 +279,11 @@ class DeliveryLoop:
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
         sender = self.senders[delivery.platform]
         try:
-            parts = sender.render(Message.from_dict(delivery.payload), chat_kind=delivery.chat_kind)
+            parts = sender.render(Message.from_dict(delivery.payload))
         except Exception as exc:
             log.exception("delivery %s cannot be rendered", delivery.id)
-            await self._finish(delivery, "failed", lambda tx: tx.outbox.mark_failed(
-                delivery.id, f"cannot render: {exc!r}"))
+            reason = f"cannot render: {exc!r}"
+            await self._finish(delivery, "failed", lambda tx: tx.outbox.mark_failed(delivery.id, reason))
             return
         chat = ChatRef(delivery.platform, delivery.chat_key, delivery.thread_id)
         limiter = self.limiters[delivery.platform]
@@ -335,8 +331,8 @@ class DeliveryLoop:
             return "stopped"
         except Exception as exc:  # a bug in an adapter: the request may have left, so never resend
             log.exception("sender for %s raised unexpectedly", delivery.platform)
-            await self._finish(delivery, "unknown", lambda tx: tx.outbox.mark_unknown(
-                delivery.id, f"unexpected: {exc!r}"))
+            reason = f"unexpected: {exc!r}"
+            await self._finish(delivery, "unknown", lambda tx: tx.outbox.mark_unknown(delivery.id, reason))
             return "stopped"
         if last:
             await self._finish(delivery, "sent", lambda tx: tx.outbox.mark_sent(

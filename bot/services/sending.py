@@ -35,7 +35,7 @@ class SendError(Exception):
 class Sender(Protocol):
     platform: str
 
-    def render(self, message: Message, *, chat_kind: str) -> list[Any]:
+    def render(self, message: Message) -> list[Any]:
         """The platform messages (parts) this message becomes, in order."""
 
     async def send_part(self, chat: ChatRef, part: Any) -> str | None:

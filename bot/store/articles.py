@@ -42,13 +42,6 @@ class ArticleRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def find_duplicate(self, *, url: str | None, fingerprint: str) -> int | None:
-        """The id of an article already stored under this canonical URL or content fingerprint."""
-        conditions = [Article.fingerprint == fingerprint]
-        if url:
-            conditions.append(Article.url == url)
-        return self.session.scalar(select(Article.id).where(or_(*conditions)).limit(1))
-
     def known_guids(self, source_id: int, guids: list[str]) -> set[str]:
         if not guids:
             return set()

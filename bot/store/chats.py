@@ -120,12 +120,6 @@ class ChatRepo:
         insert_ignore(self.session, Version, {"name": name, "value": 0})
         self.session.execute(update(Version).where(Version.name == name).values(value=Version.value + 1))
 
-    def active_subscriptions(self) -> list[Subscription]:
-        """Every subscription of every active chat, for compiling the alert matcher."""
-        return list(self.session.scalars(
-            select(Subscription).join(Chat, Chat.id == Subscription.chat_id)
-            .where(Chat.active.is_(True)).order_by(Subscription.id)))
-
     # Digests
     def record_digest(self, chat_id: int, brief_ids: list[int], *, now: datetime) -> None:
         """Note the briefs a digest showed this chat (a brief already noted keeps its first time)."""

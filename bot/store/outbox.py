@@ -229,9 +229,3 @@ class OutboxRepo:
             Delivery.chat_id.in_(list(chat_ids)), Delivery.kind == kind, Delivery.created_at >= since)
             .group_by(Delivery.chat_id)).all()
         return {chat_id: count for chat_id, count in rows}
-
-    def sent_since(self, chat_id: int, kind: str, since: datetime) -> int:
-        """How many messages of a kind were queued for a chat since a moment (for alert folding)."""
-        return self.session.scalar(select(func.count()).select_from(Delivery).where(
-            Delivery.chat_id == chat_id, Delivery.kind == kind, Delivery.created_at >= since)) or 0
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.tables import Chat, ChatSource, Source
@@ -56,13 +56,6 @@ class SourceRepo:
             .where(ChatSource.chat_id == chat_id).order_by(ChatSource.id)).all()
         return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
 
-    def followers(self, source_id: int) -> list[tuple[Chat, str | None]]:
-        """Active chats that follow a feed, with the topic its briefs go to."""
-        rows = self.session.execute(
-            select(Chat, ChatSource.thread_id).join(ChatSource, ChatSource.chat_id == Chat.id)
-            .where(ChatSource.source_id == source_id, Chat.active.is_(True))).all()
-        return [(chat, thread) for chat, thread in rows]
-
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Source]:
         """Feeds due for polling that some active chat follows, pushed `lease` ahead so that
         another poller process does not take them too (rows locked with SKIP LOCKED on PostgreSQL)."""
@@ -101,5 +94,3 @@ class SourceRepo:
         backoff = min(interval * (2 ** min(source.consecutive_failures, 16)), MAX_BACKOFF)
         source.next_poll_at = now + max(backoff, interval)
 
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(Source)) or 0

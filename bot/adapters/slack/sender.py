@@ -54,7 +54,7 @@ class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    def render(self, message: Message, *, chat_kind: str) -> list[Any]:
+    def render(self, message: Message) -> list[Any]:
         return render_message(message)
 
     async def send_part(self, chat: ChatRef, part: Any) -> str | None:

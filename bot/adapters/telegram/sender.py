@@ -84,7 +84,7 @@ class TelegramSender:
         self.paid_broadcast = paid_broadcast
         self.ready = False  # set by the adapter once the bot is initialized
 
-    def render(self, message: Message, *, chat_kind: str = "private") -> list[TelegramPart]:
+    def render(self, message: Message) -> list[TelegramPart]:
         return render_message(message)
 
     async def send_part(self, chat: ChatRef, part: TelegramPart) -> str | None:
