@@ -231,11 +231,8 @@ async def test_an_unknown_command_however_it_comes_gets_a_short_list_of_the_comm
     assert "I don't know /subscibe. Did you mean /subscribe?" in typo
 
 
-async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
-    thread = "1700000000.000200"
-    await running.event(app_mention_event("<@U0BRIEFBOT> subscribe climate", channel=CHANNEL, user=ADMIN,
-                                          thread_ts=thread), 0)
-    await running.command("/sources", f"add {running.feeds.url('/feed.xml')}")
+async def poll_and_deliver(running) -> None:
+    """One poll cycle (alerts matched against its briefs), then every queued message sent to the stand-in."""
     await asyncio.to_thread(running.services.alerts.prepare)
     await running.services.ingestor.poll()
     delivery = DeliveryLoop(store=running.services.store, senders={"slack": running.adapter.sender})
@@ -243,6 +240,14 @@ async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
         await asyncio.wait_for(delivery.drain(), 30)
     finally:
         await delivery.stop()
+
+
+async def test_an_alert_set_in_a_thread_is_delivered_to_that_thread(running):
+    thread = "1700000000.000200"
+    await running.event(app_mention_event("<@U0BRIEFBOT> subscribe climate", channel=CHANNEL, user=ADMIN,
+                                          thread_ts=thread), 0)
+    await running.command("/sources", f"add {running.feeds.url('/feed.xml')}")
+    await poll_and_deliver(running)
     alerts = [m for m in running.slack.posted_messages(CHANNEL) if "Climate talks" in shown(m)]
     assert len(alerts) == 1 and alerts[0]["thread_ts"] == thread
     assert_harmless(shown(alerts[0])) and assert_harmless(alerts[0]["text"])
@@ -264,13 +269,7 @@ async def test_alerts_digests_and_briefs_show_the_publication_date_in_the_channe
     await running.command("/schedule", "07:30 Asia/Tokyo")
     await running.command("/subscribe", "climate")
     await running.command("/sources", f"add {running.feeds.url('/dated.xml')}")
-    await asyncio.to_thread(running.services.alerts.prepare)
-    await running.services.ingestor.poll()
-    delivery = DeliveryLoop(store=running.services.store, senders={"slack": running.adapter.sender})
-    try:
-        await asyncio.wait_for(delivery.drain(), 30)
-    finally:
-        await delivery.stop()
+    await poll_and_deliver(running)
     [alert] = [m for m in running.slack.posted_messages(CHANNEL) if "Climate talks" in shown(m)]
     when = "Mar 3, 2026, 3:30\u202fPM"
     assert f"<https://example.com/climate|Hostile &amp; Co> · _{when}_" in shown(alert)
