@@ -4,12 +4,14 @@
 
 Each run is a new process on the same interpreter, so the figures are imports, model loading and one
 brief. The int8 model file is made before the timed runs (the first start only builds it once). Prints
-the median and the best of each, and how much the command costs over an empty interpreter.
+the median and best wall time and the median CPU time of each, and the command's cost over an empty
+interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,10 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PAGE = ROOT.parent / "shared" / "pages" / "html" / "p000.html"
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run: on a busy machine the CPU time is the
+    steadier figure, the wall time waits for a core."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -38,11 +45,12 @@ def main() -> None:
     timed(commands[f"python -m bot summarize {args.page.name}"])  # builds the model file if it is missing
     results = {label: [timed(command) for _ in range(args.runs)] for label, command in commands.items()}
     print(f"{args.runs} runs each, {sys.executable} (Python {sys.version.split()[0]})")
-    print(f"{'command':44} {'median s':>9} {'best s':>8}")
-    for label, seconds in results.items():
-        print(f"{label:44} {statistics.median(seconds):9.2f} {min(seconds):8.2f}")
-    empty, command = (statistics.median(seconds) for seconds in results.values())
-    print(f"the command over an empty interpreter: +{command - empty:.2f} s ({command / empty:.0f}x)")
+    print(f"{'command':44} {'wall s, median':>15} {'best':>6} {'CPU s, median':>14}")
+    for label, runs in results.items():
+        walls, cpus = zip(*runs)
+        print(f"{label:44} {statistics.median(walls):15.2f} {min(walls):6.2f} {statistics.median(cpus):14.2f}")
+    empty, command = (statistics.median(wall for wall, _ in runs) for runs in results.values())
+    print(f"the command over an empty interpreter: +{command - empty:.2f} s wall ({command / empty:.0f}x)")
 
 
 if __name__ == "__main__":
