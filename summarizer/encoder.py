@@ -97,6 +97,8 @@ class SentenceEncoder:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         cache_dir.mkdir(parents=True, exist_ok=True)
+        advice = _DropMessage("pre-processing before quantization")  # the quantizer's advice, for a model we built
+        logging.getLogger().addFilter(advice)
         float_path = path.with_name(f"{path.stem}.{os.getpid()}.float.onnx")
         partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.onnx")
         try:
@@ -104,10 +106,20 @@ class SentenceEncoder:
             quantize_dynamic(str(float_path), str(partial), weight_type=QuantType.QInt8, per_channel=True)
             partial.replace(path)  # atomic: a concurrent process sees the whole file or none
         finally:
+            logging.getLogger().removeFilter(advice)
             for leftover in (float_path, partial):
                 leftover.unlink(missing_ok=True)
         log.info("built the int8 MiniLM model %s", path)
         return path
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 def _float_model(model_dir: Path):
