@@ -92,9 +92,11 @@ def build_bert_graph(model_dir: Path) -> onnx.ModelProto:
     for layer in range(config["num_hidden_layers"]):
         p = f"encoder.layer.{layer}"
         query = heads_first(g.linear(x, f"{p}.attention.self.query"))
-        key = g.op("Transpose", g.op("Reshape", g.linear(x, f"{p}.attention.self.key"), split_heads), perm=[0, 2, 3, 1])
+        key = heads_first(g.linear(x, f"{p}.attention.self.key"))
         value = heads_first(g.linear(x, f"{p}.attention.self.value"))
-        scores = g.op("Add", g.op("Mul", g.op("MatMul", query, key), scale), bias)
+        # Q K^T with K's last two axes swapped: onnxruntime folds that transpose and the scale into one MatMul.
+        key_t = g.op("Transpose", key, perm=[0, 1, 3, 2])
+        scores = g.op("Add", g.op("Mul", g.op("MatMul", query, key_t), scale), bias)
         context = g.op("MatMul", g.op("Softmax", scores, axis=-1), value)
         context = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), join_heads)
         x = g.layer_norm(g.op("Add", g.linear(context, f"{p}.attention.output.dense"), x),

