@@ -36,8 +36,9 @@ class LlmClient:
                  metrics: Metrics | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         try:
             import openai
-        except ImportError as exc:  # pragma: no cover - a dependency, but installs may trim it
-            raise RuntimeError("SUMMARIZER_BACKEND=llm needs the openai package: pip install 'openai>=1.40'") from exc
+        except ImportError as exc:  # not in the default install
+            raise RuntimeError("SUMMARIZER_BACKEND=llm needs the openai package: pip install 'briefbot[llm]' "
+                               "(README: Summarizer backends)") from exc
         self._openai = openai
         # Retries are ours (max_retries=0): each attempt counts against the budget, and a long
         # Retry-After pauses the LLM instead of blocking the summarizer's thread.
