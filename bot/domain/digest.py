@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.domain.models import BriefItem, Link, Message
 
-SAME_STORY_THRESHOLD = 0.88
+SAME_STORY_THRESHOLD = 0.885
 MARKS_WEIGHT = 0.3
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-–—|]\s+")
 _MARK = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*")
