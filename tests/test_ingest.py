@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,6 +115,27 @@ async def test_a_teaser_feed_gets_the_story_from_the_article_page(ingest_parts):
     with store.transaction() as tx:
         [article] = tx.articles.pending(10) or [tx.articles.get(1)]
         assert "public meetings in the town hall" in article.text  # from the page, not the teaser
+
+
+async def test_a_teaser_without_a_date_takes_the_date_of_its_article_page(ingest_parts):
+    store, ingestor, _ = ingest_parts
+    title, body = story(6)
+    page = (f'<html><head><title>{title}</title>'
+            '<meta property="article:published_time" content="2026-02-03T08:15:00+00:00"></head>'
+            f"<body><article><h1>{title}</h1>" + "".join(f"<p>{s}.</p>" for s in body.split(". ")) +
+            "</article></body></html>")
+    with FeedServer() as server:
+        server.serve("/story", page, content_type="text/html; charset=utf-8")
+        feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Undated</title>'
+                f"<link>https://news.example/</link><item><title>{title}</title><link>{server.url('/story')}</link>"
+                f"<description>{body.split('. ')[0]}.</description></item></channel></rss>")
+        server.serve("/feed", feed.encode(), content_type="application/rss+xml")
+        follow(store, server.url("/feed"))
+        await ingestor.poll()
+    with store.transaction() as tx:
+        [article] = tx.articles.pending(10) or [tx.articles.get(1)]
+        assert article.published_at is not None
+        assert article.published_at.replace(tzinfo=UTC) == datetime(2026, 2, 3, 8, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("body, status, reason", [

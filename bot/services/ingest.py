@@ -130,8 +130,8 @@ class Ingestor:
         posted, archive = self._split_archive(source, fresh)
         # Reading up to 200 entry bodies (teaser checks, fingerprints) is CPU work: off the event loop.
         teasers = await asyncio.to_thread(lambda: [is_teaser(entry) for entry in posted])
-        texts = await asyncio.gather(*(self._full_text(entry, teaser) for entry, teaser in zip(posted, teasers)))
-        created = await asyncio.to_thread(self._store_entries, source, result, parsed, posted, texts, archive)
+        bodies = await asyncio.gather(*(self._full_text(entry, teaser) for entry, teaser in zip(posted, teasers)))
+        created = await asyncio.to_thread(self._store_entries, source, result, parsed, posted, bodies, archive)
         if self.metrics:
             self.metrics.article_ingested(created)
         return created
@@ -141,8 +141,9 @@ class Ingestor:
             return tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
 
     def _store_entries(self, source: Source, result: FetchResult, parsed: ParsedFeed, posted: list[FeedEntry],
-                       texts: list[str], archive: list[FeedEntry]) -> int:
-        articles = [(self._article(entry, text), entry.guid) for entry, text in zip(posted, texts) if text.strip()]
+                       bodies: list[tuple[str, datetime | None]], archive: list[FeedEntry]) -> int:
+        articles = [(self._article(entry, text, page_date), entry.guid)
+                    for entry, (text, page_date) in zip(posted, bodies) if text.strip()]
         with self.store.transaction() as tx:
             stored = tx.articles.add_many(articles, source_id=source.id)
             created = sum(is_new for _, is_new in stored)
@@ -161,10 +162,11 @@ class Ingestor:
         newest_first = sorted(entries, key=lambda e: e.published or oldest, reverse=True)
         return newest_first[:self.new_feed_items], newest_first[self.new_feed_items:]
 
-    async def _full_text(self, entry: FeedEntry, teaser: bool) -> str:
-        """The story, not the teaser: a feed that carries only a teaser gets its article page."""
+    async def _full_text(self, entry: FeedEntry, teaser: bool) -> tuple[str, datetime | None]:
+        """The story, not the teaser: a feed that carries only a teaser gets its article page. Returns the
+        text and the page's publication date (for an entry that has none)."""
         if not (teaser and entry.url):
-            return entry.text
+            return entry.text, None
         async with self._page_slots:
             try:
                 result = await self.fetcher.fetch(entry.url, kind="page")
@@ -172,14 +174,14 @@ class Ingestor:
                                               content_type=result.content_type)
             except (FetchError, PageError) as exc:
                 log.info("full text of %s unavailable (%s); keeping the teaser", redact_url(entry.url), exc.reason)
-                return entry.text
+                return entry.text, None
             except Exception:  # the teaser is still a story: a page nobody foresaw must not lose the feed
                 log.warning("full text of %s unavailable; keeping the teaser", redact_url(entry.url), exc_info=True)
-                return entry.text
-        return page.text if len(page.text) > len(entry.text) else entry.text
+                return entry.text, None
+        return (page.text if len(page.text) > len(entry.text) else entry.text), page.date
 
     @staticmethod
-    def _article(entry: FeedEntry, text: str) -> NewArticle:
+    def _article(entry: FeedEntry, text: str, page_date: datetime | None = None) -> NewArticle:
         url = None
         if entry.url:
             try:
@@ -187,7 +189,7 @@ class Ingestor:
             except ValueError:
                 url = None
         return NewArticle(fingerprint=content_fingerprint(entry.title, text), text=text, url=url, title=entry.title,
-                          published_at=entry.published)
+                          published_at=entry.published or page_date)  # the feed's date first, else the page's
 
     def _pending_count(self) -> int:
         with self.store.transaction() as tx:
