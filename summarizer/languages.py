@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import lzma
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 ARTICLE = "article"  # "write in the article's own language"
 SAMPLE_CHARS = 3000  # the identifier needs a paragraph, not a whole article
@@ -45,12 +50,44 @@ def detect(text: str) -> str | None:
     global _identifier
     with _lock:  # the model loads on first use; one of our own, limited to the languages briefs may be in
         if _identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+            _identifier = _load_identifier()
             _identifier.set_languages(list(NAMES))
         code, _ = _identifier.classify(sample)
     return code
+
+
+def _load_identifier():
+    """py3langid's identifier. Its model ships LZMA-compressed, and decompressing it takes about half a
+    second at every start: the decompressed file is kept in the cache folder and read from there."""
+    import numpy as np
+    from py3langid import modelio
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    to_array = getattr(modelio, "_to_array", None)
+    try:
+        copy = _decompressed(MODEL_DIR / MODEL_FILE) if to_array is not None else None
+    except OSError:  # a read-only or full cache folder
+        copy = None
+    if copy is None:  # py3langid's own (slower) loader
+        return LanguageIdentifier.from_model_file(MODEL_FILE)
+    with np.load(copy, allow_pickle=False) as data:
+        return LanguageIdentifier(np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+                                  to_array(data["nextmove"]), data["out_feat"].tolist(),
+                                  tk_row=to_array(data["nextmove_row"]))
+
+
+def _decompressed(model: Path) -> Path:
+    from summarizer.encoder import default_cache_dir
+
+    stat = model.stat()
+    target = default_cache_dir() / f"langid-{stat.st_size}-{int(stat.st_mtime)}.npz"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
+            with lzma.open(model) as source:
+                shutil.copyfileobj(source, tmp, length=1 << 20)
+        os.replace(tmp.name, target)  # whole or not at all, even with two processes starting at once
+    return target
 
 
 def same_language(first: str | None, second: str | None) -> bool:
