@@ -24,6 +24,7 @@ class Prepared:
     published: object
     notice: str | None = None
     too_short: bool = False  # fewer than MIN_WORDS words: shown as it is, not summarized
+    language: str = "und"  # ISO 639-1 code of the body, "und" when too short to tell
 
 
 def prepare(article: ArticleText) -> Prepared:
@@ -53,7 +54,7 @@ def prepare(article: ArticleText) -> Prepared:
                      if is_whole_sentence(sentence, language, needs_closing=page)] or sentences
     return Prepared(article=article, sentences=sentences, title=title,
                     published=article.published or document.published, notice=" ".join(notices) or None,
-                    too_short=too_short)
+                    too_short=too_short, language=language)
 
 
 def _without_title(sentences: list[str], title: str | None) -> list[str]:

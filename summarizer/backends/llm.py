@@ -126,7 +126,7 @@ class LlmBackend:
     def _ask(self, document: Prepared, count: int, target: str) -> Selection | tuple[str, int]:
         """The model's selection, or (why it cannot be used, how many points the guard dropped)."""
         text = self._fitted_text(document, count, target)
-        article_language = detect(text)
+        article_language = None if document.language == "und" else document.language  # found once, in prepare
         wanted = article_language if target == ARTICLE else target
         translating = target != ARTICLE and not same_language(article_language, target)
         key = self._key(document, text, count, wanted)
