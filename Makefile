@@ -48,7 +48,7 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(PY) bench/rouge.py --data ../shared/bench/news_dev.jsonl
+	$(PY) -m bench.rouge --data ../shared/bench/news_dev.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info

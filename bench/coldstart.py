@@ -1,6 +1,6 @@
 """Cold start of the command line: `python -m bot summarize page.html` beside `python -c pass`.
 
-    python bench/coldstart.py [--page ../shared/pages/html/p000.html] [--runs 5] [--checkout DIR]
+    python -m bench.coldstart [--page ../shared/pages/html/p000.html] [--runs 5] [--checkout DIR]
 
 Each run is a new process on the same interpreter, so the figures are imports, model loading and one
 brief. The int8 model file is made before the timed runs (the first start only builds it once). Prints

@@ -10,7 +10,7 @@ PTB handler in the first group stamps it) to the moment the stand-in receives th
 Beside them, the baseline: the summarizer alone on the same pasted texts, one call per text, no chat,
 no store. The ratios say what the chat path (Telegram, command service, store, rendering) adds.
 
-    .venv/bin/python bench/commands.py [--requests 200] [--concurrency 1] [--summarizer lead] [--json OUT]
+    .venv/bin/python -m bench.commands [--requests 200] [--concurrency 1] [--summarizer lead] [--json OUT]
 """
 
 from __future__ import annotations
@@ -22,24 +22,22 @@ import json
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
-from telegram.ext import TypeHandler  # noqa: E402
+from telegram import Update
+from telegram.ext import TypeHandler
 
-from bot.adapters.telegram import TelegramAdapter  # noqa: E402
-from bot.main import build_services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from summarizer import ArticleText, get_summarizer  # noqa: E402
-from tests.fixtures.feedserver import FeedServer  # noqa: E402
-from tests.standins.telegram import TelegramStandIn, private_chat, user  # noqa: E402
+from bot.adapters.telegram import TelegramAdapter
+from bot.main import build_services
+from bot.settings import Settings
+from summarizer import ArticleText, get_summarizer
+from tests.support.feedserver import FeedServer
+from tests.support.standins.telegram import TelegramStandIn, private_chat, user
 
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "news_dev.jsonl"
 MESSAGE_LIMIT = 4096

@@ -1,6 +1,6 @@
 """The torch-free MiniLM encoder against the reference and against the PyTorch-exported int8 model it replaces.
 
-    python bench/encoder.py --data ../shared/bench/news_dev.jsonl [--limit N]
+    python -m bench.encoder --data ../shared/bench/news_dev.jsonl [--limit N]
 
 Embeds the opening sentences of every article (as the extractive backend does) with:
 - ours: the ONNX graph built from the safetensors weights (summarizer/bert_graph.py), int8, onnxruntime;
@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from summarizer.encoder import SentenceEncoder, bundled_model_dir  # noqa: E402
-from summarizer.prepare import prepare  # noqa: E402
-from summarizer.types import ArticleText  # noqa: E402
+from summarizer.encoder import SentenceEncoder, bundled_model_dir
+from summarizer.prepare import prepare
+from summarizer.types import ArticleText
 
 HEAD = 25  # the extractive backend embeds about this many opening sentences
 

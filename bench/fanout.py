@@ -2,9 +2,9 @@
 Telegram stand-in enforcing Telegram's limits (30 messages/s overall, 1/s per chat, 20/min per group)
 across all its connections.
 
-    .venv/bin/python bench/fanout.py [--chats 10000] [--briefs 50] [--kill-at-half] [--json OUT]
-    .venv/bin/python bench/fanout.py --processes 3 --kill-one      # PostgreSQL, one process SIGKILLed
-    .venv/bin/python bench/fanout.py --processes 1 --paid-broadcast --briefs 1 --subscribed 1.0
+    .venv/bin/python -m bench.fanout [--chats 10000] [--briefs 50] [--kill-at-half] [--json OUT]
+    .venv/bin/python -m bench.fanout --processes 3 --kill-one      # PostgreSQL, one process SIGKILLed
+    .venv/bin/python -m bench.fanout --processes 1 --paid-broadcast --briefs 1 --subscribed 1.0
 
 Steps: store the chats and subscriptions; store the briefs and run the alert service in the same
 transaction, as the ingest pipeline does (timing compilation + matching); then run the delivery
@@ -51,17 +51,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from bot.domain.matching import SubscriptionIndex, parse_query  # noqa: E402
-from bot.services.alerts import AlertService, searchable_text  # noqa: E402
-from bot.store.articles import NewArticle  # noqa: E402
-from bot.store.store import Store  # noqa: E402
-from bot.store.tables import Chat, ChatLease, Subscription  # noqa: E402
-from tests.fixtures.databases import postgres_schema_url  # noqa: E402
-from tests.standins.telegram import TelegramLimits, TelegramStandIn  # noqa: E402
+from bot.domain.matching import SubscriptionIndex, parse_query
+from bot.services.alerts import AlertService
+from bot.store.articles import NewArticle
+from bot.store.store import Store
+from bot.store.tables import Chat, ChatLease, Subscription
+from tests.support.databases import postgres_schema_url
+from tests.support.standins.telegram import TelegramLimits, TelegramStandIn
 
 ALERTS_PER_HOUR = 10
 ALLOWANCE = 30.0
@@ -172,7 +171,7 @@ def searchable_text_of(headline: str, points: list[str]) -> str:
 
 
 def start_process(db: str, tg: TelegramStandIn, paid: bool) -> subprocess.Popen:
-    command = [sys.executable, "-m", "tests.delivery_process", "--db", db, "--base-url", tg.base_url,
+    command = [sys.executable, "-m", "tests.support.delivery_process", "--db", db, "--base-url", tg.base_url,
                "--token", tg.token]
     if paid:
         command.append("--paid-broadcast")

@@ -1,6 +1,6 @@
 """Story grouping in digests: which briefs are one event, measured on the labelled set of bench/story_pairs.py.
 
-    python bench/grouping.py [--data ../shared/bench/news_dev.jsonl] [--pages ../shared/pages]
+    python -m bench.grouping [--data ../shared/bench/news_dev.jsonl] [--pages ../shared/pages]
 
 What separates same-event pairs from different events on one topic: the MiniLM cosine of the two briefs
 alone, or with the overlap of their names and numbers (`bot.domain.digest.story_marks`). Each rule is
@@ -17,7 +17,6 @@ the most same-event pairs merged. Printed side by side with the rule the bot shi
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from itertools import combinations
@@ -25,10 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.story_pairs import CACHE, DEFAULT_DATA, DEFAULT_PAGES, TOLD_TWICE, UNCLEAR, LabelledSet, build  # noqa: E402
-from bot.domain.digest import (  # noqa: E402
+from bench.story_pairs import CACHE, DEFAULT_DATA, DEFAULT_PAGES, TOLD_TWICE, UNCLEAR, LabelledSet, build
+from bot.domain.digest import (
     MARKS_WEIGHT,
     SAME_STORY_THRESHOLD,
     DigestBrief,

@@ -1,6 +1,6 @@
 """Ingest benchmark: 1,000 local feeds of 20 items each, polled twice into a real store.
 
-    python bench/ingest.py [--feeds 1000] [--items 20] [--database-url URL] [--summarize 200] [--json OUT]
+    python -m bench.ingest [--feeds 1000] [--items 20] [--database-url URL] [--summarize 200] [--json OUT]
 
 Prints the wall time of the first poll (fetch, parse, dedupe, store; summarizing excluded), of the
 second poll (every feed answers 304), articles per second into the store, and peak memory; beside
@@ -14,25 +14,23 @@ import argparse
 import asyncio
 import json
 import resource
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import feedparser  # noqa: E402
-import httpx  # noqa: E402
+import feedparser
+import httpx
 
-from bot.services.briefs import BriefMaker  # noqa: E402
-from bot.services.ingest import Ingestor  # noqa: E402
-from bot.sources.fetcher import SafeFetcher  # noqa: E402
-from bot.store.store import Store  # noqa: E402
-from summarizer import SummarizerConfig, get_summarizer  # noqa: E402
-from tests.fixtures.feedserver import FeedServer, conditional  # noqa: E402
-from tests.fixtures.news import rss, story_items  # noqa: E402
+from bot.services.briefs import BriefMaker
+from bot.services.ingest import Ingestor
+from bot.sources.fetcher import SafeFetcher
+from bot.store.store import Store
+from summarizer import SummarizerConfig, get_summarizer
+from tests.support.feedserver import FeedServer, conditional
+from tests.support.news import rss, story_items
 
 
 def peak_mb() -> float:

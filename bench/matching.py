@@ -1,6 +1,6 @@
 """Keyword matching: the index against the naive approach (one regex search per subscription and text).
 
-    .venv/bin/python bench/matching.py [--subscriptions 10000] [--texts 100]
+    .venv/bin/python -m bench.matching [--subscriptions 10000] [--texts 100]
 
 Prints the time of each and the ratio. The workload is tests/matching_reference.make_workload; the
 test suite checks that both approaches give the same matches on it.
@@ -11,12 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: import bot and tests
-
-from bot.domain.matching import SubscriptionIndex, normalize_text  # noqa: E402
-from tests.matching_reference import RegexQuery, make_workload  # noqa: E402
+from bot.domain.matching import SubscriptionIndex, normalize_text
+from tests.support.matching_reference import RegexQuery, make_workload
 
 
 def main() -> None:

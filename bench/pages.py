@@ -1,6 +1,6 @@
 """Briefs of real saved web pages as `/summary <url>` makes them, and the defects a reader would see.
 
-    python bench/pages.py [--pages ../shared/pages] [--split dev|held-out|all] [--show N] [--json OUT]
+    python -m bench.pages [--pages ../shared/pages] [--split dev|held-out|all] [--show N] [--json OUT]
 
 For each page of the folder (its `manifest.json`, see its SOURCE.md): the page goes through the bot's
 own path (`bot.sources.pages.extract_page`, then the default summarizer with the bot's default length
@@ -32,14 +32,12 @@ import hashlib
 import html
 import json
 import re
-import sys
 import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFECTS = ("no_date", "headline_tail", "headline_label", "not_sentence", "without_snippet", "few_points",
            "headline_repeated")
@@ -238,7 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
         scores = result["extraction"][name]
         print(f"| {label} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
               f"{result['seconds'][timing]:.1f} |")
-    print(f"\nseconds cover the whole brief for ours (read, extract, summarize), extraction alone for trafilatura")
+    print("\nseconds cover the whole brief for ours (read, extract, summarize), extraction alone for trafilatura")
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return result

@@ -1,7 +1,7 @@
 """ROUGE of our default backend next to Lead-3, LexRank and TextRank, on the same articles in one run.
 
-    python bench/rouge.py --data ../shared/bench/news_dev.jsonl [--limit N] [--by-source] [--json OUT]
-    python bench/rouge.py --data ... --backend llm --llm-base-url http://127.0.0.1:11434/v1 --llm-model llama3.2
+    python -m bench.rouge --data ../shared/bench/news_dev.jsonl [--limit N] [--by-source] [--json OUT]
+    python -m bench.rouge --data ... --backend llm --llm-base-url http://127.0.0.1:11434/v1 --llm-model llama3.2
 
 With `--backend llm` the llm backend (an OpenAI-compatible server) is scored too, beside the default;
 its briefs that fell back to extractive (server failing, answer unusable) are counted and reported.
@@ -24,7 +24,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SYSTEMS = ("ours", "lead3", "lexrank", "textrank")
 LABELS = {"ours": "ours (extractive)", "lead3": "Lead-3", "lexrank": "LexRank (sumy)", "textrank": "TextRank (sumy)",
@@ -85,7 +84,7 @@ def _summarizer_picker(backend: str, count: int):
 
 def _llm_picker(count: int, options: dict, fallbacks: dict[str, int]):
     """The llm backend with the bot's client of the server; extractive stands in where it fails."""
-    from bot.llm_client import LlmClient
+    from bot.runtime.llm_client import LlmClient
     from summarizer import ArticleText, Summarizer, SummarizerConfig
 
     client = LlmClient(base_url=options["base_url"], model=options["model"], api_key=options.get("api_key"),

@@ -1,6 +1,6 @@
 """The labelled set for story grouping: pairs of briefs that tell the same event, or do not.
 
-    python bench/story_pairs.py [--data ../shared/bench/news_dev.jsonl] [--pages ../shared/pages] [--show N]
+    python -m bench.story_pairs [--data ../shared/bench/news_dev.jsonl] [--pages ../shared/pages] [--show N]
 
 Built at run time from the shared data (nothing of it is kept in the repository), as the digest sees
 stories: each article or page is briefed by the bot's default summarizer, and a pair is two briefs.
@@ -29,7 +29,6 @@ import argparse
 import json
 import random
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").is_dir() else Path("/work/shared")
 DEFAULT_DATA = SHARED / "bench" / "news_dev.jsonl"

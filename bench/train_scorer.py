@@ -1,6 +1,6 @@
 """Fits the extractive backend's set scorer (summarizer/weights/scorer.npz) on the training pairs.
 
-    python bench/train_scorer.py [--data ../shared/bench/news_train.jsonl] [--cv] [--out PATH]
+    python -m bench.train_scorer [--data ../shared/bench/news_train.jsonl] [--cv] [--out PATH]
 
 For every training article, every set of 3 of its first CANDIDATES sentences is scored with ROUGE against
 the reference (the mean of ROUGE-1 and ROUGE-Lsum F1). A linear model over set features is fitted so that
@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from summarizer.encoder import get_encoder  # noqa: E402
-from summarizer.features import candidate_sets  # noqa: E402
-from summarizer.prepare import prepare  # noqa: E402
-from summarizer.scorer import WEIGHTS, SetScorer  # noqa: E402
-from summarizer.types import ArticleText, SummarizerError  # noqa: E402
+from summarizer.encoder import get_encoder
+from summarizer.features import candidate_sets
+from summarizer.prepare import prepare
+from summarizer.scorer import WEIGHTS, SetScorer
+from summarizer.types import ArticleText, SummarizerError
 
 CANDIDATES = 10
 SET_SIZE = 3

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.domain.models import ChatRef
-from bot.health import database_check, make_health_routes
-from bot.http_server import HttpServer, raise_open_file_limit
-from bot.logs import setup_logging
-from bot.metrics import Metrics
-from bot.scheduling import Scheduler
+from bot.runtime.health import database_check, make_health_routes
+from bot.runtime.http_server import HttpServer, raise_open_file_limit
+from bot.runtime.logs import setup_logging
+from bot.runtime.metrics import Metrics
+from bot.services.scheduling import Scheduler
 from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
@@ -30,7 +30,7 @@ from bot.services.sending import Sender
 from bot.settings import Settings
 from bot.sources.fetcher import SafeFetcher
 from bot.store.store import Store
-from bot.watchdog import LoopWatchdog
+from bot.runtime.watchdog import LoopWatchdog
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DEADLINE_S = 8  # SIGTERM to exit well within 10 s

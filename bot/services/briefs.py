@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.domain.models import BriefItem, Link
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.store.articles import StoredBrief
 from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError, get_summarizer
 
 if TYPE_CHECKING:
-    from bot.llm_client import LlmClient
+    from bot.runtime.llm_client import LlmClient
 
 
 class BriefMaker:
@@ -90,7 +90,7 @@ class BriefMaker:
 def llm_summarizer(settings: Settings, config: SummarizerConfig, *,
                    metrics: Metrics | None = None) -> tuple[Summarizer, LlmClient]:
     """A summarizer of the llm backend and its client of the server named in the LLM_* settings."""
-    from bot.llm_client import LlmClient
+    from bot.runtime.llm_client import LlmClient
 
     if not (settings.llm_base_url and settings.llm_model):
         raise ValueError("SUMMARIZER_BACKEND=llm needs LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1) and LLM_MODEL")

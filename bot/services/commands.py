@@ -24,7 +24,7 @@ from bot.services.pending import ChatBusy, PendingCommands
 from bot.store.store import Store, StoreBusy
 from bot.store.tables import Chat
 from summarizer import ArticleText, SummarizerError
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 
 log = logging.getLogger(__name__)
 

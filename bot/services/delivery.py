@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 from bot.domain.models import ChatRef, Message
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, Rate, RateLimiter
 from bot.services.sending import SendError, Sender
 from bot.store.outbox import ClaimedDelivery

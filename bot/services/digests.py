@@ -24,7 +24,7 @@ import numpy as np
 from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories, period_phrase
 from bot.domain.models import Message
 from bot.domain.schedule import next_run, parse_local_time
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from bot.store.articles import StoredBrief
 from bot.store.store import Store
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 from bot.domain.dedupe import canonical_url
 from bot.services.ingest import Ingestor
 from bot.sources.feeds import FeedError, discover_feed_links, parse_feed

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 from bot.domain.dedupe import canonical_url, content_fingerprint
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from bot.services.briefs import BriefMaker
 from bot.sources.feeds import FeedEntry, FeedError, ParsedFeed, is_teaser, parse_feed
 from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher, redact_url

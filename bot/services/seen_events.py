@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 from bot.store.tables import Article, ArticleSource, Brief, ChatSource, Source
 from bot.store.upsert import insert_ignore, insert_ignore_many
 

@@ -10,7 +10,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.clock import utcnow
+from bot.runtime.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator):

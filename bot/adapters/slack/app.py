@@ -18,7 +18,7 @@ from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
 from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
-from bot.logs import protect_secrets
+from bot.runtime.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from bot.adapters.telegram.handlers import MAX_ATTACHMENT_BYTES, UpdateRouter, c
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
 from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
-from bot.logs import protect_secrets
+from bot.runtime.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ Mode = Literal["polling", "webhook"]
 
 
 class Routes(Protocol):
-    """The bot's HTTP server (bot/http_server.py), as far as the webhook needs it."""
+    """The bot's HTTP server (bot/runtime/http_server.py), as far as the webhook needs it."""
 
     def route(self, method: str, path: str, handler: Any) -> None: ...
 

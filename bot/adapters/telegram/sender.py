@@ -29,7 +29,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
 
 from bot.adapters.telegram.render import TelegramPart, render_message
 from bot.domain.models import ChatRef, Message
-from bot.logs import redact_secrets
+from bot.runtime.logs import redact_secrets
 from bot.services.sending import SendError
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""What every process runs beside the services: HTTP server, health, metrics, logs, clock."""

@@ -1,0 +1,278 @@
+"""Briefs of web pages read right: the story's title, whole sentences from the main text, every page through
+one reader (character set from the bytes, link text and drop caps kept), and the date from metadata only.
+
+Every page here is made up for the test.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.sources.pages import extract_page
+from summarizer import ArticleText, Summarizer, SummarizerConfig
+from summarizer.headline import lead_headline
+from summarizer.page import read_page
+from summarizer.sentences import is_whole_sentence, split_sentences
+from summarizer.text import read_document
+
+ROOT = Path(__file__).resolve().parents[2]
+FILLER = [
+    "The harbour board met on Tuesday evening to discuss the winter timetable for the two ferries.",
+    "Members agreed that the early crossing would run every day from the first week of November.",
+    "The board also asked the council to repair the slipway before the first storms of the season arrive.",
+    "A public meeting about the fares is planned for the end of the month in the town hall.",
+    "Residents who cannot attend may send their comments to the board by letter or by email.",
+    "The chair thanked the crews for keeping the service running through a difficult summer.",
+]
+
+
+def page(body: str, *, head: str = "", lang: str = "en", charset: str = "utf-8") -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="{charset}">{head}</head><body>'
+            f'<nav><ul><li><a href="/">Home</a></li><li><a href="/news/">News</a></li>'
+            f'<li><a href="/notes/">Notes</a></li><li><a href="/contact/">Contact</a></li></ul></nav>'
+            f"<article>{body}</article><footer><p>© Harbour Gazette</p></footer></body></html>")
+
+
+def paragraphs(sentences: list[str]) -> str:
+    return "".join(f"<p>{sentence}</p>" for sentence in sentences)
+
+
+def lead_brief(text: str, *, title: str | None = None, url: str | None = "https://gazette.example/story",
+               sentences: int = 3) -> object:
+    [brief] = Summarizer(SummarizerConfig(backend="lead", sentences=sentences)).summarize(
+        [ArticleText(text=text, title=title, url=url)], max_chars=10_000)
+    return brief
+
+
+# --- headlines ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", [
+    "Ferry timetable changes for winter | Harbour Gazette",
+    "Harbour Gazette - Ferry timetable changes for winter",
+    "Ferry timetable changes for winter — gazette.example",
+    "Ferry timetable changes for winter :: Harbour Gazette | News from the coast since 1901",
+])
+def test_the_headline_drops_the_sites_name_and_separators(title):
+    head = f'<title>{title}</title><meta property="og:site_name" content="Harbour Gazette">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://www.gazette.example/2024/ferry")
+    assert found.title == "Ferry timetable changes for winter"
+
+
+def test_a_title_whose_tail_is_not_the_site_keeps_it():
+    head = '<title>Strikes end - talks resume</title><meta property="og:site_name" content="Harbour Gazette">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/strikes")
+    assert found.title == "Strikes end - talks resume"
+
+
+def test_a_category_label_is_never_the_headline_the_story_heading_is():
+    head = '<meta property="og:title" content="Notes"><title>Notes | Harbour Gazette</title>'
+    body = "<h1>Slipway repairs start in March</h1>" + paragraphs(FILLER)
+    found = extract_page(page(body, head=head), url="https://gazette.example/notes/slipway")
+    assert found.title == "Slipway repairs start in March"
+
+
+def test_a_page_with_only_labels_gets_its_lead_as_headline_not_the_label():
+    head = ('<meta property="og:title" content="Harbour Gazette"><meta property="og:site_name" '
+            'content="Harbour Gazette"><title>News</title>')
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/news/item-7")
+    assert found.title is None
+    brief = lead_brief(found.text, title=found.title)
+    assert brief.headline.startswith("The harbour board met on Tuesday")
+    assert all(point != FILLER[0] for point in brief.points)  # the headline is not repeated as a point
+
+
+def test_the_headline_is_not_repeated_as_a_point():
+    text = "Ferry timetable changes for winter\n" + "\n".join(FILLER)
+    brief = lead_brief(text, title="Ferry timetable changes for winter")
+    assert brief.headline == "Ferry timetable changes for winter"
+    assert not any("Ferry timetable changes for winter" in point for point in brief.points)
+
+
+def test_pasted_text_without_a_title_avoids_a_but_opening_for_its_headline():
+    assert lead_headline(["But the crews were not told.", "The ferry will run all winter."]) \
+        == "The ferry will run all winter."
+    assert lead_headline(["But the crews were not told."]) == "But the crews were not told."
+    text = "But the crews were not told until Monday, a union official said.\n" + "\n".join(FILLER)
+    brief = lead_brief(text, url=None)
+    assert brief.headline.startswith("The harbour board met")
+    assert brief.points[0].startswith("But the crews")  # pasted text keeps its points as they are
+
+
+# --- points ------------------------------------------------------------------------------------------------
+
+
+def test_headings_lists_bylines_datelines_captions_and_server_warnings_never_become_points():
+    body = ("<h1>Ferry timetable changes for winter</h1>"
+            "<p>By Anna Berg, Tom Ode</p>"
+            "<p>NORTH HARBOUR, ME.</p>"
+            "<p>Strict Standards: Non-static method JSite::getMenu() should not be called statically in "
+            "/var/www/site/index.php on line 12</p>"
+            "<h2>Early crossings</h2>"
+            f"<p>{FILLER[0]}</p><figure><img src='f.jpg'><figcaption>The ferry at dawn</figcaption></figure>"
+            "<ul><li>2 crews</li><li>1 slipway</li></ul>"
+            f"<h2>What about fares?</h2>{paragraphs(FILLER[1:])}")
+    found = extract_page(page(body, head="<title>Ferry timetable changes for winter</title>"),
+                         url="https://gazette.example/ferry")
+    assert "Strict Standards" not in found.text
+    brief = lead_brief(found.text, title=found.title, sentences=4)
+    assert brief.points == FILLER[:4]
+
+
+def test_a_dateline_opening_the_lead_is_cut_from_the_point():
+    text = "SOUTHWEST MIAMI-DADE, FLA. — " + FILLER[0] + "\n" + "\n".join(FILLER[1:])
+    brief = lead_brief(text, title="Ferry news")
+    assert brief.points[0] == FILLER[0]
+
+
+def test_a_page_with_fewer_real_sentences_than_asked_gets_fewer_points_not_fragments():
+    body = ("<h1>Opening hours</h1><p>The ticket office on the quay opens at seven every morning of the week.</p>"
+            "<ul><li>Monday to Friday</li><li>7:00 to 19:00</li><li>Saturday</li><li>8:00 to 12:00</li></ul>"
+            "<p>The ticket office closes on public holidays and during the annual maintenance week.</p>"
+            "<ul><li>Fares</li><li>Adults 4 euros</li><li>Children 2 euros</li><li>Bicycles free</li></ul>")
+    text = extract_page(page(body, head="<title>Opening hours</title>"), url="https://gazette.example/hours",
+                        min_chars=10).text
+    brief = lead_brief(text, title="Opening hours", sentences=4)
+    assert len(brief.points) == 2 and all(point.startswith("The ticket office") for point in brief.points)
+
+
+def test_german_ordinal_dates_stay_inside_their_sentence():
+    text = ("Die Gemeinde hat am 25. Juni beschlossen, die Fähre auch im Winter fahren zu lassen. "
+            "Der Fahrplan gilt ab dem 1. November. Am 15. März 2020 verkündete der Rat die neuen Preise. "
+            "Der Hafenmeister sprach von einem großen Tag für die ganze Region am See.")
+    sentences = split_sentences(text, "de")
+    assert sentences[0] == "Die Gemeinde hat am 25. Juni beschlossen, die Fähre auch im Winter fahren zu lassen."
+    assert "Am 15. März 2020 verkündete der Rat die neuen Preise." in sentences
+    brief = lead_brief(text, title="Fähre fährt im Winter", sentences=4)  # the language is detected
+    assert "Die Gemeinde hat am 25. Juni beschlossen, die Fähre auch im Winter fahren zu lassen." in brief.points
+    assert not any(re.search(r"\b\d{1,2}\.$", point) for point in brief.points)
+
+
+@pytest.mark.parametrize(("text", "language", "first"), [
+    ('The captain said: "We sail at six. Nobody stays behind." The crew cheered loudly at the news.', "en",
+     'The captain said: "We sail at six. Nobody stays behind."'),
+    ("Der Kapitän sagte: „Wir legen um sechs ab. Niemand bleibt zurück.“ Die Mannschaft jubelte laut.", "de",
+     "Der Kapitän sagte: „Wir legen um sechs ab. Niemand bleibt zurück.“"),
+    ("Le capitaine a dit : « Nous partons à six heures. Personne ne reste. » L'équipage a applaudi.", "fr",
+     "Le capitaine a dit : « Nous partons à six heures. Personne ne reste. »"),
+])
+def test_a_quotation_with_full_stops_inside_is_one_sentence(text, language, first):
+    assert split_sentences(text, language)[0] == first
+
+
+def test_cut_fragments_are_not_whole_sentences():
+    assert not is_whole_sentence("The Hyogo Prefectural")
+    assert not is_whole_sentence("Die Sitzung findet am 25.", "de")
+    assert not is_whole_sentence('He said "we will go there tomorrow.')
+    assert not is_whole_sentence("- 1 Pck. Backpulver und etwas Zucker.")
+    assert is_whole_sentence("He had been in hospital since February 5.", "en")
+    assert is_whole_sentence("Ellipses… do not end it, the full stop does.")
+
+
+# --- one page reader -------------------------------------------------------------------------------------
+
+
+def test_link_text_inside_a_sentence_survives():
+    sentence = ('<p>The senator has a substantial lead in the state, but <a href="/poll" aria-hidden="true">'
+                "a recent poll</a>, notably, shows him slipping among young voters.</p>")
+    found = read_page(page(sentence + paragraphs(FILLER)).encode(), url="https://gazette.example/poll")
+    assert ("The senator has a substantial lead in the state, but a recent poll, notably, shows him slipping "
+            "among young voters.") in found.text.splitlines()
+
+
+@pytest.mark.parametrize("drop_cap", [
+    '<div class="dropcap">T</div><p>urkey, Poland and Hungary agreed on a shared ferry fund on Monday.</p>',
+    '<p><span class="dropcap" aria-hidden="true">T</span>urkey, Poland and Hungary agreed on a shared ferry '
+    "fund on Monday.</p>",
+    '<p><img src="t.png" alt="T">urkey, Poland and Hungary agreed on a shared ferry fund on Monday.</p>',
+])
+def test_a_drop_cap_stays_on_its_word(drop_cap):
+    found = read_page(page(drop_cap + paragraphs(FILLER)).encode(), url="https://gazette.example/fund")
+    assert "Turkey, Poland and Hungary agreed on a shared ferry fund on Monday." in found.text.splitlines()
+
+
+def test_the_character_set_comes_from_the_header_the_page_or_detection():
+    body = paragraphs(["Die Fähre fährt für alle Gäste — auch im Winter, sagte der Bürgermeister am Montag.",
+                       *FILLER])
+    latin = page(body, charset="iso-8859-1", lang="de").encode("windows-1252")
+    assert "für alle Gäste — auch" in read_page(latin).text  # <meta charset>, read as windows-1252
+    bare = latin.replace(b'<meta charset="iso-8859-1">', b"")
+    assert "für alle Gäste — auch" in read_page(bare, content_type="text/html; charset=windows-1252").text
+    assert "für alle Gäste" in read_page(bare).text  # detected
+
+
+def test_a_windows_1252_page_through_python_m_bot_summarize(tmp_path):
+    sentences = ["Die Stadtwerke erhöhen die Preise für Fähren und Busse ab März um zwölf Prozent.",
+                 "Für Schüler und Rentner bleibt der Fahrpreis gleich, teilte die Gemeinde mit.",
+                 "Der Bürgermeister sprach von einer schwierigen, aber nötigen Entscheidung für die Stadt.",
+                 "Die Opposition kündigte an, gegen die Erhöhung im Gemeinderat zu stimmen."]
+    head = ('<title>Fähren werden teurer – Hafenblatt</title><meta property="og:site_name" content="Hafenblatt">'
+            '<meta property="article:published_time" content="2024-02-20T09:30:00+01:00">')
+    path = tmp_path / "seite.html"
+    path.write_bytes(page(paragraphs(sentences), head=head, charset="windows-1252", lang="de").encode("cp1252"))
+    result = subprocess.run([sys.executable, "-m", "bot", "summarize", str(path), "--backend", "lead"], cwd=ROOT,
+                            capture_output=True, text=True, encoding="utf-8", timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    printed = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stdout).split())
+    assert "Fähren werden teurer" in printed and "Hafenblatt" not in printed
+    assert "Für Schüler und Rentner bleibt der Fahrpreis gleich" in printed
+    assert "2024-02-20" in printed
+    assert "\ufffd" not in printed and "Ã" not in printed
+
+
+def test_url_pages_and_saved_files_read_the_same(tmp_path):
+    html = page(paragraphs(FILLER), head="<title>Ferry timetable changes for winter | Harbour Gazette</title>"
+                                         '<meta property="og:site_name" content="Harbour Gazette">')
+    from_url = extract_page(html.encode(), url="https://gazette.example/ferry")
+    document = read_document(html)  # what `python -m bot summarize` and pasted HTML go through
+    assert document.body == from_url.text
+    assert document.title == from_url.title == "Ferry timetable changes for winter"
+
+
+def test_a_feed_description_with_inline_tags_becomes_plain_text():
+    description = ("The <b>harbour board</b> met on Tuesday &amp; agreed on <a href='https://x.example/t'>the "
+                   "winter timetable</a> for both ferries.<br>Crossings start at <i>six</i> every morning.")
+    brief = lead_brief(description, title="Winter timetable")
+    assert brief.points == ["The harbour board met on Tuesday & agreed on the winter timetable for both ferries.",
+                            "Crossings start at six every morning."]
+
+
+# --- dates ---------------------------------------------------------------------------------------------------
+
+
+def test_the_publication_date_comes_from_the_pages_metadata():
+    head = '<meta property="article:published_time" content="2024-05-06T08:00:00+02:00">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/ferry")
+    assert found.date == datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
+
+
+def test_no_date_is_guessed_from_prose():
+    body = paragraphs(["The first ferry crossed the lake in 2015, and the second one followed in March 2019.",
+                       *FILLER])
+    found = extract_page(page(body), url="https://gazette.example/history")
+    assert found.date is None
+
+
+def test_long_chosen_sentences_leave_room_for_two_whole_points_not_one():
+    long = "The council " + "discussed the harbour budget and the ferry timetable at great length " * 5 + "on Tuesday."
+    text = "\n".join([long, long.replace("council", "board"), "The ferry runs every day of the week.",
+                      "Fares stay the same this winter, the council said."])
+    [brief] = Summarizer(SummarizerConfig(backend="lead")).summarize(
+        [ArticleText(text=text, title="Harbour news", url="https://gazette.example/a")], max_chars=600)
+    assert len(brief.points) >= 2
+    assert len(brief.headline) + sum(map(len, brief.points)) <= 600
+    assert all(is_whole_sentence(point) for point in brief.points)  # none cut with an ellipsis
+
+
+def test_a_list_item_that_is_a_sentence_is_a_point_without_its_own_bullet():
+    body = "<h1>Winter service</h1><ul>" + "".join(f"<li>{sentence}</li>" for sentence in FILLER[:4]) + "</ul>"
+    found = extract_page(page(body, head="<title>Winter service</title>"), url="https://gazette.example/winter")
+    brief = lead_brief(found.text, title=found.title)
+    assert brief.points == FILLER[:3]  # no "- " left for the chat's own bullet to double

@@ -1,0 +1,541 @@
+"""The stand-ins answer the REAL python-telegram-bot and slack_sdk / slack-bolt like the real APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import httpx
+import pytest
+from slack_bolt import App
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request import BoltRequest
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from telegram import Bot, Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+from telegram.request import HTTPXRequest
+
+from tests.support.standins import Rate, SlackFault, SlackLimits, SlackStandIn, TelegramFault, TelegramLimits, TelegramStandIn
+from tests.support.standins.ratelimit import RateLimiter
+from tests.support.standins.slack import app_mention_event, sign_slack_request, url_verification_body
+from tests.support.standins.telegram import (
+    GROUP_ANONYMOUS_BOT_ID,
+    channel_chat,
+    group_chat,
+    private_chat,
+    supergroup_chat,
+    user,
+)
+from tests.support.standins.telegram_markup import MarkupError, parse_markup
+
+ADA = user(42, "Ada", username="ada")
+SIGNING_SECRET = "standin-signing-secret"
+
+
+@pytest.fixture
+def slack():
+    with SlackStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+async def bot(tg):
+    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as real_bot:
+        yield real_bot
+
+
+def seconds(value: int | timedelta) -> float:
+    """RetryAfter.retry_after is an int or a timedelta, depending on PTB's PTB_TIMEDELTA setting."""
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+# ----- Telegram -----------------------------------------------------------------------------------
+
+async def test_bot_calls_are_served_and_recorded(tg, bot):
+    me = await bot.get_me()
+    sent = await bot.send_message(ADA["id"], "Hello <b>Ada</b>", parse_mode="HTML")
+
+    assert (me.id, me.username, me.is_bot) == (tg.bot_id, "briefbot_test_bot", True)
+    assert sent.text == "Hello Ada" and sent.chat.id == 42 and sent.from_user.id == tg.bot_id
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 6, 3)]
+    (call,) = tg.calls("sendMessage")
+    assert call.params == {"chat_id": 42, "text": "Hello <b>Ada</b>", "parse_mode": "HTML"}
+    assert call.status == 200 and call.http_method == "POST" and tg.token not in call.path
+    assert tg.sent_per_chat() == {42: 1}
+    assert tg.calls_by_method() == {"getMe": 2, "sendMessage": 1}  # Bot.initialize() calls getMe too
+
+
+async def test_application_polls_pushed_updates_and_replies_in_the_topic(tg):
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text(f"started by {update.effective_user.first_name}")
+
+    app = ApplicationBuilder().token(tg.token).base_url(tg.base_url).base_file_url(tg.base_file_url).build()
+    app.add_handler(CommandHandler("start", start))
+    forum = supergroup_chat(-1001000000001, "News desk", is_forum=True)
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        tg.push_message(private_chat(ADA), "/start")
+        tg.push_message(forum, "/start", sender=user(7, "Bob"), thread_id=12)
+        await tg.await_calls("sendMessage", count=2)
+        await app.updater.stop()
+        await app.stop()
+
+    private, topic = tg.sent_messages()
+    assert (private["chat"]["id"], private["text"]) == (42, "started by Ada")
+    assert (topic["chat"]["id"], topic["message_thread_id"], topic["text"]) == (forum["id"], 12, "started by Bob")
+    polls = tg.calls("getUpdates")
+    assert polls[0].params["timeout"] == 5
+    assert any(c.params.get("offset") == 3 for c in polls)  # both updates confirmed
+    assert tg.pending_updates() == []
+
+
+async def test_updates_of_every_chat_kind_parse_in_ptb(tg, bot):
+    group = group_chat(-4001, "Friends")
+    news = channel_chat(-1002000000001, "News", username="newschan")
+    tg.push_message(group, "/digest 08:00", anonymous_admin=True)
+    tg.push_message(news, "channel post")
+    tg.push_document(private_chat(ADA), b"<opml version='2.0'/>", "feeds.opml", text="/import")
+
+    anonymous, post, document = await bot.get_updates(timeout=0)
+
+    assert anonymous.message.from_user.id == GROUP_ANONYMOUS_BOT_ID
+    assert anonymous.message.sender_chat.id == group["id"]
+    assert anonymous.message.text == "/digest 08:00" and anonymous.message.entities[0].type == "bot_command"
+    assert post.channel_post.sender_chat.username == "newschan" and post.channel_post.from_user is None
+    assert document.message.caption == "/import" and document.message.document.file_name == "feeds.opml"
+    telegram_file = await document.message.document.get_file()
+    assert bytes(await telegram_file.download_as_bytearray()) == b"<opml version='2.0'/>"
+    assert tg.calls("file")[0].status == 200
+
+
+async def test_get_updates_honours_offset_and_allowed_updates(tg, bot):
+    first = tg.push_message(private_chat(ADA), "one")
+    tg.push_message(channel_chat(-1002000000002), "post")
+    third = tg.push_message(private_chat(ADA), "three")
+
+    only_messages = await bot.get_updates(timeout=0, allowed_updates=["message"])
+    assert [u.update_id for u in only_messages] == [first["update_id"], third["update_id"]]
+    after_first = await bot.get_updates(offset=first["update_id"] + 1, timeout=0)
+    assert [u.message.text for u in after_first] == ["three"]
+    assert len(tg.pending_updates()) == 2  # the first is confirmed, the post waits (not allowed)
+
+
+async def test_long_poll_waits_for_a_pushed_update(tg, bot):
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await tg.await_calls("getUpdates", answered=False)  # the poll is waiting at the server
+    await asyncio.sleep(0.2)
+    assert not poll.done()
+    tg.push_message(private_chat(ADA), "late news")
+    (update,) = await asyncio.wait_for(poll, 5)
+    assert update.message.text == "late news"
+
+
+async def test_a_second_poller_ends_the_first_with_conflict(tg, bot):
+    # As when a second copy of the bot starts polling with the same token.
+    async with Bot(tg.token, base_url=tg.base_url) as second_copy:
+        first = asyncio.create_task(bot.get_updates(timeout=10))
+        await tg.await_calls("getUpdates", answered=False)
+        second = asyncio.create_task(second_copy.get_updates(timeout=10))
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(first, 5)
+        tg.push_message(private_chat(ADA), "for the survivor")
+        assert [u.message.text for u in await asyncio.wait_for(second, 5)] == ["for the survivor"]
+
+
+async def test_strict_chats_refuse_unknown_ids():
+    with TelegramStandIn(strict_chats=True) as strict:
+        strict.add_chat(private_chat(ADA))
+        async with Bot(strict.token, base_url=strict.base_url) as strict_bot:
+            assert (await strict_bot.send_message(42, "known")).chat.first_name == "Ada"
+            with pytest.raises(BadRequest, match="[Cc]hat not found"):
+                await strict_bot.send_message(43, "unknown")
+            with pytest.raises(BadRequest, match="[Cc]hat not found"):
+                await strict_bot.send_message("@nobody", "unknown username")
+
+
+async def test_webhook_and_commands(tg, bot):
+    assert await bot.set_webhook("https://bot.example.org/hook", secret_token="s3cret")
+    assert (await bot.get_webhook_info()).url == "https://bot.example.org/hook"
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).url == ""
+
+    assert await bot.set_my_commands([("subscribe", "Alert me on a keyword"), ("digest", "Daily digest")])
+    assert [c.command for c in await bot.get_my_commands()] == ["subscribe", "digest"]
+    with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+        await bot.set_my_commands([("Not-Valid", "x")])
+    assert await bot.send_chat_action(ADA["id"], "typing")
+    assert await bot.close() and await bot.log_out()
+
+
+async def test_chat_members_and_administrators(tg, bot):
+    group = supergroup_chat(-1003000000001, "Club")
+    tg.add_chat(group)
+    tg.set_member(group["id"], user(1, "Owner"), "creator")
+    tg.set_member(group["id"], user(2, "Admin"), "administrator")
+    tg.set_member(group["id"], tg.bot_user, "administrator")
+    tg.push_message(group, "hi", sender=user(3, "Member"))
+
+    admins = await bot.get_chat_administrators(group["id"])
+    assert sorted(m.user.id for m in admins) == [1, 2, tg.bot_id]
+    assert (await bot.get_chat_member(group["id"], 3)).status == "member"
+    assert (await bot.get_chat_member(group["id"], 2)).status == "administrator"
+    with pytest.raises(BadRequest, match="[Uu]ser not found"):
+        await bot.get_chat_member(group["id"], 999)
+    with pytest.raises(BadRequest, match="no administrators in the private chat"):
+        await bot.get_chat_administrators(ADA["id"])
+    chat = await bot.get_chat(group["id"])
+    assert (chat.title, chat.type) == ("Club", "supergroup")
+
+
+async def test_edit_message_text(tg, bot):
+    sent = await bot.send_message(ADA["id"], "draft")
+    edited = await bot.edit_message_text("final", chat_id=ADA["id"], message_id=sent.message_id)
+    assert edited.text == "final" and tg.message(42, sent.message_id)["text"] == "final"
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("final", chat_id=ADA["id"], message_id=sent.message_id)
+    with pytest.raises(BadRequest, match="not found"):
+        await bot.edit_message_text("x", chat_id=ADA["id"], message_id=999)
+
+
+async def test_injected_faults_surface_as_ptb_errors(tg, bot):
+    tg.fail_next(42, TelegramFault.forbidden())
+    tg.fail_next(42, TelegramFault.too_many_requests(7))
+    tg.fail_next(42, TelegramFault.server_error())
+    tg.fail_next(42, TelegramFault.bad_request("Bad Request: chat not found"))
+
+    with pytest.raises(Forbidden, match="blocked by the user"):
+        await bot.send_message(42, "one")
+    with pytest.raises(RetryAfter) as flood:
+        await bot.send_message(42, "two")
+    assert seconds(flood.value.retry_after) == 7
+    with pytest.raises(NetworkError):
+        await bot.send_message(42, "three")
+    with pytest.raises(BadRequest, match="[Cc]hat not found"):
+        await bot.send_message(42, "four")
+    assert (await bot.send_message(42, "five")).text == "five"
+    assert [c.status for c in tg.calls("sendMessage")] == [403, 429, 500, 400, 200]
+    assert tg.calls("sendMessage")[1].response["parameters"] == {"retry_after": 7}
+    assert tg.sent_per_chat() == {42: 1}
+
+
+async def test_faults_are_per_chat_and_counted(tg, bot):
+    tg.fail_next(42, TelegramFault.forbidden(), count=2)
+    assert (await bot.send_message(43, "other chat")).chat.id == 43
+    for _ in range(2):
+        with pytest.raises(Forbidden):
+            await bot.send_message(42, "blocked")
+    assert (await bot.send_message(42, "unblocked")).text == "unblocked"
+
+    tg.forbid_chat(-4002)
+    with pytest.raises(Forbidden, match="kicked from the group chat"):
+        await bot.send_message(-4002, "gone")
+
+
+async def test_slow_answer_is_an_unknown_outcome(tg):
+    request = HTTPXRequest(read_timeout=0.3)
+    async with Bot(tg.token, base_url=tg.base_url, request=request) as impatient:
+        tg.fail_next(42, TelegramFault.slow(2.0, deliver=True))
+        with pytest.raises(TimedOut):
+            await impatient.send_message(42, "did it arrive?")
+    # The client saw a timeout, yet the message was delivered.
+    assert [m["text"] for m in tg.sent_messages(42)] == ["did it arrive?"]
+
+
+async def test_a_slow_delivered_message_counts_against_the_limits(tg):
+    tg.enforce_limits(TelegramLimits(per_chat=Rate(1, 60.0)))
+    tg.fail_next(42, TelegramFault.slow(0.2, deliver=True))
+    async with Bot(tg.token, base_url=tg.base_url) as patient:
+        await patient.send_message(42, "slow but sent")
+        with pytest.raises(RetryAfter):
+            await patient.send_message(42, "too soon after it")
+    assert [v.limit for v in tg.violations()] == ["per_chat"]
+
+
+async def test_wrong_token_and_unknown_method(tg, bot):
+    stranger = Bot("123456789:not-the-token", base_url=tg.base_url)
+    with pytest.raises(InvalidToken, match="rejected"):
+        await stranger.initialize()
+    await stranger.shutdown()
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request("sendCarrierPigeon")
+    assert [(c.method, c.status) for c in tg.calls()[-2:]] == [("getMe", 401), ("sendCarrierPigeon", 404)]
+
+
+async def test_markup_errors_and_length_limit_come_back_as_bad_request(tg, bot):
+    with pytest.raises(BadRequest, match="reserved and must be escaped"):
+        await bot.send_message(42, "Markets fell 3.5%", parse_mode="MarkdownV2")
+    with pytest.raises(BadRequest, match='[Uu]nsupported start tag "div"'):
+        await bot.send_message(42, "<div>x</div>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(42, "😀" * 2049)  # 4098 UTF-16 units
+    assert (await bot.send_message(42, "😀" * 2048)).text == "😀" * 2048
+
+
+def test_html_and_markdown_v2_parsing():
+    assert parse_markup('<b>Top</b> &amp; <a href="https://x.org/a?b=1">link</a>', "HTML") == (
+        "Top & link", [{"type": "bold", "offset": 0, "length": 3},
+                       {"type": "text_link", "offset": 6, "length": 4, "url": "https://x.org/a?b=1"}])
+    assert parse_markup("*bold* and \\.escaped [site](https://x.org/\\))", "MarkdownV2") == (
+        "bold and .escaped site", [{"type": "bold", "offset": 0, "length": 4},
+                                   {"type": "text_link", "offset": 18, "length": 4, "url": "https://x.org/)"}])
+    for bad, mode in [("<b>open", "HTML"), ("<b>x</i>", "HTML"), ("a < b", "HTML"), ("*unclosed", "MarkdownV2"),
+                      ("1+1", "MarkdownV2"), ("`code", "MarkdownV2")]:
+        with pytest.raises(MarkupError):
+            parse_markup(bad, mode)
+
+
+async def test_form_json_and_multipart_bodies_are_parsed_alike(tg):
+    url = f"{tg.base_url}{tg.token}/sendMessage"
+    async with httpx.AsyncClient() as client:
+        as_json = await client.post(url, json={"chat_id": 42, "text": "json", "reply_markup": {"inline_keyboard": []}})
+        as_form = await client.post(url, data={"chat_id": "42", "text": "123", "disable_notification": "true"})
+        as_multipart = await client.post(url, data={"chat_id": "42", "text": "multi"},
+                                         files={"thumbnail": ("t.txt", b"bytes", "text/plain")})
+        as_get = await client.get(url, params={"chat_id": "-4003", "text": "get"})
+    assert [r.json()["ok"] for r in (as_json, as_form, as_multipart, as_get)] == [True] * 4
+    json_call, form_call, multipart_call, get_call = tg.calls("sendMessage")
+    assert json_call.params["reply_markup"] == {"inline_keyboard": []}
+    assert form_call.params == {"chat_id": 42, "text": "123", "disable_notification": True}
+    assert multipart_call.files["thumbnail"].data == b"bytes"
+    assert get_call.params["chat_id"] == -4003 and get_call.http_method == "GET"
+
+
+async def test_enforced_limits_reject_and_count_violations(tg, bot):
+    # Slow refills (per minute) keep the outcome independent of how fast this machine is.
+    tg.enforce_limits(TelegramLimits(overall=Rate(6, 60.0), per_chat=Rate(3, 60.0), per_group=Rate(2, 60.0)))
+    for number in range(3):
+        await bot.send_message(42, f"burst {number}")
+    with pytest.raises(RetryAfter) as flood:
+        await bot.send_message(42, "one too many for the chat")
+    assert seconds(flood.value.retry_after) >= 1
+    for number in range(2):
+        await bot.send_message(-4004, f"group {number}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(-4004, "one too many for the group")
+    await bot.send_message(43, "sixth message")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(44, "one too many for the bot")
+
+    assert [(v.limit, v.key) for v in tg.violations()] == [
+        ("per_chat", "42"), ("per_group", "-4004"), ("overall", "*")]
+    assert tg.sent_per_chat() == {42: 3, -4004: 2, 43: 1}
+
+
+def test_leaky_bucket_semantics():
+    """The documented semantics, on made-up arrival times: a burst, then the pace, with jitter forgiven."""
+    limiter = RateLimiter(jitter=0.05)
+    per_chat = [("per_chat", "42", Rate(1, 1.0, burst=3))]
+    assert [limiter.admit(per_chat, now) for now in (0.0, 0.0, 0.0)] == [None, None, None]
+    assert limiter.admit(per_chat, 0.5) == ("per_chat", "42", 1)
+    # Paced at 1/s from here on (due at 1, 2, 3, 4), arriving up to 50 ms early: every message passes.
+    assert [limiter.admit(per_chat, now) for now in (0.97, 2.0, 2.96, 4.0)] == [None] * 4
+    assert limiter.admit(per_chat, 4.5) is not None
+    per_group = [("per_group", "-1", Rate(20, 60.0))]
+    assert all(limiter.admit(per_group, 0.0) is None for _ in range(20))
+    assert limiter.admit(per_group, 1.0) == ("per_group", "-1", 2)  # one slot drains every 3 s
+
+
+async def test_limits_are_off_unless_enforced(tg, bot):
+    for number in range(5):
+        await bot.send_message(42, f"fast {number}")
+    assert tg.violations() == [] and tg.sent_per_chat() == {42: 5}
+
+
+def test_a_subprocess_reaches_the_stand_in(tg):
+    script = (f"import json, urllib.request; print(json.load(urllib.request.urlopen("
+              f"'{tg.base_url}{tg.token}/getMe'))['result']['username'])")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True)
+    assert result.stdout.strip() == "briefbot_test_bot"
+    assert tg.calls("getMe")[0].http_method == "GET"
+
+
+def test_stand_in_restarts_on_a_fresh_port():
+    stand_in = TelegramStandIn()
+    stand_in.start()
+    stand_in.stop()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = stand_in.port
+
+
+# ----- Slack ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+async def client(slack):
+    return AsyncWebClient(token=slack.token, base_url=slack.api_url)
+
+
+async def test_async_client_posts_and_is_recorded(slack, client):
+    auth = await client.auth_test()
+    posted = await client.chat_postMessage(channel="C100", text="Morning brief", blocks=[
+        {"type": "header", "text": {"type": "plain_text", "text": "Morning"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*AI*: news"}}])
+
+    assert (auth["user_id"], auth["bot_id"], auth["team_id"]) == (slack.bot_user_id, slack.bot_id, slack.team_id)
+    assert posted["channel"] == "C100" and posted["message"]["text"] == "Morning brief"
+    (call,) = slack.calls("chat.postMessage")
+    assert call.params["blocks"][1]["text"]["text"] == "*AI*: news"
+    assert [m["ts"] for m in slack.posted_messages("C100")] == [posted["ts"]]
+
+
+async def test_ratelimited_surfaces_with_retry_after_header(slack, client):
+    slack.fail_next("C100", SlackFault.ratelimited(retry_after=9))
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel="C100", text="x")
+    assert error.value.response.status_code == 429
+    assert error.value.response["error"] == "ratelimited"
+    assert error.value.response.headers["Retry-After"] == "9"
+    assert (await client.chat_postMessage(channel="C100", text="x"))["ok"]
+
+
+async def test_slow_slack_answer_is_an_unknown_outcome(slack):
+    impatient = AsyncWebClient(token=slack.token, base_url=slack.api_url, timeout=0.3)
+    slack.fail_next("C100", SlackFault.slow(2.0, deliver=True))
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel="C100", text="did it arrive?")
+    assert [m["text"] for m in slack.posted_messages("C100")] == ["did it arrive?"]
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"channel": "C100", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+    ({"channel": "C100", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]},
+     "invalid_blocks"),
+    ({"channel": "C100", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "x"}}]}, "invalid_blocks"),
+    ({"channel": "C100", "text": "x" * 40001}, "msg_too_long"),
+    ({"channel": "C100"}, "no_text"),
+    ({"channel": "", "text": "x"}, "channel_not_found"),
+    ({"channel": "nope", "text": "x"}, "channel_not_found"),
+])
+async def test_post_message_validation(client, kwargs, expected):
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(**kwargs)
+    assert error.value.response["error"] == expected
+
+
+async def test_a_section_of_exactly_3000_characters_passes(client):
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}] * 50
+    assert (await client.chat_postMessage(channel="C100", text="fallback", blocks=blocks))["ok"]
+
+
+async def test_channels_users_and_auth(slack, client):
+    slack.add_channel("C200", "private-news", is_member=False, is_private=True)
+    slack.set_user("U1", is_admin=True)
+    slack.set_user("U2", is_owner=True)
+    with pytest.raises(SlackApiError, match="not_in_channel"):
+        await client.chat_postMessage(channel="C200", text="x")
+    assert (await client.conversations_info(channel="C200"))["channel"]["is_private"] is True
+    assert (await client.users_info(user="U1"))["user"]["is_admin"] is True
+    assert (await client.users_info(user="U2"))["user"]["is_owner"] is True
+    with pytest.raises(SlackApiError, match="user_not_found"):
+        await client.users_info(user="U3")
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await AsyncWebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test()
+    with pytest.raises(SlackApiError, match="not_authed"):
+        await AsyncWebClient(base_url=slack.api_url).auth_test()
+
+
+async def test_strict_channels_refuse_unknown_ids():
+    with SlackStandIn(strict_channels=True) as strict:
+        strict.add_channel("C1", "news")
+        client = AsyncWebClient(token=strict.token, base_url=strict.api_url)
+        assert (await client.chat_postMessage(channel="C1", text="known"))["ok"]
+        with pytest.raises(SlackApiError, match="channel_not_found"):
+            await client.chat_postMessage(channel="C2", text="unknown")
+
+
+async def test_shared_file_needs_the_token_to_download(slack, client):
+    shared = slack.add_file(b"<opml/>", "feeds.opml")
+    info = (await client.files_info(file=shared["id"]))["file"]
+    async with httpx.AsyncClient() as http:
+        with_token = await http.get(info["url_private"], headers={"Authorization": f"Bearer {slack.token}"})
+        without = await http.get(info["url_private"])
+    assert with_token.content == b"<opml/>"
+    assert without.status_code == 200 and without.headers["content-type"].startswith("text/html")
+
+
+async def test_bolt_slash_command_acks_and_responds_locally(slack, client):
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+
+    @app.command("/brief")
+    async def brief(ack, respond, command):
+        await ack()
+        await respond(f"subscribed to {command['text']}")
+
+    body = slack.slash_command_body("/brief", "north korea", user_id="U1", channel_id="C100")
+    ok = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                   headers=sign_slack_request(body, SIGNING_SECRET)))
+    forged = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                       headers=sign_slack_request(body, "wrong-secret")))
+
+    assert ok.status == 200 and forged.status == 401
+    (response,) = slack.responses()
+    assert response["text"] == "subscribed to north korea"
+    assert slack.calls("response_url")[0].status == 200
+
+
+async def test_bolt_event_reply_uses_the_web_api(slack, client):
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+
+    @app.event("app_mention")
+    async def mention(event, say):
+        await say(f"you said: {event['text']}")
+
+    verification = url_verification_body("abc")
+    answer = await app.async_dispatch(AsyncBoltRequest(
+        body=verification.decode(), headers=sign_slack_request(verification, SIGNING_SECRET)))
+    assert json.loads(answer.body) == {"challenge": "abc"}
+
+    body = slack.event_body(app_mention_event("<@U0BRIEFBOT> hello", channel="C300"))
+    response = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                         headers=sign_slack_request(body, SIGNING_SECRET)))
+    assert response.status == 200
+    (call,) = await slack.await_calls("chat.postMessage")
+    assert call.params["channel"] == "C300" and call.params["text"] == "you said: <@U0BRIEFBOT> hello"
+
+
+def test_sync_web_client_and_bolt_app(slack):
+    client = WebClient(token=slack.token, base_url=slack.api_url)
+    app = App(client=client, signing_secret=SIGNING_SECRET)  # verifies the token with auth.test
+
+    @app.command("/brief")
+    def brief(ack, say):
+        ack()
+        say("hello from sync bolt")
+
+    body = slack.slash_command_body("/brief", channel_id="C400")
+    assert app.dispatch(BoltRequest(body=body.decode(), headers=sign_slack_request(body, SIGNING_SECRET))).status == 200
+    slack.wait_for_calls("chat.postMessage")
+    assert slack.posted_messages("C400")[0]["text"] == "hello from sync bolt"
+    assert slack.calls_by_method()["auth.test"] >= 1
+
+
+async def test_slack_limits_reject_and_count_violations(slack, client):
+    slack.enforce_limits(SlackLimits(per_channel=Rate(2, 60.0)))
+    await client.chat_postMessage(channel="C100", text="1")
+    await client.chat_postMessage(channel="C100", text="2")
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel="C100", text="3")
+    await client.chat_postMessage(channel="C101", text="other channel")
+
+    assert error.value.response.status_code == 429 and int(error.value.response.headers["Retry-After"]) >= 1
+    assert [(v.limit, v.key) for v in slack.violations()] == [("per_channel", "C100")]
+    assert slack.sent_per_channel() == {"C100": 2, "C101": 1}
