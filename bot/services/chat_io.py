@@ -29,7 +29,8 @@ class Incoming:
 
     `command` is lower-case without the slash or a bot @mention ("summary"); `args` is the raw rest.
     `is_admin` asks the platform, lazily, whether the sender may change this chat's settings; in a
-    private chat the adapter answers True.
+    private chat the adapter answers True. `help_command` and `attachment_hint` are the platform's own
+    words: how people ask for help there ("/help") and how they send a file with a command.
     """
 
     chat: ChatRef
@@ -40,6 +41,8 @@ class Incoming:
     user_id: str | None = None
     attachment: Attachment | None = None
     is_admin: Callable[[], Awaitable[bool]] = _never_admin
+    help_command: str = "/help"
+    attachment_hint: str = "send the file with the message /sources"
 
 
 class CommandHandler(Protocol):
