@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -28,7 +29,7 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from tests.support.standins import Rate, SlackFault, SlackLimits, SlackStandIn, TelegramFault, TelegramLimits, TelegramStandIn
@@ -46,6 +47,9 @@ from tests.support.standins.telegram_markup import MarkupError, parse_markup
 
 ADA = user(42, "Ada", username="ada")
 SIGNING_SECRET = "standin-signing-secret"
+TESTS = Path(__file__).parents[1]
+TELEGRAM_PAYLOADS = TESTS / "adapters" / "telegram" / "payloads"
+SLACK_PAYLOADS = TESTS / "adapters" / "slack" / "payloads"
 
 
 @pytest.fixture
@@ -58,6 +62,16 @@ def slack():
 async def bot(tg):
     async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as real_bot:
         yield real_bot
+
+
+def shape(value):
+    """The keys and value types of a JSON document (lists by their first item): what a recorded payload
+    and the stand-in's must share."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
 
 
 def seconds(value: int | timedelta) -> float:
@@ -539,3 +553,164 @@ async def test_slack_limits_reject_and_count_violations(slack, client):
     assert error.value.response.status_code == 429 and int(error.value.response.headers["Retry-After"]) >= 1
     assert [(v.limit, v.key) for v in slack.violations()] == [("per_channel", "C100")]
     assert slack.sent_per_channel() == {"C100": 2, "C101": 1}
+
+
+# ----- Telegram buttons ---------------------------------------------------------------------------
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                                 for row in rows])
+
+
+async def test_a_press_arrives_through_get_updates_and_is_answered_once(tg, bot):
+    pressed: list[CallbackQuery] = []
+
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        pressed.append(query)
+        await query.answer("Paused", show_alert=False)
+        await query.edit_message_reply_markup(keyboard([("Resume", "r:1")]))
+
+    app = ApplicationBuilder().token(tg.token).base_url(tg.base_url).build()
+    app.add_handler(CallbackQueryHandler(on_press))
+    german = tg.add_user(user(42, "Ada", username="ada", language_code="de"))
+    async with app:
+        sent = await app.bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1"), ("Remove", "x:1")]))
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        update = tg.press_button(42, sent.message_id, "p:1")
+        await tg.await_calls("editMessageReplyMarkup")
+        await app.updater.stop()
+        await app.stop()
+
+    (query,) = pressed
+    assert query.id == update["callback_query"]["id"] and query.data == "p:1"
+    assert query.from_user.id == 42 and query.from_user.language_code == german["language_code"] == "de"
+    assert query.message.message_id == sent.message_id and query.message.reply_markup.inline_keyboard[0][0].text == "Pause"
+    assert query.chat_instance == update["callback_query"]["chat_instance"]
+    assert tg.callback_answers() == [{"callback_query_id": query.id, "text": "Paused", "show_alert": False,
+                                      "url": None, "cache_time": 0}]
+    assert tg.message(42, sent.message_id)["reply_markup"] == {"inline_keyboard": [[{"text": "Resume",
+                                                                                     "callback_data": "r:1"}]]}
+    assert [m["message_id"] for m in tg.edited_messages(42)] == [sent.message_id]
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(query.id, "again")
+    assert tg.calls("answerCallbackQuery")[-1].response["description"] == (
+        "Bad Request: query is too old and response timeout expired or query ID is invalid")
+
+
+async def test_a_group_press_carries_the_real_user_even_for_an_anonymous_admin(tg, bot):
+    group = supergroup_chat(-1003000000002, "Desk")
+    tg.add_chat(group)
+    boss = user(5, "Boss", language_code="es")
+    tg.set_member(group["id"], boss, "administrator", is_anonymous=True)
+    sent = await bot.send_message(group["id"], "Alerts", reply_markup=keyboard([("Stop", "s:9")]))
+    with pytest.raises(ValueError, match="(?i)needs a sender"):
+        tg.press_button(group["id"], sent.message_id, "s:9")
+    tg.press_button(group["id"], sent.message_id, "s:9", sender=boss)
+
+    (update,) = await bot.get_updates(timeout=0)
+    query = update.callback_query
+    assert (query.from_user.id, query.from_user.language_code) == (5, "es")
+    assert query.message.chat.id == group["id"]
+    member = await bot.get_chat_member(group["id"], query.from_user.id)
+    assert member.status == "administrator" and member.is_anonymous is True
+
+
+async def test_only_existing_buttons_can_be_pressed_unless_forged(tg, bot):
+    sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
+    plain = await bot.send_message(42, "no buttons")
+    with pytest.raises(ValueError, match="(?i)no button"):
+        tg.press_button(42, sent.message_id, "p:2")
+    with pytest.raises(ValueError, match="(?i)no message"):
+        tg.press_button(42, 999, "p:1")
+    forged = tg.press_button(42, plain.message_id, "p:2", require_button=False)
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.callback_query.data == "p:2" and update.update_id == forged["update_id"]
+
+
+async def test_a_webhook_press_is_an_update_ptb_parses_and_can_answer(tg, bot):
+    sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
+    body = tg.callback_query_update(42, sent.message_id, "p:1")
+    assert tg.pending_updates() == []  # for a webhook POST, not queued
+    query = Update.de_json(json.loads(json.dumps(body)), bot).callback_query
+    assert await query.answer("ok")
+    late = tg.callback_query_update(42, sent.message_id, "p:1")["callback_query"]["id"]
+    tg.expire_callback_query(late)
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(late)
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query("123")
+    fresh = tg.callback_query_update(42, sent.message_id, "p:1")["callback_query"]["id"]
+    with pytest.raises(BadRequest, match="(?i)MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(fresh, "x" * 201)
+    assert await bot.answer_callback_query(fresh, "x" * 200, show_alert=True)
+    assert [a["show_alert"] for a in tg.callback_answers()] == [False, True]
+
+
+@pytest.mark.parametrize("markup, description", [
+    (keyboard([("Pause", "x" * 65)]), "BUTTON_DATA_INVALID"),
+    (keyboard([("Pause", "é" * 33)]), "BUTTON_DATA_INVALID"),  # 66 bytes
+    (keyboard([("Pause", "")]), "BUTTON_DATA_INVALID"),
+    (keyboard([("  ", "p:1")]), "BUTTON_TEXT_INVALID"),
+    (InlineKeyboardMarkup([[InlineKeyboardButton("bare")]]), "Text buttons are unallowed"),
+    (keyboard(*[[(f"b{i}", f"d{i}") for i in range(r * 8, r * 8 + 8)] for r in range(13)]), "reply markup is too long"),
+])
+async def test_inline_keyboards_are_checked_like_telegram(tg, bot, markup, description):
+    with pytest.raises(BadRequest, match=f"(?i){description}"):
+        await bot.send_message(42, "x", reply_markup=markup)
+    sent = await bot.send_message(42, "x")
+    with pytest.raises(BadRequest, match=f"(?i){description}"):
+        await bot.edit_message_reply_markup(42, sent.message_id, reply_markup=markup)
+    with pytest.raises(BadRequest, match=f"(?i){description}"):
+        await bot.edit_message_text("y", 42, sent.message_id, reply_markup=markup)
+    assert tg.sent_per_chat() == {42: 1} and tg.edited_messages() == []
+    assert description in tg.calls("sendMessage")[0].response["description"]  # Telegram's own wording
+
+
+async def test_the_limits_themselves_pass(tg, bot):
+    rows = [[(f"b{i}", "é" * 32) for i in range(r * 10, r * 10 + 10)] for r in range(10)]  # 100 buttons, 64 bytes
+    sent = await bot.send_message(42, "x", reply_markup=keyboard(*rows))
+    assert len(sent.reply_markup.inline_keyboard) == 10
+    assert tg.sent_messages(42)[0]["reply_markup"]["inline_keyboard"][9][9]["callback_data"] == "é" * 32
+
+
+async def test_edit_reply_markup_changes_the_stored_message(tg, bot):
+    sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
+    edited = await bot.edit_message_reply_markup(42, sent.message_id, reply_markup=keyboard([("Resume", "r:1")]))
+    assert edited.reply_markup.inline_keyboard[0][0].callback_data == "r:1" and edited.text == "Feeds"
+    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        await bot.edit_message_reply_markup(42, sent.message_id, reply_markup=keyboard([("Resume", "r:1")]))
+    removed = await bot.edit_message_reply_markup(42, sent.message_id)
+    assert removed.reply_markup is None and "reply_markup" not in tg.message(42, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        await bot.edit_message_reply_markup(42, sent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+        await bot.edit_message_reply_markup(42, 999, reply_markup=keyboard([("A", "a")]))
+    # editMessageText keeps a keyboard only when it is sent again, as Telegram does.
+    with_keyboard = await bot.edit_message_text("Feeds (1)", 42, sent.message_id, reply_markup=keyboard([("A", "a")]))
+    assert with_keyboard.reply_markup.inline_keyboard[0][0].text == "A"
+    assert [c.status for c in tg.calls("editMessageReplyMarkup")] == [200, 400, 200, 400, 400]
+
+
+async def test_the_users_language_reaches_ptb_on_messages(tg, bot):
+    tg.push_message(private_chat(ADA), "/start", sender=user(42, "Ada", language_code="pt-br"))
+    tg.push_message(private_chat(ADA), "/help")  # the known user keeps their language
+    first, second = await bot.get_updates(timeout=0)
+    assert first.effective_user.language_code == second.effective_user.language_code == "pt-br"
+
+
+@pytest.mark.parametrize("name", ["callback_query_private", "callback_query_group"])
+def test_recorded_callback_query_payloads_parse_in_ptb(name):
+    recorded = json.loads((TELEGRAM_PAYLOADS / f"{name}.json").read_text())
+    update = Update.de_json(recorded, None)
+    query = update.callback_query
+    assert query.data and query.from_user.language_code and query.message.reply_markup.inline_keyboard
+    assert query.message.from_user.is_bot and update.effective_chat.id == query.message.chat.id
+
+
+async def test_recorded_callback_queries_have_the_stand_ins_shape(tg, bot):
+    sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
+    made = tg.callback_query_update(42, sent.message_id, "p:1")
+    recorded = json.loads((TELEGRAM_PAYLOADS / "callback_query_private.json").read_text())
+    assert shape(made) == shape(recorded)

@@ -13,6 +13,18 @@ Rate limits (`TelegramLimits`) are checked only when enabled; a call over a limi
 429 and recorded as a `Violation`. A message sent with `allow_paid_broadcast` counts against the paid
 allowance (1,000/s) instead of the free 30/s. `migrate_chat(old, new)` turns a group into a
 supergroup: sends to the old id are refused with `migrate_to_chat_id`, as Telegram does.
+
+Buttons: sendMessage and the edit methods check inline keyboards as Telegram does
+(tests/support/standins/telegram_buttons.py). `press_button(chat_id, message_id, data, sender=...)` queues
+the `callback_query` a person's tap produces on a message the bot sent; `callback_query_update(...)`
+builds the same update for a test to POST to the bot's webhook. Each query can be answered once with
+answerCallbackQuery (`callback_answers()`), and editMessageText / editMessageReplyMarkup change the
+stored message (`message(...)`, `edited_messages()`).
+
+Anonymous admins: a group message from an anonymous admin comes from GroupAnonymousBot with
+`sender_chat` = the group, but a button press always carries the real user who pressed in `from`
+(Telegram does not hide it from the bot); the admin's ChatMember has `is_anonymous: true`, so
+`set_member(chat, person, "administrator", is_anonymous=True)` models them.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ from aiohttp import web
 
 from tests.support.standins.ratelimit import Rate, RateLimiter, Violation
 from tests.support.standins.server import BodyError, Call, FaultQueue, StandInServer, read_params
+from tests.support.standins.telegram_buttons import MAX_ANSWER_TEXT, KeyboardError, callback_buttons, inline_keyboard
 from tests.support.standins.telegram_markup import MarkupError, parse_markup, utf16_len
 
 DEFAULT_TOKEN = "123456789:AAHstand-in-token-0123456789abcdefXYZ"
@@ -40,6 +53,9 @@ MAX_MESSAGE_LENGTH = 4096  # UTF-16 units after entity parsing
 MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024  # getFile refuses larger files
 # Left out unless asked for by allowed_updates, as Telegram does.
 _OPT_IN_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+_QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+_NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are "
+                 "exactly the same as a current content and reply markup of the message")
 _CHAT_ACTIONS = {
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
@@ -241,6 +257,9 @@ class _State:
     commands: dict[tuple[str, str], list] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
     sent: list[dict] = field(default_factory=list)
+    edited: list[dict] = field(default_factory=list)
+    callback_queries: dict[str, dict] = field(default_factory=dict)  # id -> the query, while unanswered
+    callback_answers: list[dict] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
 
 
@@ -268,11 +287,13 @@ class TelegramStandIn(StandInServer):
         self._limiter = RateLimiter(limits.jitter if limits else 0.05)
         self._update_ids = count(1)
         self._file_ids = count(1)
+        self._query_ids = count(1)
         self._active_poll: _Poll | None = None
         self._updates_changed: asyncio.Event | None = None
         self._handlers = {
             "getMe": self._get_me, "getUpdates": self._get_updates, "sendMessage": self._send_message,
-            "editMessageText": self._edit_message_text, "sendChatAction": self._send_chat_action,
+            "editMessageText": self._edit_message_text, "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "answerCallbackQuery": self._answer_callback_query, "sendChatAction": self._send_chat_action,
             "getChatMember": self._get_chat_member, "getChatAdministrators": self._get_chat_administrators,
             "setWebhook": self._set_webhook, "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info, "setMyCommands": self._set_my_commands,
@@ -338,6 +359,13 @@ class TelegramStandIn(StandInServer):
                 self._state.usernames[chat["username"].lower()] = chat["id"]
         return chat
 
+    def add_user(self, person: dict) -> dict:
+        """Make `person` (a `user(...)`) known: their private chat's messages and presses come from them,
+        `language_code` included."""
+        with self._lock:
+            self._state.users[person["id"]] = person
+        return person
+
     def set_member(self, chat_id: int, person: dict, status: str = "member", **kwargs: Any) -> dict:
         """Make `person` (a `user(...)` or `tg.bot_user`) a member of the chat with `status`."""
         member = chat_member(person, status, **kwargs)
@@ -371,7 +399,7 @@ class TelegramStandIn(StandInServer):
                      caption: str | None = None, reply_to: dict | None = None) -> dict:
         """Queue a `message` (or `channel_post` for a channel) as a person would send it.
 
-        - private chat: `sender` defaults to the chat's user.
+        - private chat: `sender` defaults to the chat's user (as last seen, else built from the chat).
         - group / supergroup: `sender` is required, unless `anonymous_admin=True` (from
           GroupAnonymousBot, `sender_chat` = the group, as Telegram sends an anonymous admin's message).
         - forum topic: `thread_id` sets `message_thread_id`, `is_topic_message` and, as Telegram does,
@@ -391,7 +419,8 @@ class TelegramStandIn(StandInServer):
         else:
             sender_chat = None
             if sender is None and kind == "private":
-                sender = user(chat["id"], chat.get("first_name", "Test"), username=chat.get("username"))
+                with self._lock:  # a user the test made known (e.g. with a language_code) keeps talking
+                    sender = self._state.users.get(chat["id"]) or self._user_of(chat)
             if sender is None:
                 raise ValueError("a group message needs a sender (or anonymous_admin=True)")
         if thread_id is not None and not chat.get("is_forum"):
@@ -436,6 +465,52 @@ class TelegramStandIn(StandInServer):
         """A message carrying a document (e.g. an OPML file to import) the bot can getFile and download."""
         return self.push_message(chat, document=self.add_file(content, file_name, mime_type), **kwargs)
 
+    def callback_query_update(self, chat_id: int, message_id: int, data: str, *, sender: dict | None = None,
+                              require_button: bool = True) -> dict:
+        """The `callback_query` update a tap on a button of the bot's message produces (webhook shape,
+        with an `update_id`); the query can then be answered. Not queued: see `press_button`.
+
+        - `sender`: who pressed (a `user(...)`, whose `language_code` the bot sees); in a private chat it
+          defaults to the chat's user; in a group it is required. Anonymous admins press as themselves.
+        - `require_button`: `data` must be a button of the message as it stands now, as only those can be
+          tapped; False sends any data (a forged or replayed press from a modified client).
+        """
+        with self._lock:
+            message = self._state.messages.get((chat_id, message_id))
+            if message is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            if message.get("from", {}).get("id") != self.bot_id and message.get("sender_chat") is None:
+                raise ValueError("only the bot's own messages carry its inline keyboards")
+            chat = message["chat"]
+            if sender is None:
+                if chat["type"] != "private":
+                    raise ValueError("a press in a group needs a sender")
+                sender = self._state.users.get(chat["id"]) or self._user_of(chat)
+            if require_button and data not in [b["callback_data"] for b in callback_buttons(message.get(
+                    "reply_markup"))]:
+                raise ValueError(f"message {message_id} has no button with callback data {data!r}")
+            self._state.users[sender["id"]] = sender
+            if chat["type"] in ("group", "supergroup"):
+                self._state.members.setdefault((chat["id"], sender["id"]), chat_member(sender, "member"))
+            shown = json.loads(json.dumps(message))
+            if "from" in shown:  # a message's sender has only the User fields, not getMe's extras
+                shown["from"] = {k: v for k, v in shown["from"].items()
+                                 if k in ("id", "is_bot", "first_name", "last_name", "username")}
+            query = {"id": f"{4_000_000_000_000_000 + next(self._query_ids)}", "from": sender, "message": shown,
+                     "chat_instance": _chat_instance(chat["id"]), "data": data}
+            self._state.callback_queries[query["id"]] = query
+        return {"update_id": next(self._update_ids), "callback_query": query}
+
+    def press_button(self, chat_id: int, message_id: int, data: str, **kwargs: Any) -> dict:
+        """A person taps the button with `data` on the bot's message: the `callback_query` update is
+        queued for getUpdates (see `callback_query_update` for the arguments)."""
+        return self.push_update(self.callback_query_update(chat_id, message_id, data, **kwargs))
+
+    def expire_callback_query(self, query_id: str) -> None:
+        """The query is too old to answer now (Telegram gives a bot a few seconds to answer)."""
+        with self._lock:
+            self._state.callback_queries.pop(query_id, None)
+
     # ----- what the bot did ---------------------------------------------------------------------
 
     def sent_messages(self, chat_id: int | None = None) -> list[dict]:
@@ -450,6 +525,17 @@ class TelegramStandIn(StandInServer):
     def violations(self) -> list[Violation]:
         with self._lock:
             return list(self._state.violations)
+
+    def edited_messages(self, chat_id: int | None = None) -> list[dict]:
+        """Each successful editMessageText / editMessageReplyMarkup result, oldest first."""
+        with self._lock:
+            return [m for m in self._state.edited if chat_id is None or m["chat"]["id"] == chat_id]
+
+    def callback_answers(self, query_id: str | None = None) -> list[dict]:
+        """answerCallbackQuery calls that were accepted: {callback_query_id, text, show_alert, url,
+        cache_time}, oldest first."""
+        with self._lock:
+            return [a for a in self._state.callback_answers if query_id is None or a["callback_query_id"] == query_id]
 
     def message(self, chat_id: int, message_id: int) -> dict | None:
         """A message as it stands now (after edits)."""
@@ -630,6 +716,7 @@ class TelegramStandIn(StandInServer):
         chat = self._chat(params)
         plain, entities = _message_text(params, too_long="message is too long")
         entities = params.get("entities") or entities
+        _keyboard(params)
 
         def deliver() -> dict:
             message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "from": self.bot_user,
@@ -643,7 +730,7 @@ class TelegramStandIn(StandInServer):
             if thread_id is not None and chat.get("is_forum"):
                 message["message_thread_id"] = int(thread_id)
                 message["is_topic_message"] = True
-            if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
+            if _keyboard(params):
                 message["reply_markup"] = params["reply_markup"]
             with self._lock:
                 self._state.messages[(chat["id"], message["message_id"])] = message
@@ -658,32 +745,73 @@ class TelegramStandIn(StandInServer):
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
         chat = self._chat(params)
         plain, entities = _message_text(params, too_long="MESSAGE_TOO_LONG")
+        markup = _keyboard(params)
 
         def edit() -> dict:
             with self._lock:
-                old = self._state.messages.get((chat["id"], int(params.get("message_id") or 0)))
-                if old is None:
-                    raise ApiError(400, "Bad Request: message to edit not found")
-                if old.get("from", {}).get("id") != self.bot_id and old.get("sender_chat") is None:
-                    raise ApiError(400, "Bad Request: message can't be edited")
-                markup = params.get("reply_markup")
+                old = self._editable(chat, params)
                 if old.get("text") == plain and old.get("entities", []) == entities and \
                         old.get("reply_markup") == markup:
-                    raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                        "and reply markup are exactly the same as a current content and reply "
-                                        "markup of the message")
-                new = {**old, "text": plain, "edit_date": int(time.time())}
+                    raise ApiError(400, _NOT_MODIFIED)
+                new = {**old, "text": plain}
                 new.pop("entities", None)
-                new.pop("reply_markup", None)
                 if entities:
                     new["entities"] = entities
-                if markup:
-                    new["reply_markup"] = markup
-                self._state.messages[(chat["id"], new["message_id"])] = new
-                return new
+                return self._store_edit(new, markup)
 
         self._check_not_forbidden(chat)
         return await self._serve_with_faults("editMessageText", chat, call, edit)
+
+    async def _edit_message_reply_markup(self, params: dict, call: Call) -> dict:
+        if params.get("inline_message_id"):
+            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+        chat = self._chat(params)
+        markup = _keyboard(params)  # none: the keyboard is removed
+
+        def edit() -> dict:
+            with self._lock:
+                old = self._editable(chat, params)
+                if old.get("reply_markup") == markup:
+                    raise ApiError(400, _NOT_MODIFIED)
+                return self._store_edit(dict(old), markup)
+
+        self._check_not_forbidden(chat)
+        return await self._serve_with_faults("editMessageReplyMarkup", chat, call, edit)
+
+    def _editable(self, chat: dict, params: dict) -> dict:
+        """The stored message an edit names (under the lock)."""
+        try:
+            message_id = int(params.get("message_id") or 0)
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: message to edit not found") from None
+        old = self._state.messages.get((chat["id"], message_id))
+        if old is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if old.get("from", {}).get("id") != self.bot_id and old.get("sender_chat") is None:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return old
+
+    def _store_edit(self, new: dict, markup: dict | None) -> dict:
+        new["edit_date"] = int(time.time())
+        new.pop("reply_markup", None)
+        if markup:
+            new["reply_markup"] = markup
+        self._state.messages[(new["chat"]["id"], new["message_id"])] = new
+        self._state.edited.append(new)
+        return new
+
+    async def _answer_callback_query(self, params: dict, call: Call) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        text = params.get("text")
+        if text is not None and len(str(text)) > MAX_ANSWER_TEXT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self._lock:
+            if self._state.callback_queries.pop(query_id, None) is None:
+                raise ApiError(400, _QUERY_INVALID)
+            self._state.callback_answers.append({
+                "callback_query_id": query_id, "text": text, "show_alert": bool(params.get("show_alert")),
+                "url": params.get("url"), "cache_time": int(params.get("cache_time") or 0)})
+        return True
 
     async def _send_chat_action(self, params: dict, call: Call) -> bool:
         chat = self._chat(params)
@@ -872,3 +1000,17 @@ def _message_text(params: dict, *, too_long: str) -> tuple[str, list]:
     if utf16_len(plain) > MAX_MESSAGE_LENGTH:
         raise ApiError(400, f"Bad Request: {too_long}")
     return plain, entities
+
+
+def _keyboard(params: dict) -> dict | None:
+    """The call's inline keyboard markup, checked as Telegram checks it; None without one."""
+    try:
+        rows = inline_keyboard(params.get("reply_markup"))
+    except KeyboardError as exc:
+        raise ApiError(400, f"Bad Request: {exc}") from None
+    return params["reply_markup"] if rows else None
+
+
+def _chat_instance(chat_id: int) -> str:
+    """A stable opaque id per chat, as Telegram gives every query from one chat the same chat_instance."""
+    return str((chat_id * 0x9E3779B97F4A7C15) % (1 << 63))
