@@ -710,6 +710,7 @@ def test_recorded_callback_query_payloads_parse_in_ptb(name):
 
 
 async def test_recorded_callback_queries_have_the_stand_ins_shape(tg, bot):
+    tg.add_chat(private_chat(ADA))
     sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
     made = tg.callback_query_update(42, sent.message_id, "p:1")
     recorded = json.loads((TELEGRAM_PAYLOADS / "callback_query_private.json").read_text())
