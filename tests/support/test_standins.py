@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,9 +33,11 @@ from telegram.error import (
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
+from tests.support.standins import slack as slack_standin
 from tests.support.standins import Rate, SlackFault, SlackLimits, SlackStandIn, TelegramFault, TelegramLimits, TelegramStandIn
 from tests.support.standins.ratelimit import RateLimiter
-from tests.support.standins.slack import app_mention_event, sign_slack_request, url_verification_body
+from tests.support.standins.slack import app_mention_event, post_signed, sign_slack_request, url_verification_body
+from tests.support.standins.slack_interactions import interaction_body
 from tests.support.standins.telegram import (
     GROUP_ANONYMOUS_BOT_ID,
     channel_chat,
@@ -715,3 +718,289 @@ async def test_recorded_callback_queries_have_the_stand_ins_shape(tg, bot):
     made = tg.callback_query_update(42, sent.message_id, "p:1")
     recorded = json.loads((TELEGRAM_PAYLOADS / "callback_query_private.json").read_text())
     assert shape(made) == shape(recorded)
+
+
+# ----- Slack interactivity ------------------------------------------------------------------------
+
+FEED_BLOCKS = [
+    {"type": "section", "block_id": "feed-1", "text": {"type": "mrkdwn", "text": "*Reuters World*"},
+     "accessory": {"type": "button", "action_id": "remove_feed", "text": {"type": "plain_text", "text": "Remove"},
+                   "value": "f:1", "style": "danger"}},
+    {"type": "actions", "block_id": "feed-1-actions", "elements": [
+        {"type": "button", "action_id": "pause_feed", "text": {"type": "plain_text", "text": "Pause"}, "value": "f:1"}]},
+]
+ADD_FEED_MODAL = {
+    "type": "modal", "callback_id": "add_feed", "private_metadata": "C100",
+    "title": {"type": "plain_text", "text": "Add a feed"}, "submit": {"type": "plain_text", "text": "Add"},
+    "close": {"type": "plain_text", "text": "Cancel"},
+    "blocks": [{"type": "input", "block_id": "url", "label": {"type": "plain_text", "text": "Feed URL"},
+                "element": {"type": "plain_text_input", "action_id": "url_input"}}],
+}
+
+
+@pytest.fixture
+async def bolt_server(slack, client):
+    """The real AsyncApp behind a real aiohttp server, as the bot serves Slack's requests."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+
+    async def endpoint(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", endpoint)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield app, f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+    await runner.cleanup()
+
+
+async def test_a_button_press_is_a_signed_block_actions_form_that_bolt_acks(slack, client, bolt_server):
+    app, url = bolt_server
+    seen: list[dict] = []
+
+    @app.action("pause_feed")
+    async def pause(ack, body, respond, client):
+        await ack()
+        seen.append(body)
+        await client.chat_update(channel=body["channel"]["id"], ts=body["message"]["ts"], text="Paused",
+                                 blocks=FEED_BLOCKS[:1])
+        await respond(text="Paused Reuters World", replace_original=False, response_type="ephemeral")
+
+    posted = await client.chat_postMessage(channel="C100", text="Your feeds", blocks=FEED_BLOCKS)
+    payload = slack.block_actions_payload("pause_feed", user_id="U1", channel_id="C100")
+    body = interaction_body(payload)
+    assert body.startswith(b"payload=")
+    assert (await post_signed(url, body, "wrong-secret"))[0] == 401
+    status, _ = await post_signed(url, body, SIGNING_SECRET)
+    await slack.await_calls("response_url")
+
+    assert status == 200
+    (pressed,) = seen
+    assert pressed["type"] == "block_actions" and pressed["trigger_id"] == payload["trigger_id"]
+    assert pressed["container"] == {"type": "message", "message_ts": posted["ts"], "channel_id": "C100",
+                                    "is_ephemeral": False}
+    assert pressed["user"] == {"id": "U1", "username": "ada", "name": "ada", "team_id": slack.team_id}
+    (action,) = pressed["actions"]
+    assert (action["action_id"], action["block_id"], action["value"], action["type"]) == (
+        "pause_feed", "feed-1-actions", "f:1", "button")
+    assert pressed["message"]["blocks"] == FEED_BLOCKS and pressed["response_url"].startswith(slack.url)
+    (updated,) = slack.updated_messages("C100")
+    assert updated["text"] == "Paused" and updated["ts"] == posted["ts"] and len(updated["blocks"]) == 1
+    assert slack.posted_messages("C100")[0]["text"] == "Paused"  # changed in place
+    assert slack.responses() == [{"text": "Paused Reuters World", "replace_original": False,
+                                  "response_type": "ephemeral"}]
+
+
+async def test_only_posted_buttons_can_be_pressed_unless_forged(slack, client):
+    await client.chat_postMessage(channel="C100", text="Your feeds", blocks=FEED_BLOCKS)
+    accessory = slack.block_actions_payload("remove_feed", user_id="U1", channel_id="C100")
+    assert accessory["actions"][0]["block_id"] == "feed-1" and accessory["actions"][0]["style"] == "danger"
+    with pytest.raises(ValueError, match="no button"):
+        slack.block_actions_payload("stop_alert", user_id="U1", channel_id="C100")
+    with pytest.raises(ValueError, match="posted no message"):
+        slack.block_actions_payload("pause_feed", user_id="U1", channel_id="C999")
+    forged = slack.block_actions_payload("pause_feed", user_id="U1", value="f:999", require_button=False)
+    assert forged["actions"][0]["value"] == "f:999"
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+async def test_chat_update_errors_like_slack(slack, client):
+    posted = await client.chat_postMessage(channel="C100", text="Your feeds")
+    with pytest.raises(SlackApiError, match="message_not_found"):
+        await client.chat_update(channel="C100", ts="1.000001", text="x")
+    with pytest.raises(SlackApiError, match="message_not_found"):
+        await client.chat_update(channel="C101", ts=posted["ts"], text="x")
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_update(channel="C100", ts=posted["ts"], text="x", blocks=[{"type": "divider"}] * 51)
+    with pytest.raises(SlackApiError, match="no_text"):
+        await client.chat_update(channel="C100", ts=posted["ts"])
+    bad_button = [{"type": "actions", "elements": [{"type": "button", "action_id": "a",
+                                                    "text": {"type": "plain_text", "text": "x" * 76}}]}]
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_update(channel="C100", ts=posted["ts"], text="x", blocks=bad_button)
+    assert slack.updated_messages() == []
+
+
+async def test_views_publish_keeps_the_home_tab_and_checks_it(slack, client):
+    slack.set_user("U1")
+    home = {"type": "home", "blocks": FEED_BLOCKS}
+    published = (await client.views_publish(user_id="U1", view=home))["view"]
+    assert published["type"] == "home" and published["id"].startswith("V") and published["hash"]
+    assert slack.home_view("U1") == published
+    again = (await client.views_publish(user_id="U1", view=home, hash=published["hash"]))["view"]
+    assert again["id"] == published["id"]
+    with pytest.raises(SlackApiError, match="hash_conflict"):
+        await client.views_publish(user_id="U1", view=home, hash=published["hash"])
+    assert (await client.views_publish(user_id="U1", view={"type": "home", "blocks": [{"type": "divider"}] * 100}))
+    with pytest.raises(SlackApiError) as too_many:
+        await client.views_publish(user_id="U1", view={"type": "home", "blocks": [{"type": "divider"}] * 101})
+    assert too_many.value.response["error"] == "invalid_arguments"
+    assert "no more than 100 items allowed [json-pointer:/view/blocks]" in \
+        too_many.value.response["response_metadata"]["messages"][0]
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await client.views_publish(user_id="U1", view={**ADD_FEED_MODAL})
+    with pytest.raises(SlackApiError, match="user_not_found"):
+        await client.views_publish(user_id="nobody", view=home)
+
+
+async def test_home_tab_events_and_presses_reach_bolt(slack, client):
+    slack.set_user("U1")
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+    opened: list[dict] = []
+    pressed: list[dict] = []
+
+    @app.event("app_home_opened")
+    async def home_opened(event, client):
+        opened.append(event)
+        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": FEED_BLOCKS})
+
+    @app.action("pause_feed")
+    async def pause(ack, body):
+        await ack()
+        pressed.append(body)
+
+    async def dispatch(body: bytes) -> int:
+        return (await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                          headers=sign_slack_request(body, SIGNING_SECRET)))).status
+
+    assert await dispatch(slack.app_home_opened_body("U1")) == 200
+    await slack.await_calls("views.publish")
+    assert await dispatch(slack.app_home_opened_body("U1", "D0ADA")) == 200
+    await slack.await_calls("views.publish", 2)
+    assert await dispatch(interaction_body(slack.home_block_actions_payload("pause_feed", user_id="U1"))) == 200
+
+    first, second = opened
+    assert (first["type"], first["user"], first["tab"], first["channel"]) == ("app_home_opened", "U1", "home", "D1")
+    assert "view" not in first and second["view"]["id"] == slack.home_view("U1")["id"]
+    (press,) = pressed
+    assert press["container"] == {"type": "view", "view_id": slack.home_view("U1")["id"]}
+    assert "response_url" not in press and press["view"]["type"] == "home"
+
+
+async def test_views_open_takes_a_fresh_trigger_once(slack, client, monkeypatch):
+    trigger = slack.new_trigger_id()
+    opened = (await client.views_open(trigger_id=trigger, view=ADD_FEED_MODAL))["view"]
+    assert (opened["type"], opened["callback_id"], opened["private_metadata"]) == ("modal", "add_feed", "C100")
+    assert slack.opened_views() == [opened]
+    with pytest.raises(SlackApiError, match="exchanged_trigger_id"):
+        await client.views_open(trigger_id=trigger, view=ADD_FEED_MODAL)
+    with pytest.raises(SlackApiError, match="invalid_trigger_id"):
+        await client.views_open(trigger_id="not-a-trigger", view=ADD_FEED_MODAL)
+    stale = slack.new_trigger_id()
+    real_monotonic = time.monotonic
+    monkeypatch.setattr(slack_standin.time, "monotonic", lambda: real_monotonic() + 3.5)
+    with pytest.raises(SlackApiError, match="expired_trigger_id"):
+        await client.views_open(trigger_id=stale, view=ADD_FEED_MODAL)
+
+
+@pytest.mark.parametrize("change, pointer", [
+    ({"title": {"type": "plain_text", "text": "x" * 25}}, "/view/title/text"),
+    ({"submit": {"type": "plain_text", "text": "x" * 25}}, "/view/submit/text"),
+    ({"close": {"type": "mrkdwn", "text": "Cancel"}}, "/view/close/type"),
+    ({"submit": None}, "/view/submit"),
+    ({"type": "home"}, "/view/type"),
+    ({"blocks": [{"type": "divider"}] * 101}, "/view/blocks"),
+])
+async def test_views_open_checks_the_modal(slack, client, change, pointer):
+    view = {**ADD_FEED_MODAL, **change}
+    view = {k: v for k, v in view.items() if v is not None}
+    with pytest.raises(SlackApiError) as error:
+        await client.views_open(trigger_id=slack.new_trigger_id(), view=view)
+    assert error.value.response["error"] == "invalid_arguments"
+    assert f"[json-pointer:{pointer}]" in error.value.response["response_metadata"]["messages"][0]
+    assert (await client.views_open(trigger_id=slack.new_trigger_id(), view={
+        **ADD_FEED_MODAL, "title": {"type": "plain_text", "text": "x" * 24}}))["ok"]
+
+
+async def test_a_slash_command_trigger_opens_a_modal_and_its_submission_reaches_bolt(slack, client):
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+    submitted: list[dict] = []
+
+    @app.command("/feeds")
+    async def feeds(ack, body, client):
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=ADD_FEED_MODAL)
+
+    @app.view("add_feed")
+    async def add_feed(ack, view):
+        await ack()
+        submitted.append(view)
+
+    async def dispatch(body: bytes) -> int:
+        return (await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                          headers=sign_slack_request(body, SIGNING_SECRET)))).status
+
+    assert await dispatch(slack.slash_command_body("/feeds", user_id="U1")) == 200
+    await slack.await_calls("views.open")
+    assert slack.calls("views.open")[0].response["ok"] is True
+    with pytest.raises(ValueError, match="no input"):
+        slack.view_submission_payload({"url": {"wrong": "x"}}, user_id="U1")
+    payload = slack.view_submission_payload({"url": {"url_input": "https://example.org/feed.xml"}}, user_id="U1")
+    assert await dispatch(interaction_body(payload)) == 200
+
+    (view,) = submitted
+    assert (view["callback_id"], view["private_metadata"]) == ("add_feed", "C100")
+    assert view["state"]["values"] == {"url": {"url_input": {"type": "plain_text_input",
+                                                             "value": "https://example.org/feed.xml"}}}
+    assert payload["type"] == "view_submission" and payload["user"]["id"] == "U1"
+
+
+async def test_users_info_tells_the_locale_only_when_asked(slack, client):
+    slack.set_user("U1", locale="de-DE")
+    assert "locale" not in (await client.users_info(user="U1"))["user"]
+    assert (await client.users_info(user="U1", include_locale=True))["user"]["locale"] == "de-DE"
+    slack.set_locale("U1", "es-ES")
+    assert (await client.users_info(user="U1", include_locale=True))["user"]["locale"] == "es-ES"
+    form = WebClient(token=slack.token, base_url=slack.api_url).api_call(
+        "users.info", http_verb="GET", params={"user": "U1", "include_locale": "true"})
+    assert form["user"]["locale"] == "es-ES"
+
+
+@pytest.mark.parametrize("name", ["block_actions", "view_submission", "app_home_opened"])
+async def test_recorded_slack_payloads_reach_bolt_listeners(slack, client, name):
+    app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+    heard: list[str] = []
+
+    @app.action("pause_feed")
+    async def pause(ack):
+        await ack()
+        heard.append("block_actions")
+
+    @app.view("add_feed")
+    async def add_feed(ack):
+        await ack()
+        heard.append("view_submission")
+
+    @app.event("app_home_opened")
+    async def home_opened(event):
+        heard.append(event["type"])
+
+    recorded = json.loads((SLACK_PAYLOADS / f"{name}.json").read_text())
+    body = json.dumps(recorded).encode() if recorded.get("type") == "event_callback" else interaction_body(recorded)
+    response = await app.async_dispatch(AsyncBoltRequest(body=body.decode(),
+                                                         headers=sign_slack_request(body, SIGNING_SECRET)))
+    assert response.status == 200
+    for _ in range(50):
+        if heard:
+            break
+        await asyncio.sleep(0.02)
+    assert heard == [name]
+
+
+async def test_recorded_slack_payloads_have_the_stand_ins_shape(slack, client):
+    slack.set_user("U0ADA")
+    await client.chat_postMessage(channel="C0NEWS", text="Your feeds", blocks=FEED_BLOCKS)
+    await client.views_publish(user_id="U0ADA", view={"type": "home", "blocks": FEED_BLOCKS})
+    await client.views_open(trigger_id=slack.new_trigger_id(), view=ADD_FEED_MODAL)
+    made = {
+        "block_actions": slack.block_actions_payload("pause_feed", user_id="U0ADA", channel_id="C0NEWS"),
+        "view_submission": slack.view_submission_payload({"url": {"url_input": "https://x.org/f"}}, user_id="U0ADA"),
+        "app_home_opened": json.loads(slack.app_home_opened_body("U0ADA", "D0ADA")),
+    }
+    for name, payload in made.items():
+        assert shape(payload) == shape(json.loads((SLACK_PAYLOADS / f"{name}.json").read_text())), name

@@ -10,11 +10,19 @@
 
 Errors look like Slack's: HTTP 200 with `{"ok": false, "error": "..."}`, except `ratelimited`, which
 is HTTP 429 with a `Retry-After` header. Rate limits (`SlackLimits`) are checked only when enabled.
+
+Interactivity: chat.update edits a posted message; views.publish keeps each user's Home tab and
+views.open the modals, after the Block Kit checks Slack makes (100 blocks in a view, 24-character
+titles). A trigger_id works once, within 3 seconds of the interaction that issued it, as in Slack;
+the payload builders (`block_actions_payload`, `home_block_actions_payload`, `view_submission_payload`,
+`slash_command_body`) issue them. `users.info` with `include_locale` tells a user's locale
+(`set_user(..., locale="de-DE")`). Payload shapes: tests/support/standins/slack_interactions.py.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,21 +30,37 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.support.standins.ratelimit import Rate, RateLimiter, Violation
 from tests.support.standins.server import BodyError, Call, FaultQueue, StandInServer, read_params
+from tests.support.standins.slack_interactions import (
+    app_home_opened_event,
+    block_actions_payload,
+    button_action,
+    interaction_user,
+    view_submission_payload,
+)
 
 DEFAULT_TOKEN = "xoxb-0000000001-0000000002-standintokenstandintoken"
-MAX_BLOCKS = 50
+MAX_BLOCKS = 50  # in a message
+MAX_VIEW_BLOCKS = 100  # in a modal or the Home tab
+MAX_VIEW_TEXT = 24  # a view's title, submit and close labels
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_ACTIONS_ELEMENTS = 25
+TRIGGER_LIFETIME = 3.0  # seconds a trigger_id can be exchanged
 MAX_SECTION_TEXT = 3000
 MAX_SECTION_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MESSAGE_TEXT = 40000
-_JSON_PARAMS = {"blocks", "attachments", "metadata"}
+_JSON_PARAMS = {"blocks", "attachments", "metadata", "view"}
+_TRIGGER_ID = re.compile(r"\d+\.\d+\.[0-9a-f]+")
 _BLOCK_TYPES = {"section", "divider", "header", "context", "actions", "image", "rich_text", "input", "file",
                 "video", "markdown"}
 _LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
@@ -57,6 +81,14 @@ def sign_slack_request(body: bytes | str, secret: str, timestamp: int | None = N
     if content_type is None:
         content_type = "application/json" if raw.lstrip().startswith(b"{") else "application/x-www-form-urlencoded"
     return {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+async def post_signed(url: str, body: bytes, secret: str, *, timestamp: int | None = None) -> tuple[int, str]:
+    """POST `body` (an event, a slash command, an `interaction_body(...)`) to the bot's `url` as Slack
+    would, signed with `secret`; return (status, response text)."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=body, headers=sign_slack_request(body, secret, timestamp)) as response:
+            return response.status, await response.text()
 
 
 def slash_command_body(command: str, text: str = "", *, response_url: str, user_id: str = "U0000USER",
@@ -176,14 +208,24 @@ def _invalid_blocks(problem: str, pointer: str) -> SlackError:
     return SlackError("invalid_blocks", messages=[f"[ERROR] {problem} [json-pointer:{pointer}]"])
 
 
-def validate_blocks(blocks: Any) -> None:
-    """Block Kit checks Slack makes on chat.postMessage (the ones a renderer is likely to trip)."""
+def validate_blocks(blocks: Any, limit: int = MAX_BLOCKS, pointer: str = "/blocks",
+                    error: str = "invalid_blocks") -> None:
+    """Block Kit checks Slack makes on chat.postMessage (the ones a renderer is likely to trip); views
+    allow `limit` 100 blocks and report problems as `invalid_arguments`."""
     if not isinstance(blocks, list):
-        raise SlackError("invalid_blocks_format")
-    if len(blocks) > MAX_BLOCKS:
-        raise _invalid_blocks(f"no more than {MAX_BLOCKS} items allowed", "/blocks")
+        raise SlackError("invalid_blocks_format" if error == "invalid_blocks" else error)
+    try:
+        _validate_blocks(blocks, limit, pointer)
+    except SlackError as exc:
+        exc.error = error
+        raise
+
+
+def _validate_blocks(blocks: list, limit: int, pointer: str) -> None:
+    if len(blocks) > limit:
+        raise _invalid_blocks(f"no more than {limit} items allowed", pointer)
     for index, block in enumerate(blocks):
-        where = f"/blocks/{index}"
+        where = f"{pointer}/{index}"
         if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
             raise _invalid_blocks("must provide a valid block type", f"{where}/type")
         kind = block["type"]
@@ -205,6 +247,36 @@ def validate_blocks(blocks: Any) -> None:
                 raise _invalid_blocks("must provide elements", f"{where}/elements")
             if len(elements) > MAX_CONTEXT_ELEMENTS:
                 raise _invalid_blocks(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed", f"{where}/elements")
+        elif kind == "actions":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not elements:
+                raise _invalid_blocks("must provide elements", f"{where}/elements")
+            if len(elements) > MAX_ACTIONS_ELEMENTS:
+                raise _invalid_blocks(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed", f"{where}/elements")
+            action_ids = [e.get("action_id") for e in elements if isinstance(e, dict) and e.get("action_id")]
+            if len(action_ids) != len(set(action_ids)):
+                raise _invalid_blocks("action_id already exists", f"{where}/elements")
+            for number, element in enumerate(elements):
+                _check_element(element, f"{where}/elements/{number}")
+        if kind == "section" and "accessory" in block:
+            _check_element(block["accessory"], f"{where}/accessory")
+
+
+def _check_element(element: Any, pointer: str) -> None:
+    """Buttons in detail; other interactive elements only need a type."""
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        raise _invalid_blocks("must provide a valid element type", f"{pointer}/type")
+    action_id = element.get("action_id")
+    if action_id is not None and (not isinstance(action_id, str) or len(action_id) > MAX_ACTION_ID):
+        raise _invalid_blocks(f"must be less than {MAX_ACTION_ID + 1} characters", f"{pointer}/action_id")
+    if element["type"] != "button":
+        return
+    _check_text(element.get("text"), MAX_BUTTON_TEXT, f"{pointer}/text", ("plain_text",))
+    value = element.get("value")
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE):
+        raise _invalid_blocks(f"must be less than {MAX_BUTTON_VALUE + 1} characters", f"{pointer}/value")
+    if element.get("style") not in (None, "primary", "danger"):
+        raise _invalid_blocks("must be one of primary, danger", f"{pointer}/style")
 
 
 def _check_text(obj: Any, limit: int, pointer: str, types: tuple[str, ...]) -> None:
@@ -229,6 +301,10 @@ class _State:
     users: dict[str, dict] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
     posted: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)  # chat.update results, oldest first
+    home_views: dict[str, dict] = field(default_factory=dict)  # user id -> the published Home tab
+    opened_views: list[dict] = field(default_factory=list)  # modals, oldest first
+    triggers: dict[str, float] = field(default_factory=dict)  # unexchanged trigger_id -> issued at
     responses: list[tuple[str, Any]] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
 
@@ -253,6 +329,7 @@ class SlackStandIn(StandInServer):
         self._handlers = {
             "auth.test": self._auth_test, "chat.postMessage": self._post_message, "users.info": self._users_info,
             "conversations.info": self._conversations_info, "files.info": self._files_info,
+            "chat.update": self._chat_update, "views.publish": self._views_publish, "views.open": self._views_open,
         }
 
     # ----- URLs ---------------------------------------------------------------------------------
@@ -295,14 +372,29 @@ class SlackStandIn(StandInServer):
         return channel
 
     def set_user(self, user_id: str, *, name: str = "ada", real_name: str = "Ada Lovelace", is_admin: bool = False,
-                 is_owner: bool = False, is_bot: bool = False, tz: str = "Europe/London") -> dict:
+                 is_owner: bool = False, is_bot: bool = False, tz: str = "Europe/London",
+                 locale: str = "en-US") -> dict:
+        """A workspace member; `locale` ("de-DE") is told only to users.info with include_locale."""
         user = {"id": user_id, "team_id": self.team_id, "name": name, "real_name": real_name, "deleted": False,
                 "tz": tz, "tz_offset": 0, "is_admin": is_admin, "is_owner": is_owner,
                 "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False, "is_bot": is_bot,
-                "is_app_user": False, "profile": {"real_name": real_name, "display_name": name}}
+                "is_app_user": False, "profile": {"real_name": real_name, "display_name": name}, "locale": locale}
         with self._lock:
             self._state.users[user_id] = user
-        return user
+        return {k: v for k, v in user.items() if k != "locale"}
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """Change a known user's language setting (e.g. "es-ES")."""
+        with self._lock:
+            self._state.users[user_id]["locale"] = locale
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id as an interaction carries it; views.open takes it once, within 3 seconds."""
+        number = next(self._ids)
+        trigger_id = f"{int(time.time())}.{number}.{number * 2654435761 % 16 ** 12:012x}"
+        with self._lock:
+            self._state.triggers[trigger_id] = time.monotonic()
+        return trigger_id
 
     def add_file(self, content: bytes, name: str = "feeds.opml", mimetype: str = "text/x-opml",
                  filetype: str = "xml", user: str = "U0000USER") -> dict:
@@ -317,13 +409,104 @@ class SlackStandIn(StandInServer):
         return meta
 
     def slash_command_body(self, command: str, text: str = "", **kwargs: Any) -> bytes:
-        """A slash command in this workspace whose response_url points here."""
+        """A slash command in this workspace whose response_url points here (its trigger_id opens a modal)."""
         kwargs.setdefault("response_url", self.new_response_url())
         kwargs.setdefault("team_id", self.team_id)
+        kwargs.setdefault("trigger_id", self.new_trigger_id())
         return slash_command_body(command, text, **kwargs)
 
     def event_body(self, event: dict) -> bytes:
         return event_callback_body(event, team_id=self.team_id, bot_user_id=self.bot_user_id)
+
+    def app_home_opened_body(self, user_id: str, channel_id: str | None = None) -> bytes:
+        """The Events API body when `user_id` opens the Home tab (with the view last published for them);
+        `channel_id` is their DM with the app."""
+        with self._lock:
+            view = self._state.home_views.get(user_id)
+        return self.event_body(app_home_opened_event(user_id, channel_id or f"D{user_id.lstrip('U')}",
+                                                     view=view))
+
+    def block_actions_payload(self, action_id: str, *, user_id: str, channel_id: str | None = None,
+                              message_ts: str | None = None, value: str | None = None,
+                              block_id: str | None = None, require_button: bool = True) -> dict:
+        """A person presses the button `action_id` on a message the bot posted (the channel's latest, or
+        the one at `message_ts`): the `block_actions` payload, with a response_url here and a fresh
+        trigger_id. `value` defaults to the button's; `require_button=False` presses a button the message
+        does not have (a forged or stale payload: then `block_id`/`value` are taken as given)."""
+        with self._lock:
+            candidates = [m for m in self._state.posted
+                          if (channel_id is None or m["channel"] == channel_id)
+                          and (message_ts is None or m["ts"] == message_ts)]
+        if not candidates:
+            raise ValueError(f"the bot posted no message {message_ts or ''} in {channel_id or 'any channel'}")
+        stored = candidates[-1]
+        message = {k: v for k, v in stored.items() if k != "channel"}
+        action = self._pressed(message.get("blocks", []), action_id, value, block_id, require_button)
+        channel = self._channel(stored["channel"])
+        return block_actions_payload(
+            action, user=self._interaction_user(user_id), team=self._team(), api_app_id="A0STANDIN",
+            trigger_id=self.new_trigger_id(),
+            container={"type": "message", "message_ts": stored["ts"], "channel_id": stored["channel"],
+                       "is_ephemeral": False},
+            channel={"id": stored["channel"], "name": channel.get("name", "directmessage")}, message=message,
+            response_url=self.new_response_url())
+
+    def home_block_actions_payload(self, action_id: str, *, user_id: str, value: str | None = None,
+                                   require_button: bool = True) -> dict:
+        """A press on a button of the Home tab published for `user_id` (a `view` container, no response_url)."""
+        with self._lock:
+            view = self._state.home_views.get(user_id)
+        if view is None:
+            raise ValueError(f"no Home tab was published for {user_id}")
+        action = self._pressed(view["blocks"], action_id, value, None, require_button)
+        return block_actions_payload(
+            action, user=self._interaction_user(user_id), team=self._team(), api_app_id="A0STANDIN",
+            trigger_id=self.new_trigger_id(), container={"type": "view", "view_id": view["id"]}, view=view)
+
+    def view_submission_payload(self, values: dict[str, dict[str, Any]], *, user_id: str,
+                                view_id: str | None = None) -> dict:
+        """The person submits a modal the bot opened (the latest, or `view_id`). `values` maps block_id ->
+        action_id -> what was entered: a string (for a plain_text_input) or the element's state object.
+        Every block_id/action_id must be an input of the view."""
+        with self._lock:
+            views = [v for v in self._state.opened_views if view_id is None or v["id"] == view_id]
+        if not views:
+            raise ValueError("the bot opened no such modal")
+        view = views[-1]
+        inputs = {b.get("block_id"): b.get("element", {}) for b in view["blocks"] if b.get("type") == "input"}
+        state: dict[str, dict[str, Any]] = {}
+        for block_id, entered in values.items():
+            for action_id, value in entered.items():
+                element = inputs.get(block_id)
+                if element is None or element.get("action_id") != action_id:
+                    raise ValueError(f"the modal has no input {block_id}/{action_id}")
+                state.setdefault(block_id, {})[action_id] = (
+                    {"type": element.get("type", "plain_text_input"), "value": value} if isinstance(value, str)
+                    else value)
+        return view_submission_payload(view, state, user=self._interaction_user(user_id), team=self._team(),
+                                       api_app_id="A0STANDIN", trigger_id=self.new_trigger_id())
+
+    def _interaction_user(self, user_id: str) -> dict:
+        with self._lock:
+            known = self._state.users.get(user_id, {})
+        return interaction_user(user_id, team_id=self.team_id, username=known.get("name", "ada"))
+
+    def _team(self) -> dict:
+        return {"id": self.team_id, "domain": "standin"}
+
+    @staticmethod
+    def _pressed(blocks: list, action_id: str, value: str | None, block_id: str | None,
+                 require_button: bool) -> dict:
+        for block in blocks:
+            elements = block.get("elements", []) if block.get("type") == "actions" else [block.get("accessory")]
+            for element in elements:
+                if isinstance(element, dict) and element.get("type") == "button" and \
+                        element.get("action_id") == action_id:
+                    return button_action(element, block.get("block_id", ""), value=value)
+        if require_button:
+            raise ValueError(f"no button with action_id {action_id!r} there")
+        return button_action({"action_id": action_id, "text": {"type": "plain_text", "text": action_id}},
+                             block_id or "forged", value=value or "")
 
     # ----- what the bot did ---------------------------------------------------------------------
 
@@ -331,6 +514,21 @@ class SlackStandIn(StandInServer):
         """Messages posted with chat.postMessage (as stored by Slack), oldest first."""
         with self._lock:
             return [m for m in self._state.posted if channel is None or m["channel"] == channel]
+
+    def updated_messages(self, channel: str | None = None) -> list[dict]:
+        """Messages as chat.update left them, one entry per successful call, oldest first."""
+        with self._lock:
+            return [m for m in self._state.updated if channel is None or m["channel"] == channel]
+
+    def home_view(self, user_id: str) -> dict | None:
+        """The Home tab last published for `user_id` (as Slack stores it), or None."""
+        with self._lock:
+            return self._state.home_views.get(user_id)
+
+    def opened_views(self) -> list[dict]:
+        """Modals opened with views.open, oldest first."""
+        with self._lock:
+            return list(self._state.opened_views)
 
     def sent_per_channel(self) -> Counter[str]:
         with self._lock:
@@ -505,7 +703,105 @@ class SlackStandIn(StandInServer):
             user = self._state.users.get(str(params.get("user") or ""))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": user}
+        if not _true(params.get("include_locale")):
+            user = {k: v for k, v in user.items() if k != "locale"}
+        return {"user": dict(user)}
+
+    async def _chat_update(self, params: dict, call: Call) -> dict:
+        channel = self._channel(params.get("channel"))
+        text, blocks = params.get("text"), params.get("blocks")
+        with self._lock:
+            found = next((m for m in self._state.posted
+                          if m["channel"] == channel["id"] and m["ts"] == str(params.get("ts") or "")), None)
+        if found is None:
+            raise SlackError("message_not_found")
+        if not text and not blocks and not params.get("attachments"):
+            raise SlackError("no_text")
+        if blocks is not None:
+            validate_blocks(blocks)
+        if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
+            raise SlackError("msg_too_long")
+        with self._lock:
+            if text is not None:
+                found["text"] = text
+            if blocks is not None:
+                found["blocks"] = blocks
+            found["edited"] = {"user": self.bot_user_id, "ts": f"{int(time.time())}.000000"}
+            self._state.updated.append(json.loads(json.dumps(found)))
+            message = {k: v for k, v in found.items() if k != "channel"}
+        return {"channel": channel["id"], "ts": found["ts"], "text": found["text"], "message": message}
+
+    async def _views_publish(self, params: dict, call: Call) -> dict:
+        user_id = str(params.get("user_id") or "")
+        with self._lock:
+            known = user_id in self._state.users
+            current = self._state.home_views.get(user_id)
+        if not known and not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+            raise SlackError("user_not_found")
+        view = self._checked_view(params.get("view"), "home")
+        if params.get("hash") and current is not None and params["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        stored = self._stored_view(view, current["id"] if current else None)
+        with self._lock:
+            self._state.home_views[user_id] = stored
+        return {"view": stored}
+
+    async def _views_open(self, params: dict, call: Call) -> dict:
+        trigger_id = str(params.get("trigger_id") or "")
+        view = self._checked_view(params.get("view"), "modal")
+        with self._lock:
+            issued = self._state.triggers.pop(trigger_id, None)
+        if not _TRIGGER_ID.fullmatch(trigger_id):
+            raise SlackError("invalid_trigger_id")
+        if issued is None:
+            raise SlackError("exchanged_trigger_id")  # already used, or never issued by this workspace
+        if time.monotonic() - issued > TRIGGER_LIFETIME:
+            raise SlackError("expired_trigger_id")
+        stored = self._stored_view(view, None)
+        with self._lock:
+            self._state.opened_views.append(stored)
+        return {"view": stored}
+
+    def _checked_view(self, view: Any, kind: str) -> dict:
+        """A view checked as views.publish / views.open check it (invalid_arguments, with pointers)."""
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: view"])
+        if view.get("type") != kind:
+            raise SlackError("invalid_arguments",
+                             messages=[f"[ERROR] must be {kind} [json-pointer:/view/type]"])
+        if "blocks" not in view:
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: blocks"])
+        validate_blocks(view["blocks"], MAX_VIEW_BLOCKS, "/view/blocks", "invalid_arguments")
+        if kind == "modal":
+            if "title" not in view:
+                raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: title"])
+            has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view["blocks"])
+            if has_input and "submit" not in view:
+                raise SlackError("invalid_arguments", messages=["[ERROR] must provide submit when using input "
+                                                                "blocks [json-pointer:/view/submit]"])
+            for name in ("title", "submit", "close"):
+                if name in view:
+                    try:
+                        _check_text(view[name], MAX_VIEW_TEXT, f"/view/{name}", ("plain_text",))
+                    except SlackError as exc:
+                        exc.error = "invalid_arguments"
+                        raise
+        return view
+
+    def _stored_view(self, view: dict, view_id: str | None) -> dict:
+        """A view as Slack returns and stores it: the app's fields plus Slack's own."""
+        view_id = view_id or f"V{next(self._ids):08d}"
+        stored = {"id": view_id, "team_id": self.team_id, "type": view["type"], "blocks": view["blocks"],
+                  "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
+                  "state": {"values": {}}, "hash": f"{int(time.time())}.{next(self._ids):08x}",
+                  "clear_on_close": bool(view.get("clear_on_close", False)),
+                  "notify_on_close": bool(view.get("notify_on_close", False)), "root_view_id": view_id,
+                  "previous_view_id": None, "app_id": "A0STANDIN", "external_id": view.get("external_id", ""),
+                  "app_installed_team_id": self.team_id, "bot_id": self.bot_id}
+        for name in ("title", "submit", "close"):
+            if name in view:
+                stored[name] = view[name]
+        return stored
 
     async def _conversations_info(self, params: dict, call: Call) -> dict:
         return {"channel": self._channel(params.get("channel"))}
@@ -516,3 +812,8 @@ class SlackStandIn(StandInServer):
         if found is None:
             raise SlackError("file_not_found")
         return {"file": found.meta, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+
+def _true(value: Any) -> bool:
+    """A boolean argument as Slack reads it from JSON or a form ("true", "1")."""
+    return value is True or value == 1 or (isinstance(value, str) and value.lower() in ("true", "1"))
