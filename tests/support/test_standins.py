@@ -42,6 +42,7 @@ from tests.support.standins.telegram import (
     GROUP_ANONYMOUS_BOT_ID,
     channel_chat,
     group_chat,
+    post_update,
     private_chat,
     supergroup_chat,
     user,
@@ -633,10 +634,28 @@ async def test_only_existing_buttons_can_be_pressed_unless_forged(tg, bot):
 
 
 async def test_a_webhook_press_is_an_update_ptb_parses_and_can_answer(tg, bot):
+    from aiohttp import web
+
+    received: list[tuple[str | None, Update]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
+                         Update.de_json(await request.json(), bot)))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     sent = await bot.send_message(42, "Feeds", reply_markup=keyboard([("Pause", "p:1")]))
     body = tg.callback_query_update(42, sent.message_id, "p:1")
     assert tg.pending_updates() == []  # for a webhook POST, not queued
-    query = Update.de_json(json.loads(json.dumps(body)), bot).callback_query
+    status = await post_update(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", body, "s3cret")
+    await runner.cleanup()
+    ((secret, update),) = received
+    assert status == 200 and secret == "s3cret" and update.update_id == body["update_id"]
+    query = update.callback_query
     assert await query.answer("ok")
     late = tg.callback_query_update(42, sent.message_id, "p:1")["callback_query"]["id"]
     tg.expire_callback_query(late)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.support.standins.ratelimit import Rate, RateLimiter, Violation
@@ -148,6 +149,14 @@ def chat_member(person: dict, status: str = "member", *, is_anonymous: bool = Fa
     if custom_title and status in ("creator", "administrator"):
         member["custom_title"] = custom_title
     return member
+
+
+async def post_update(url: str, update: dict, secret_token: str | None = None) -> int:
+    """POST `update` to a bot's webhook `url` as Telegram does (JSON, with the secret header when the
+    webhook was set with one); return the HTTP status."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret_token} if secret_token else {}
+    async with aiohttp.ClientSession() as session, session.post(url, json=update, headers=headers) as response:
+        return response.status
 
 
 # ----- faults and limits ------------------------------------------------------------------------
