@@ -59,6 +59,17 @@ class Translator:
         english = singular if n == 1 else plural
         return _fill(self._translations.ngettext(singular, plural, n), english, values, self.language)
 
+    @classmethod
+    def from_po(cls, path: Path, language: str) -> Translator:
+        """A translator from one .po file, compiled in memory (fuzzy and untranslated entries are left
+        out, as msgfmt leaves them out)."""
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=language, domain=DOMAIN)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        return cls(language, gettext.GNUTranslations(compiled))
+
     def __repr__(self) -> str:
         return f"Translator({self.language!r})"
 
@@ -72,20 +83,11 @@ def translator(language: str | None) -> Translator:
 def _translator(language: str) -> Translator:
     if language == DEFAULT_LANGUAGE:
         return Translator(language, gettext.NullTranslations())
-    return Translator(language, _compiled(catalog_path(language), language))
+    return Translator.from_po(catalog_path(language), language)
 
 
 def catalog_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def _compiled(path: Path, language: str) -> gettext.GNUTranslations:
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)  # fuzzy and untranslated entries are left out, as msgfmt does
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
 
 
 def placeholders(text: str) -> set[str]:

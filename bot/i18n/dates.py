@@ -21,7 +21,7 @@ _WEEKDAY_DATE = {
     "es": ("EEEE, d 'de' MMMM", "EEEE, d 'de' MMMM 'de' y"),
     "fr": ("EEEE d MMMM", "EEEE d MMMM y"),
     "pt": ("EEEE, d 'de' MMMM", "EEEE, d 'de' MMMM 'de' y"),
-    "ru": ("EEEE, d MMMM", "EEEE, d MMMM y 'г'."),
+    "ru": ("EEEE, d MMMM", "EEEE, d MMMM y\u202f'г'."),  # CLDR's narrow no-break space before "г."
 }
 _CLOCK = {"en": "HH:mm"}  # the others: the language's own short time
 
