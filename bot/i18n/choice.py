@@ -8,6 +8,7 @@ from bot.i18n.catalogs import Translator
 from bot.i18n.languages import SUPPORTED, english_name, language_name, negotiate
 
 AUTO = "auto"
+SHOWN_CHARS = 40  # of a refused choice, said back
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class UnknownLanguage(ValueError):
 
     def __init__(self, given: str) -> None:
         super().__init__(f"not a supported language: {given!r}")
-        self.given = given
+        self.given = given if len(given) <= SHOWN_CHARS else given[:SHOWN_CHARS - 1] + "…"
 
     def message(self, tr: Translator) -> str:
         return tr.gettext("I can't write in {language} yet. I can write in: {languages}. /language auto goes "

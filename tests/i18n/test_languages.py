@@ -43,6 +43,12 @@ def test_other_languages_are_refused_with_the_list(text):
     assert refused.value.message(translator("de")).startswith("Auf ")
 
 
+def test_a_long_refused_choice_is_shortened_when_said_back():
+    with pytest.raises(UnknownLanguage) as refused:
+        parse_language_choice("x" * 5000)
+    assert refused.value.message(translator("en")).startswith("I can't write in " + "x" * 39 + "… yet.")
+
+
 def test_languages_are_listed_in_their_own_names():
     assert [language_name(code) for code in ("de", "es", "fr", "pt", "ru", "en")] == \
         ["Deutsch", "Español", "Français", "Português", "Русский", "English"]
