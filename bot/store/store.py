@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.articles import ArticleRepo
+from bot.store.chat_language import ChatLanguageRepo
 from bot.store.chats import ChatRepo
 from bot.store.db import make_engine, migrate
 from bot.store.events import SeenEventRepo
@@ -39,6 +40,7 @@ class Tx:
         self.sources = SourceRepo(session)
         self.articles = ArticleRepo(session)
         self.chats = ChatRepo(session)
+        self.chat_language = ChatLanguageRepo(session)
         self.outbox = OutboxRepo(session)
         self.events = SeenEventRepo(session)
         self.rate_slots = RateSlotRepo(session)

@@ -117,6 +117,8 @@ class Chat(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # An empty digest day: "skip" sends nothing, "say" sends a short note.
     empty_digest: Mapped[str] = mapped_column(String(10), default="skip")
+    # Chosen with /language (a code of bot.i18n.SUPPORTED); None: bot.i18n.resolution decides.
+    language: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
