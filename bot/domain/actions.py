@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from bot.domain.neutral import neutral_text
 
-ButtonStyle = Literal["default", "primary", "danger"]  # primary: the current choice; danger: undoable only by retyping
+ButtonStyle = Literal["default", "primary", "danger"]  # primary: the current choice; danger: removes something
 STYLES = ("default", "primary", "danger")
 
 TOKEN_PREFIX = "a:"

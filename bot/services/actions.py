@@ -111,15 +111,15 @@ class ActionService:
                 return PressResult(EXPIRED)
             row = tx.chats.find(chat.platform, chat.chat_id)
             if row is None or row.id != action.chat_id:
-                log.warning("button %s pressed in %s:%s, made for chat row %s", token, chat.platform,
-                            chat.chat_id, action.chat_id)
+                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
+                            chat.platform, chat.chat_id)
                 return PressResult(FORGED)
         return action
 
     def _perform(self, action: StoredAction, thread_id: str | None) -> PressResult:
         perform = _PERFORM.get(action.kind)
         if perform is None:
-            log.warning("button %s has an unknown kind %r", action.token, action.kind)
+            log.warning("a button of an unknown kind %r was pressed", action.kind)
             return PressResult(EXPIRED)
         with self.store.transaction() as tx:
             if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked

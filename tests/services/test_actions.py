@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.domain.models import ChatRef, Message
 from bot.runtime.clock import use_clock
-from bot.services.actions import (EXPIRED, FORGED, NOT_ADMIN, ActionService, alert_brief_buttons, alerts_buttons,
-                                  feed_brief_buttons, schedule_buttons, sources_buttons)
+from bot.services.actions import (BUSY, EXPIRED, FAILED, FORGED, NOT_ADMIN, ActionService, alert_brief_buttons,
+                                  alerts_buttons, feed_brief_buttons, schedule_buttons, sources_buttons)
 from bot.store.actions import ACTION_TTL
 from bot.store.articles import NewArticle
 from bot.store.store import Store
@@ -242,6 +242,26 @@ async def test_an_expired_unknown_or_malformed_token_is_told_so(store, world, ac
     assert paused(store, world["group"]) == {"Harbour Gazette": False, "Rail News": False}
     assert actions.prune() == 4  # the four buttons made above
     assert actions.prune() == 0
+
+
+async def test_a_platform_error_or_a_locked_database_gets_an_answer_and_changes_nothing(store, world, database_url):
+    rows = build(store, sources_buttons, world["group"])
+
+    async def platform_down() -> bool:
+        raise ConnectionError("getChatMember timed out")
+
+    service = ActionService(store=store, db_wait_s=0.2)
+    failed = await press(service, token(rows, "Remove 1"), is_admin=platform_down)
+    assert failed.toast == FAILED and not failed.changed
+    holder = Store.open(database_url, run_migrations=False)
+    try:
+        with holder.transaction() as tx:
+            tx.chats.lock(world["group"])  # another process holds the chat past the press's patience
+            busy = await press(service, token(rows, "Remove 1"))
+        assert busy.toast == BUSY and not busy.edits
+    finally:
+        holder.close()
+    assert paused(store, world["group"]) == {"Harbour Gazette": False, "Rail News": False}
 
 
 async def test_a_toast_stays_within_200_characters(store, world, actions):

@@ -20,8 +20,8 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def test_a_token_is_short_random_and_resolves_to_its_chat_kind_target_and_args(store):
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42")
-        tokens = tx.actions.mint(chat.id, [ActionSpec("feed_pause", 7), ActionSpec("schedule_set", args={"time": "07:00"})],
-                                 now=NOW)
+        specs = [ActionSpec("feed_pause", 7), ActionSpec("schedule_set", args={"time": "07:00"})]
+        tokens = tx.actions.mint(chat.id, specs, now=NOW)
     assert len(set(tokens)) == 2
     assert all(t.startswith("a:") and len(t.encode()) <= 16 for t in tokens)  # Telegram allows 64 bytes
     with store.transaction() as tx:
