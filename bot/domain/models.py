@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.domain.actions import ButtonRows, rows_from_list, rows_to_list
 from bot.domain.neutral import neutral_or_none, neutral_text
 
 Platform = Literal["telegram", "slack", "console"]
@@ -75,6 +76,7 @@ class Message:
     items: list[BriefItem] = field(default_factory=list)
     footer: str | None = None
     timezone: str | None = None  # the chat's IANA zone: dates are shown in it (None: UTC)
+    buttons: ButtonRows = ()  # rows of buttons under the message (bot.domain.actions)
 
     def __post_init__(self) -> None:
         for name in ("heading", "text", "footer"):
@@ -89,10 +91,11 @@ class Message:
             items=[BriefItem.from_dict(item) for item in data.get("items", [])],
             footer=data.get("footer"),
             timezone=data.get("timezone"),
+            buttons=rows_from_list(data.get("buttons", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "kind": self.kind,
             "heading": self.heading,
             "text": self.text,
@@ -100,6 +103,9 @@ class Message:
             "footer": self.footer,
             "timezone": self.timezone,
         }
+        if self.buttons:  # payloads without buttons stay as they were
+            data["buttons"] = rows_to_list(self.buttons)
+        return data
 
 
 def _parse_published(text: str) -> date | datetime:

@@ -21,6 +21,10 @@ class ChatRepo:
     def get(self, chat_id: int) -> Chat | None:
         return self.session.get(Chat, chat_id)
 
+    def lock(self, chat_id: int) -> Chat | None:
+        """The chat row, locked until the transaction ends: changes to one chat's settings take turns."""
+        return self.session.scalar(select(Chat).where(Chat.id == chat_id).with_for_update())
+
     def find(self, platform: str, chat_key: str) -> Chat | None:
         return self.session.scalar(select(Chat).where(Chat.platform == platform, Chat.chat_key == chat_key))
 

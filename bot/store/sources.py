@@ -19,6 +19,7 @@ class FollowedSource:
     position: int  # 1-based, as shown to users by /sources
     source: Source
     thread_id: str | None
+    paused: bool = False
 
 
 class SourceRepo:
@@ -52,15 +53,28 @@ class SourceRepo:
 
     def followed_by(self, chat_id: int) -> list[FollowedSource]:
         rows = self.session.execute(
-            select(Source, ChatSource.thread_id).join(ChatSource, ChatSource.source_id == Source.id)
+            select(Source, ChatSource.thread_id, ChatSource.paused).join(ChatSource, ChatSource.source_id == Source.id)
             .where(ChatSource.chat_id == chat_id).order_by(ChatSource.id)).all()
-        return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
+        return [FollowedSource(i, source, thread, paused)
+                for i, (source, thread, paused) in enumerate(rows, start=1)]
+
+    def follows(self, chat_id: int, source_id: int) -> bool:
+        return self.session.scalar(select(ChatSource.id).where(
+            ChatSource.chat_id == chat_id, ChatSource.source_id == source_id)) is not None
+
+    def set_paused(self, chat_id: int, source_id: int, paused: bool) -> bool:
+        """Pause or resume a chat's feed; False when it already was so, or the chat does not follow it.
+        The condition is in the UPDATE: of two presses at once, exactly one changes the row."""
+        result = self.session.execute(update(ChatSource).where(
+            ChatSource.chat_id == chat_id, ChatSource.source_id == source_id, ChatSource.paused.is_(not paused))
+            .values(paused=paused))
+        return result.rowcount > 0
 
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Source]:
-        """Feeds due for polling that some active chat follows, pushed `lease` ahead so that
+        """Feeds due for polling that some active chat follows (not paused), pushed `lease` ahead so that
         another poller process does not take them too (rows locked with SKIP LOCKED on PostgreSQL)."""
         followed = select(ChatSource.source_id).join(Chat, Chat.id == ChatSource.chat_id).where(
-            Chat.active.is_(True))
+            Chat.active.is_(True), ChatSource.paused.is_(False))
         query = (select(Source).where(Source.next_poll_at <= now, Source.id.in_(followed))
                  .order_by(Source.next_poll_at).limit(limit).with_for_update(skip_locked=True))
         sources = list(self.session.scalars(query))

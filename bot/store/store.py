@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.actions import ActionRepo
 from bot.store.articles import ArticleRepo
 from bot.store.chat_language import ChatLanguageRepo
 from bot.store.chats import ChatRepo
@@ -44,6 +45,7 @@ class Tx:
         self.outbox = OutboxRepo(session)
         self.events = SeenEventRepo(session)
         self.rate_slots = RateSlotRepo(session)
+        self.actions = ActionRepo(session)
 
 
 class Store:

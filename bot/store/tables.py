@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -135,6 +135,8 @@ class ChatSource(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     thread_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Paused (or muted from under a brief): the feed stays in /sources but brings this chat nothing.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Subscription(Base):
@@ -261,3 +263,18 @@ class SeenEvent(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # pruning goes by this
+
+
+class Action(Base):
+    """What a button does: its token (the only thing the platform sees) resolves to this, for one chat,
+    until it expires."""
+
+    __tablename__ = "actions"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)  # a source, a subscription; None for a chat setting
+    args: Mapped[dict] = mapped_column(JSON)  # e.g. {"time": "07:00"}, {"choice": "say"}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,314 @@
+"""Buttons: the rows under the bot's answers, and what a press of one does.
+
+A button holds only a token; what it means lives in the store (bot.store.actions). A press is checked
+again when it arrives: the token must be known and unexpired, made for the chat it is pressed in, the
+presser allowed to change that chat (admins in groups and channels), and its target still there. Each
+change is made by a conditional write (an UPDATE or DELETE that finds nothing the second time) inside a
+transaction that holds the chat's row, so a double tap, or two processes handling two taps at once,
+changes things once; the other tap is told it was already done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
+from bot.domain.models import ChatRef
+from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
+from bot.runtime.clock import utcnow
+from bot.services.chat_io import ChatKind
+from bot.store.actions import ActionSpec, StoredAction
+from bot.store.sources import FollowedSource
+from bot.store.store import Store, StoreBusy, Tx
+
+log = logging.getLogger(__name__)
+
+# Action kinds, as stored with each token.
+FEED_PAUSE, FEED_RESUME, FEED_REMOVE = "feed_pause", "feed_resume", "feed_remove"  # /sources rows
+FEED_MUTE, FEED_UNMUTE = "feed_mute", "feed_unmute"  # under a digest or feed brief
+ALERT_STOP = "alert_stop"  # /alerts rows, and under an alert (args["group"] set)
+SCHEDULE_SET, SCHEDULE_OFF, EMPTY_DAYS = "schedule_set", "schedule_off", "empty_days"  # /schedule
+
+SCHEDULE_TIMES = (("06:00", "07:00", "08:00", "09:00"), ("12:00", "18:00", "21:00"))
+MAX_ROWS = 20  # Telegram shows at most 100 buttons under a message, Slack 25 per block: the first ones
+ALERTS_PER_ROW = 4
+MAX_TOAST_CHARS = 200  # Telegram's answerCallbackQuery text limit
+
+View = Literal["sources", "alerts", "schedule"]
+
+EXPIRED = "This button has expired. Send the command again for fresh buttons."
+FORGED = "This button is not for this chat."
+NOT_ADMIN = "Only the admins of this chat can change its feeds, alerts and schedule."
+BUSY = "The database is busy. Nothing was changed; please try again in a minute."
+FAILED = "Sorry, something went wrong on my side. Nothing was changed; please try again in a minute."
+
+
+@dataclass(frozen=True)
+class PressResult:
+    """How to answer a press: a toast always; new buttons for the pressed message when `buttons` is not
+    None (an empty tuple removes them). `view` names the listing the message shows (/sources, /alerts,
+    /schedule): after a change its text is out of date too, and the caller may render it again."""
+
+    toast: str
+    changed: bool = False
+    buttons: ButtonRows | None = None
+    view: View | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.toast) > MAX_TOAST_CHARS:
+            object.__setattr__(self, "toast", self.toast[:MAX_TOAST_CHARS - 1] + "…")
+
+    @property
+    def edits(self) -> bool:
+        return self.buttons is not None
+
+
+class Rescheduler(Protocol):
+    def reschedule_chat(self, chat_id: int) -> None: ...
+
+
+class ActionService:
+    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, db_wait_s: float = 5.0) -> None:
+        self.store = store
+        self.scheduler = scheduler  # told when a chat's schedule changes
+        self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
+
+    async def press(self, chat: ChatRef, token: str, *, presser_is_admin: Callable[[], Awaitable[bool]],
+                    chat_kind: ChatKind) -> PressResult:
+        """Do what the button `token`, pressed in `chat`, stands for; always an answer, never an exception."""
+        try:
+            with self.store.waiting_at_most(self.db_wait_s):
+                found = await asyncio.to_thread(self._resolve, chat, token)
+                if isinstance(found, PressResult):
+                    return found
+                # Asked after the token checks (a forged press costs no platform call), outside any transaction.
+                if chat_kind != "private" and not await presser_is_admin():
+                    return PressResult(NOT_ADMIN)
+                return await asyncio.to_thread(self._perform, found, chat.thread_id)
+        except StoreBusy as exc:
+            log.warning("button press: %s", exc)
+            return PressResult(BUSY)
+        except Exception:
+            log.exception("button press failed")
+            return PressResult(FAILED)
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""
+        with self.store.transaction() as tx:
+            return tx.actions.prune(now=now or utcnow())
+
+    def _resolve(self, chat: ChatRef, token: str) -> StoredAction | PressResult:
+        if not is_token(token):
+            return PressResult(EXPIRED)
+        with self.store.transaction() as tx:
+            action = tx.actions.resolve(token, now=utcnow())
+            if action is None:
+                return PressResult(EXPIRED)
+            row = tx.chats.find(chat.platform, chat.chat_id)
+            if row is None or row.id != action.chat_id:
+                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
+                            chat.platform, chat.chat_id)
+                return PressResult(FORGED)
+        return action
+
+    def _perform(self, action: StoredAction, thread_id: str | None) -> PressResult:
+        perform = _PERFORM.get(action.kind)
+        if perform is None:
+            log.warning("a button of an unknown kind %r was pressed", action.kind)
+            return PressResult(EXPIRED)
+        with self.store.transaction() as tx:
+            if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked
+                return PressResult(EXPIRED)
+            result = perform(tx, action, thread_id)
+        if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
+            self.scheduler.reschedule_chat(action.chat_id)
+        return result
+
+
+# What each kind does, inside the transaction that holds the chat's row.
+
+def _feed_name(tx: Tx, source_id: int | None) -> str | None:
+    source = tx.sources.get(source_id) if source_id is not None else None
+    return (source.title or source.url) if source else None
+
+
+def _pause(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    return _switch_feed(tx, action, paused=True, done="Paused {}: no briefs from it here until you resume it.",
+                        already="{} is already paused.")
+
+
+def _resume(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    return _switch_feed(tx, action, paused=False, done="Resumed {}.", already="{} is not paused.")
+
+
+def _mute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    return _switch_feed(tx, action, paused=True, done="Muted {} in this chat; /sources can resume it.",
+                        already="{} is already muted.")
+
+
+def _unmute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    return _switch_feed(tx, action, paused=False, done="Unmuted {}.", already="{} is not muted.")
+
+
+def _switch_feed(tx: Tx, action: StoredAction, *, paused: bool, done: str, already: str) -> PressResult:
+    chat_id, source_id = action.chat_id, action.target_id
+    name = _feed_name(tx, source_id)
+    if name is None or not tx.sources.follows(chat_id, source_id):
+        toast, changed = "That feed was already removed.", False
+    elif tx.sources.set_paused(chat_id, source_id, paused):
+        toast, changed = done.format(name), True
+    else:
+        toast, changed = already.format(name), False
+    if "group" in action.args:  # under a brief: its own buttons again, in their new state
+        return PressResult(toast, changed, feed_brief_buttons(tx, chat_id, _sources(tx, action.args["group"])))
+    return PressResult(toast, changed, sources_buttons(tx, chat_id), "sources")
+
+
+def _remove(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    name = _feed_name(tx, action.target_id)
+    if name is not None and tx.sources.unfollow(action.chat_id, action.target_id):
+        toast, changed = f"Stopped following {name}.", True
+    else:
+        toast, changed = "That feed was already removed.", False
+    return PressResult(toast, changed, sources_buttons(tx, action.chat_id), "sources")
+
+
+def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    chat_id = action.chat_id
+    subscription = next((s for s in tx.chats.subscriptions(chat_id) if s.id == action.target_id), None)
+    if subscription is not None and tx.chats.unsubscribe(chat_id, subscription.query):
+        toast, changed = f"Alert for {subscription.display} stopped.", True
+    else:
+        toast, changed = "That alert was already stopped.", False
+    if "group" in action.args:
+        group = set(action.args["group"])
+        left = [s for s in tx.chats.subscriptions(chat_id) if s.id in group]
+        return PressResult(toast, changed, alert_brief_buttons(tx, chat_id, left))
+    return PressResult(toast, changed, alerts_buttons(tx, chat_id), "alerts")
+
+
+def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    chat_id, local_time = action.chat_id, action.args["time"]
+    chat, existing = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
+    try:
+        zone = parse_timezone(chat.timezone)
+    except ScheduleError:
+        zone = parse_timezone("UTC")
+    if existing is not None and existing.local_time == local_time:
+        return PressResult(f"The daily digest is already at {local_time} {existing.timezone}.", False,
+                           schedule_buttons(tx, chat_id), "schedule")
+    first = next_run(parse_local_time(local_time), zone, utcnow())
+    tx.chats.set_schedule(chat_id, local_time=local_time, timezone=zone.key, next_run_at=first,
+                          thread_id=existing.thread_id if existing else thread_id,
+                          covered_until=existing.covered_until if existing else None)
+    toast = f"Daily digest set for {local_time} {zone.key}; the next one comes {first.astimezone(zone):%A %-d %B}."
+    return PressResult(toast, True, schedule_buttons(tx, chat_id), "schedule")
+
+
+def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    removed = tx.chats.clear_schedule(action.chat_id)
+    toast = "Daily digest turned off." if removed else "The daily digest is already off."
+    return PressResult(toast, removed, schedule_buttons(tx, action.chat_id), "schedule")
+
+
+def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+    choice = action.args["choice"]
+    chat = tx.chats.get(action.chat_id)
+    said = "On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent."
+    changed = chat.empty_digest != choice
+    if changed:
+        chat.empty_digest = choice
+    return PressResult(said if changed else f"Already so: {said[0].lower()}{said[1:]}", changed,
+                       schedule_buttons(tx, action.chat_id), "schedule")
+
+
+_PERFORM: dict[str, Callable[[Tx, StoredAction, str | None], PressResult]] = {
+    FEED_PAUSE: _pause, FEED_RESUME: _resume, FEED_REMOVE: _remove, FEED_MUTE: _mute, FEED_UNMUTE: _unmute,
+    ALERT_STOP: _stop_alert, SCHEDULE_SET: _set_schedule, SCHEDULE_OFF: _schedule_off, EMPTY_DAYS: _empty_days,
+}
+
+
+# Builders: the rows to attach to an answer (Message.buttons), their tokens minted in the caller's transaction.
+
+class _SourceLike(Protocol):
+    id: int
+    title: str | None
+    url: str
+
+
+class _SubscriptionLike(Protocol):
+    id: int
+    display: str
+
+
+def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]]) -> ButtonRows:
+    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=utcnow()))
+    return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
+
+
+def sources_buttons(tx: Tx, chat_id: int, followed: Sequence[FollowedSource] | None = None) -> ButtonRows:
+    """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
+    followed = tx.sources.followed_by(chat_id) if followed is None else followed
+    rows = []
+    for item in followed[:MAX_ROWS]:
+        n, source_id = item.position, item.source.id
+        switch = ((f"Resume {n}", "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
+                  else (f"Pause {n}", "default", ActionSpec(FEED_PAUSE, source_id)))
+        rows.append([switch, (f"Remove {n}", "danger", ActionSpec(FEED_REMOVE, source_id))])
+    return _rows(tx, chat_id, rows)
+
+
+def alerts_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike] | None = None) -> ButtonRows:
+    """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
+    subscriptions = tx.chats.subscriptions(chat_id) if subscriptions is None else subscriptions
+    buttons = [(f"Stop {n}", "danger", ActionSpec(ALERT_STOP, s.id))
+               for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
+    return _rows(tx, chat_id, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)])
+
+
+def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
+    """A few digest times and Off (the current one marked), then what an empty day sends."""
+    schedule, chat = tx.chats.schedule(chat_id), tx.chats.get(chat_id)
+    current = schedule.local_time if schedule else None
+    times = [[(t, "primary" if t == current else "default", ActionSpec(SCHEDULE_SET, args={"time": t}))
+              for t in row] for row in SCHEDULE_TIMES]
+    times[-1].append(("Off", "primary" if current is None else "default", ActionSpec(SCHEDULE_OFF)))
+    empty = [(f"Empty days: {choice}", "primary" if chat.empty_digest == choice else "default",
+              ActionSpec(EMPTY_DAYS, args={"choice": choice})) for choice in ("say", "skip")]
+    return _rows(tx, chat_id, [*times, empty])
+
+
+def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike]) -> ButtonRows:
+    """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
+    group = [s.id for s in subscriptions]
+    if len(subscriptions) == 1:
+        labels = ["Stop this alert"]
+    else:
+        labels = [f"Stop: {s.display}" for s in subscriptions]
+    return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
+                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]])
+
+
+def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> ButtonRows:
+    """Under a digest or feed brief: Mute this feed (Mute <feed> for each of several); a feed already
+    muted offers Unmute. A feed the chat no longer follows gets no button."""
+    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_id)}
+    shown = [s for s in sources if s.id in followed][:MAX_ROWS]
+    group = [s.id for s in shown]
+    rows = []
+    for source in shown:
+        name = "this feed" if len(shown) == 1 else (source.title or source.url)
+        if followed[source.id]:
+            rows.append([(f"Unmute {name}", "primary", ActionSpec(FEED_UNMUTE, source.id, {"group": group}))])
+        else:
+            rows.append([(f"Mute {name}", "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
+    return _rows(tx, chat_id, rows)
+
+
+def _sources(tx: Tx, source_ids: list[int]) -> list:
+    return [source for source in (tx.sources.get(i) for i in source_ids) if source is not None]
