@@ -1,6 +1,6 @@
 """i18n: the language a chat chose with /language (none: the chat follows the default rule)
 
-Revision ID: 0005_i18n
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_i18n'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None

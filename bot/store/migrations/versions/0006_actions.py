@@ -1,15 +1,15 @@
 """buttons: the actions their tokens stand for, and a pause switch on a chat's feed
 
-Revision ID: 0005_actions
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_actions'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
