@@ -1,7 +1,7 @@
 """What a command is: its name, its words for people, the rule for who may use it, and its handler.
 
-Every menu and list of commands (the help, a platform's command menu, the Slack slash commands) is
-read from one `Registry`; a new command is one module with its `Command`, listed in catalog.py.
+Every menu and list of commands (the help, each platform's command menu and slash commands) is read
+from one `Registry`; a new command is one module with its `Command`, listed in catalog.py.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Command:
     name: str  # lower-case, as typed after the slash
     usage: str  # "/summary [link | text | words]"
     description: str  # for /help: what it does, in a sentence
-    menu: str  # for a platform's command menu: short (Telegram allows 256 characters)
+    menu: str  # for a platform's command menu: short, one line (menus allow up to 256 characters)
     handler: Handler
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
