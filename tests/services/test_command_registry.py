@@ -131,7 +131,8 @@ async def test_a_command_added_in_its_own_module_is_listed_guarded_and_answered(
     assert text_of(await service.handle(incoming("/echo hi there", chat="7"))) == \
         "echo hi there in 7 (private, Europe/Berlin)"
     in_group = text_of(await service.handle(incoming("/echo hi", chat="-8", kind="group")))
-    assert in_group.startswith("Only the admins of this chat can change")
+    assert in_group == ("Only the admins of this chat can change its sources, alerts and schedule. "
+                        "Everyone can use /summary, /digest and /alerts.")
     assert "/echo" in text_of(await service.handle(incoming("/ech")))
     assert "echo" not in text_of(await build().handle(incoming("/help")))  # the default registry is untouched
 

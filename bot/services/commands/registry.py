@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.models import ChatSettings, Message
+from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Attachment, Incoming
+from bot.services.feeds import FeedService
+from bot.services.pages import PageService
+from bot.store.store import Store
 
 
 def reply(text: str, *, heading: str | None = None) -> list[Message]:
@@ -39,10 +43,10 @@ def unless_bare(args: str, attachment: Attachment | None) -> bool:
 class Tools:
     """What handlers work with: the use cases and limits the service was built with, and the registry."""
 
-    store: Any
-    briefs: Any
-    feeds: Any
-    pages: Any
+    store: Store
+    briefs: BriefMaker
+    feeds: FeedService
+    pages: PageService
     digests: Any  # composes /digest: .compose(chat_id, now, recap=...) -> Message
     scheduler: Any  # told when a chat's schedule changes: .reschedule_chat(chat_id); may be None
     registry: Registry
@@ -128,6 +132,6 @@ class Registry:
 
     def with_command(self, command: Command) -> Registry:
         """This registry and one more command, listed before the help."""
-        *rest, = self.commands
-        at = next((i for i, c in enumerate(rest) if c.name == self.help_name), len(rest))
-        return Registry((*rest[:at], command, *rest[at:]), help_name=self.help_name)
+        commands = list(self.commands)
+        at = next((i for i, c in enumerate(commands) if c.name == self.help_name), len(commands))
+        return Registry((*commands[:at], command, *commands[at:]), help_name=self.help_name)

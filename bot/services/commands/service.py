@@ -26,8 +26,6 @@ from bot.store.store import Store, StoreBusy
 log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a minute."
-ADMINS_ONLY = ("Only the admins of this chat can change its sources, alerts and schedule. "
-               "Everyone can use /summary, /digest and /alerts.")
 TEXT_COMMAND = SUMMARY.name  # what a message without a command asks for: a plain text or a bare link
 
 
@@ -73,7 +71,7 @@ class CommandService:
             with self.store.waiting_at_most(self.db_wait_s):
                 chat = await asyncio.to_thread(self._ensure_chat, incoming) if command.needs_chat else None
                 if command.changes_settings(incoming.args, incoming.attachment) and not await _may_change(incoming):
-                    return reply(ADMINS_ONLY)
+                    return reply(self._admins_only())
                 messages = await command.handler(self.tools, incoming, chat)
             zone = chat.timezone if chat else None  # dates in briefs are shown in the chat's time zone
             return [replace(m, timezone=m.timezone or zone) for m in messages]
@@ -84,6 +82,12 @@ class CommandService:
         except Exception:
             log.exception("command /%s failed", command.name)
             return something_went_wrong()
+
+    def _admins_only(self) -> str:
+        everyone = [f"/{c.name}" for c in self.commands.listed() if not c.for_admins]
+        listed = ", ".join(everyone[:-1]) + " and " + everyone[-1] if len(everyone) > 1 else "".join(everyone)
+        return ("Only the admins of this chat can change its sources, alerts and schedule. "
+                f"Everyone can use {listed}.")
 
     def _ensure_chat(self, incoming: Incoming) -> ChatSettings:
         with self.store.transaction() as tx:
