@@ -28,6 +28,7 @@ from bot.services.chat_io import CommandHandler, Incoming
 CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
 _COMMAND = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 QUIT = {"/quit", "/exit"}
+ATTACHMENT_HINT = "python -m bot feeds import <file.opml>"  # a terminal sends no files
 
 
 async def _always_admin() -> bool:
@@ -35,15 +36,14 @@ async def _always_admin() -> bool:
 
 
 def parse_line(line: str) -> Incoming | None:
-    """"/summary some text" -> Incoming; a message without a slash is a text to summarize."""
+    """"/summary some text" -> Incoming; a message without a slash has no command (the service decides)."""
     text = line.strip()
     if not text:
         return None
     command = _COMMAND.fullmatch(text)
-    if command is None:
-        return Incoming(chat=CONSOLE_CHAT, command="summary", args=text, is_admin=_always_admin)
-    return Incoming(chat=CONSOLE_CHAT, command=command.group(1).lower(), args=command.group(2).strip(),
-                    is_admin=_always_admin)
+    name, args = (command.group(1).lower(), command.group(2).strip()) if command else (None, text)
+    return Incoming(chat=CONSOLE_CHAT, command=name, args=args, is_admin=_always_admin,
+                    attachment_hint=ATTACHMENT_HINT)
 
 
 class ConsoleSender:

@@ -12,7 +12,7 @@ from rich.console import Console
 from bot.runtime.logs import setup_logging
 from bot.main import Services, build_services
 from bot.cli.progress import TerminalProgress
-from bot.services.feeds import SourceProblem
+from bot.services.feeds import AlreadyFollowed, Followed, Imported, NotFollowed, Refused, Unfollowed
 from bot.settings import Settings
 
 err = Console(stderr=True)
@@ -75,20 +75,43 @@ def feeds_command(action: str, chat: str, value: str | None) -> None:
             chat_id = tx.chats.ensure(platform, chat_key).id
         feeds = services.feeds
         if action == "add":
-            print(await feeds.add(chat_id, value))
+            _tell(await feeds.add(chat_id, value))
         elif action == "remove":
-            print(feeds.remove(chat_id, value))
+            _tell(feeds.remove(chat_id, value))
         elif action == "list":
             print("\n".join(feeds.describe(chat_id)) or "No feeds.")
         elif action == "import":
             with TerminalProgress() as progress:
-                print(await feeds.import_opml(chat_id, Path(value).read_bytes(),
-                                              progress=progress.bar("Importing feeds")))
+                result = await feeds.import_opml(chat_id, Path(value).read_bytes(),
+                                                 progress=progress.bar("Importing feeds"))
+            _tell(result)
         elif action == "export":
             sys.stdout.write(feeds.export_opml(chat_id).decode())
 
     try:
         _run(work)
-    except (SourceProblem, OSError) as exc:
+    except (_Refused, OSError) as exc:
         err.print(f"Error: {exc}")
         raise typer.Exit(1) from exc
+
+
+class _Refused(Exception):
+    """The feed service said no: the command exits with the reason."""
+
+
+def _tell(result: Followed | AlreadyFollowed | Unfollowed | NotFollowed | Imported | Refused) -> None:
+    """What the feed service did, said on the command line."""
+    match result:
+        case Followed(name, url):
+            print(f"Now following {name} ({url}). Its stories are fetched with the next poll (`python -m bot poll`).")
+        case AlreadyFollowed(name):
+            print(f"Already following {name}.")
+        case Unfollowed(name):
+            print(f"Stopped following {name}.")
+        case NotFollowed(ref):
+            raise _Refused(f"no feed “{ref}” is followed; `python -m bot feeds list` shows them.")
+        case Imported(added, already, skipped):
+            print(f"Imported {added} feed{'s' if added != 1 else ''}" + (f", {already} already followed" if already else "")
+                  + (f", {len(skipped)} skipped:" + "".join(f"\n{line}" for line in skipped) if skipped else "") + ".")
+        case Refused(reason):
+            raise _Refused(reason)

@@ -22,6 +22,21 @@ class ChatRef:
     thread_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ChatSettings:
+    """A chat as the commands see it: who it is and how it wants its digests."""
+
+    id: int  # the database's id for the chat
+    platform: str
+    key: str  # the platform's id for the chat
+    kind: str  # "private", "group" or "channel"
+    title: str | None
+    timezone: str  # IANA zone: dates and the digest time are in it
+    empty_digest: str  # what a day without news sends: "say" or "skip"
+    digest_time: str | None = None  # "07:30" local, None without a daily digest
+    digest_timezone: str | None = None  # the zone the daily digest was set in
+
+
 # Messages carry outside text (titles, headlines, what people typed): each string is made neutral
 # (bot.domain.neutral) as the message is built, so no adapter can show an invisible control.
 

@@ -28,13 +28,15 @@ class Incoming:
     """One command as typed by someone in a chat.
 
     `command` is lower-case without the slash or a bot @mention ("summary"); `args` is the raw rest.
+    A message without a command (a plain text, a bare link) has `command` None and all of it in `args`:
+    the command service decides what it means.
     `is_admin` asks the platform, lazily, whether the sender may change this chat's settings; in a
     private chat the adapter answers True. `help_command` and `attachment_hint` are the platform's own
     words: how people ask for help there ("/help") and how they send a file with a command.
     """
 
     chat: ChatRef
-    command: str
+    command: str | None
     args: str = ""
     chat_kind: ChatKind = "private"
     chat_title: str | None = None

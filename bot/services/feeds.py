@@ -1,9 +1,14 @@
-"""A chat's feed list: add (checked by fetching it), remove, show with its health, OPML in and out."""
+"""A chat's feed list: add (checked by fetching it), remove, show with its health, OPML in and out.
+
+Adding, removing and importing answer with what happened (`Followed`, `Refused`, ...), not with a
+sentence: the chat commands and the command line each say it in their own words.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.runtime.clock import utcnow
@@ -16,7 +21,40 @@ from bot.store.store import Store
 
 
 class SourceProblem(Exception):
-    """Why a feed could not be added or removed, in words for the person who asked."""
+    """Why a feed could not be added or imported, in words for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Followed:
+    name: str  # the feed's title, or its address
+    url: str  # the feed's canonical address
+
+
+@dataclass(frozen=True)
+class AlreadyFollowed:
+    name: str
+
+
+@dataclass(frozen=True)
+class Unfollowed:
+    name: str
+
+
+@dataclass(frozen=True)
+class NotFollowed:
+    ref: str  # what was asked for: a number or an address, as typed
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    already: int  # followed before the import
+    skipped: tuple[str, ...]  # "address: why" for each feed not imported
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str  # a sentence for whoever asked: what is wrong with the feed, the address or the file
 
 
 class FeedService:
@@ -30,22 +68,25 @@ class FeedService:
         self.ingestor = ingestor
         self.poll_soon = poll_soon  # asks the scheduler to poll (and summarize) without waiting
 
-    async def add(self, chat_id: int, url: str, *, thread_id: str | None = None) -> str:
+    async def add(self, chat_id: int, url: str, *, thread_id: str | None = None
+                  ) -> Followed | AlreadyFollowed | Refused:
         """Follow a feed after checking that it is one; a web page that links a feed works too."""
-        url = _checked(url)
-        await asyncio.to_thread(self._check_room, chat_id)
-        result, parsed = await self._fetch_feed(url)
+        try:
+            url = _checked(url)
+            await asyncio.to_thread(self._check_room, chat_id)
+            result, parsed = await self._fetch_feed(url)
+        except SourceProblem as problem:
+            return Refused(str(problem))
         feed_url = canonical_url(result.url)
         source, followed = await asyncio.to_thread(self._follow, chat_id, feed_url, parsed.title, thread_id)
         name = parsed.title or feed_url
         if not followed:
-            return f"This chat already follows {name}."
+            return AlreadyFollowed(name)
         if not source.seeded:
             await self.ingestor.store_feed(source, result, parsed)
         if self.poll_soon:
             self.poll_soon()
-        return (f"Now following {name} ({feed_url}). New stories arrive as briefs with the next poll; "
-                "/sources lists this chat's feeds.")
+        return Followed(name, feed_url)
 
     async def _fetch_feed(self, url: str):
         # Parsing a feed and scanning a page for its feed links are CPU work on hostile bytes: both run
@@ -83,7 +124,7 @@ class FeedService:
         if count + 1 > self.max_feeds_per_chat:
             raise SourceProblem(f"A chat can follow up to {self.max_feeds_per_chat} feeds; this one follows {count}.")
 
-    def remove(self, chat_id: int, ref: str) -> str:
+    def remove(self, chat_id: int, ref: str) -> Unfollowed | NotFollowed:
         """Unfollow by the number /sources shows, or by URL."""
         with self.store.transaction() as tx:
             followed = tx.sources.followed_by(chat_id)
@@ -97,9 +138,9 @@ class FeedService:
                     wanted = ref
                 match = next((f for f in followed if f.source.url in {wanted, ref}), None)
             if match is None:
-                raise SourceProblem(f"This chat follows no feed “{ref[:200]}”. Send /sources to see the list.")
+                return NotFollowed(ref[:200])
             tx.sources.unfollow(chat_id, match.source.id)
-        return f"Stopped following {match.source.title or match.source.url}."
+        return Unfollowed(match.source.title or match.source.url)
 
     def describe(self, chat_id: int, *, now: datetime | None = None) -> list[str]:
         """One line a feed: its number, name, address and health."""
@@ -122,28 +163,23 @@ class FeedService:
         return lines
 
     async def import_opml(self, chat_id: int, content: bytes, *, thread_id: str | None = None,
-                          progress: Callable[[int, int], None] | None = None) -> str:
+                          progress: Callable[[int, int], None] | None = None) -> Imported | Refused:
         """Follow every feed of an OPML file; they are fetched with the next poll. Parsing and storing run in
         a worker thread: a file of thousands of entries must not hold up the other chats."""
         try:
             feeds = await asyncio.to_thread(parse_opml, content)
         except OpmlError as exc:
-            raise SourceProblem(f"I could not read that OPML file: {exc}") from exc
+            return Refused(f"I could not read that OPML file: {exc}")
         if not feeds:
-            raise SourceProblem("That OPML file lists no feeds.")
+            return Refused("That OPML file lists no feeds.")
         if len(feeds) > self.max_opml_entries:
-            raise SourceProblem(f"That OPML file lists {len(feeds):,} feeds; I import up to {self.max_opml_entries:,} "
-                                f"at a time (and a chat follows up to {self.max_feeds_per_chat}). "
-                                "Split the file, or keep the feeds you read most.")
+            return Refused(f"That OPML file lists {len(feeds):,} feeds; I import up to {self.max_opml_entries:,} "
+                           f"at a time (and a chat follows up to {self.max_feeds_per_chat}). "
+                           "Split the file, or keep the feeds you read most.")
         added, already, skipped = await asyncio.to_thread(self._follow_all, chat_id, feeds, thread_id, progress)
         if added and self.poll_soon:
             self.poll_soon()
-        report = f"Imported {added} feed{'s' if added != 1 else ''}"
-        if already:
-            report += f", {already} already followed"
-        if skipped:
-            report += f", {len(skipped)} skipped:\n" + "\n".join(skipped[:10])
-        return report + "."
+        return Imported(added, already, tuple(skipped))
 
     def _follow_all(self, chat_id: int, feeds: list[OpmlFeed], thread_id: str | None,
                     progress: Callable[[int, int], None] | None) -> tuple[int, int, list[str]]:

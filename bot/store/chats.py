@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.models import ChatSettings
 from bot.store.tables import AlertRecord, Chat, Delivery, DigestRecord, DigestSchedule, Subscription, Version
 from bot.store.upsert import insert_ignore, insert_ignore_many
 
@@ -170,3 +171,33 @@ class ChatRepo:
         """The schedule row, locked until the transaction ends (one digest per chat and day)."""
         return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id)
                                    .with_for_update())
+
+    # Settings as the commands see them
+    def ensure_settings(self, platform: str, chat_key: str, *, kind: str = "private", title: str | None = None,
+                        timezone: str = "UTC") -> ChatSettings:
+        """The chat's settings, the chat created on first contact (see `ensure`)."""
+        return self._settings(self.ensure(platform, chat_key, kind=kind, title=title, timezone=timezone))
+
+    def settings(self, chat_id: int) -> ChatSettings | None:
+        chat = self.get(chat_id)
+        return None if chat is None else self._settings(chat)
+
+    def set_empty_digest(self, chat_id: int, choice: str) -> None:
+        """What a day without news sends: "say" or "skip"."""
+        self.session.execute(update(Chat).where(Chat.id == chat_id).values(empty_digest=choice))
+
+    def plan_digest(self, chat_id: int, *, local_time: str, timezone: str, next_run_at: datetime,
+                    thread_id: str | None) -> None:
+        """A daily digest at local_time in timezone, which becomes the chat's zone; what the last digest
+        covered is kept, so the next one starts where it ended."""
+        self.session.execute(update(Chat).where(Chat.id == chat_id).values(timezone=timezone))
+        existing = self.schedule(chat_id)
+        self.set_schedule(chat_id, local_time=local_time, timezone=timezone, next_run_at=next_run_at,
+                          thread_id=thread_id, covered_until=existing.covered_until if existing else None)
+
+    def _settings(self, chat: Chat) -> ChatSettings:
+        schedule = self.schedule(chat.id)
+        return ChatSettings(id=chat.id, platform=chat.platform, key=chat.chat_key, kind=chat.kind, title=chat.title,
+                            timezone=chat.timezone, empty_digest=chat.empty_digest,
+                            digest_time=schedule.local_time if schedule else None,
+                            digest_timezone=schedule.timezone if schedule else None)

@@ -20,6 +20,7 @@ from bot.adapters.slack import EVENTS_PATH, SlackAdapter
 from bot.adapters.slack.handlers import SLASH_COMMANDS, UMBRELLA_COMMAND
 from bot.domain.models import Message
 from bot.runtime.http_server import HttpServer
+from bot.services.commands import COMMANDS
 from bot.services.chat_io import Incoming
 from tests.support.standins.slack import SlackStandIn, app_mention_event, message_event, sign_slack_request
 
@@ -90,6 +91,15 @@ def test_the_manifest_lists_exactly_the_commands_the_adapter_registers(manifest)
     for command in manifest["features"]["slash_commands"]:
         assert re.fullmatch(r"/[a-z0-9_-]{1,31}", command["command"])  # Slack's rule for command names
         assert command["description"] and "url" not in command  # Socket Mode: no request URL
+
+
+def test_the_manifest_has_a_slash_command_for_every_registered_command(manifest):
+    listed = {command["command"]: command for command in manifest["features"]["slash_commands"]}
+    assert sorted(SLASH_COMMANDS.values()) == sorted(COMMANDS.names())  # the adapter: one per command
+    for name in COMMANDS.names():
+        assert ("/briefbot-help" if name == COMMANDS.help_name else f"/{name}") in listed
+    # The umbrella command's hint names every command, in the registry's order.
+    assert listed[UMBRELLA_COMMAND]["usage_hint"] == " | ".join(COMMANDS.names())
 
 
 def test_the_manifest_is_for_socket_mode_and_shows_the_http_alternative(manifest):

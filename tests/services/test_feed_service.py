@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from bot.services.briefs import BriefMaker
-from bot.services.feeds import FeedService, SourceProblem
+from bot.services.feeds import (AlreadyFollowed, FeedService, Followed, Imported, NotFollowed, Refused,
+                                Unfollowed)
 from bot.services.ingest import Ingestor
 from bot.services.pages import PageProblem, PageService
 from bot.sources.fetcher import SafeFetcher
@@ -38,8 +40,8 @@ async def test_add_checks_the_feed_stores_its_newest_items_and_lists_it(services
         server.serve("/rss", rss(story_items(range(5)), title="Harbour Gazette"),
                      content_type="application/rss+xml")
         answer = await feeds.add(chat_id, server.url("/rss"), thread_id="12")
-        assert "Harbour Gazette" in answer and polls == [1]
-        assert "already follows" in await feeds.add(chat_id, server.url("/rss"))
+        assert answer == Followed("Harbour Gazette", server.url("/rss")) and polls == [1]
+        assert await feeds.add(chat_id, server.url("/rss")) == AlreadyFollowed("Harbour Gazette")
         assert await ingestor.summarize_pending() == 2  # only the newest two of five
     [line] = feeds.describe(chat_id)
     assert line.startswith("1. Harbour Gazette - http://127.0.0.1:") and "ok, checked" in line
@@ -56,7 +58,7 @@ async def test_a_web_page_that_links_its_feed_is_followed_through_the_link(servi
         server.serve("/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
                           "</head><body>Home</body></html>", content_type="text/html")
         answer = await feeds.add(chat_id, server.url("/"))
-    assert "Linked Feed" in answer and "/feed.xml" in answer
+    assert isinstance(answer, Followed) and answer.name == "Linked Feed" and answer.url.endswith("/feed.xml")
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -65,19 +67,18 @@ async def test_a_web_page_that_links_its_feed_is_followed_through_the_link(servi
 ])
 async def test_bad_addresses_get_a_clear_answer(services, url, expected):
     _, feeds, _, _, chat_id, _ = services
-    with pytest.raises(SourceProblem, match=expected):
-        await feeds.add(chat_id, url)
+    refused = await feeds.add(chat_id, url)
+    assert isinstance(refused, Refused) and re.search(expected, refused.reason)
 
 
 async def test_a_page_without_feed_and_an_unreachable_host_are_refused_clearly(services):
     store, feeds, _, _, chat_id, _ = services
     with FeedServer() as server:
         server.serve("/", "<html><body><p>Just a page</p></body></html>", content_type="text/html")
-        with pytest.raises(SourceProblem, match="is not a feed I can read|could not fetch"):
-            await feeds.add(chat_id, server.url("/"))
-        missing = server.url("/missing")
-        with pytest.raises(SourceProblem, match="could not fetch .*404"):
-            await feeds.add(chat_id, missing)
+        not_a_feed = await feeds.add(chat_id, server.url("/"))
+        assert re.search("is not a feed I can read|could not fetch", not_a_feed.reason)
+        missing = await feeds.add(chat_id, server.url("/missing"))
+        assert re.search("could not fetch .*404", missing.reason)
     with store.transaction() as tx:
         assert tx.sources.followed_by(chat_id) == []
 
@@ -88,9 +89,9 @@ async def test_private_addresses_are_refused_without_the_test_switch(store):
     with store.transaction() as tx:
         chat_id = tx.chats.ensure("telegram", "1").id
     for url in ("http://127.0.0.1:9/feed", "http://169.254.169.254/latest/meta-data", "http://[::1]/"):
-        with pytest.raises(SourceProblem, match="could not fetch") as refused:
-            await feeds.add(chat_id, url)
-        assert str(refused.value).count(url) == 1 and "private or special-use address" in str(refused.value)
+        refused = await feeds.add(chat_id, url)
+        assert "could not fetch" in refused.reason
+        assert refused.reason.count(url) == 1 and "private or special-use address" in refused.reason
     await fetcher.aclose()
 
 
@@ -101,10 +102,9 @@ async def test_remove_by_number_or_url(services):
             server.serve(f"/{name}", rss(story_items(range(1)), title=name.upper()),
                          content_type="application/rss+xml")
             await feeds.add(chat_id, server.url(f"/{name}"))
-        assert feeds.remove(chat_id, "2") == "Stopped following B."
-        assert feeds.remove(chat_id, server.url("/a")) == "Stopped following A."
-    with pytest.raises(SourceProblem, match="follows no feed"):
-        feeds.remove(chat_id, "1")
+        assert feeds.remove(chat_id, "2") == Unfollowed("B")
+        assert feeds.remove(chat_id, server.url("/a")) == Unfollowed("A")
+    assert feeds.remove(chat_id, "1") == NotFollowed("1")
 
 
 async def test_opml_round_trip(services):
@@ -115,13 +115,13 @@ async def test_opml_round_trip(services):
       <outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>"""
     done = []
     answer = await feeds.import_opml(chat_id, opml, progress=lambda d, t: done.append((d, t)))
-    assert answer == "Imported 2 feeds." and done[-1] == (2, 2) and polls  # javascript: is no feed
-    assert "already followed" in await feeds.import_opml(chat_id, opml)
+    assert answer == Imported(2, 0, ()) and done[-1] == (2, 2) and polls  # javascript: is no feed
+    assert await feeds.import_opml(chat_id, opml) == Imported(0, 2, ())
     exported = feeds.export_opml(chat_id)
     assert b"https://one.example/feed" in exported and b"https://two.example/rss" in exported
     assert b"utm_source" not in exported
-    with pytest.raises(SourceProblem, match="could not read that OPML"):
-        await feeds.import_opml(chat_id, b"<!DOCTYPE x [<!ENTITY a 'b'>]><opml>&a;</opml>")
+    refused = await feeds.import_opml(chat_id, b"<!DOCTYPE x [<!ENTITY a 'b'>]><opml>&a;</opml>")
+    assert isinstance(refused, Refused) and "could not read that OPML" in refused.reason
 
 
 async def test_summary_of_a_link_is_made_once_and_reused(services):

@@ -31,35 +31,30 @@ from bot.adapters.slack.markup import from_slack, is_web_url, remove_mention
 from bot.adapters.slack.render import render_message
 from bot.domain.models import ChatRef, Message
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
+from bot.services.commands import COMMANDS, SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-SLASH_COMMANDS = {
-    "/summary": "summary",
-    "/digest": "digest",
-    "/subscribe": "subscribe",
-    "/unsubscribe": "unsubscribe",
-    "/alerts": "alerts",
-    "/sources": "sources",
-    "/schedule": "schedule",
-    "/briefbot-help": "help",
-}
+HELP_COMMAND = "/briefbot-help"  # Slack keeps /help for itself
+# One slash command per command of the registry (the help under its Slack name), and the umbrella.
+SLASH_COMMANDS = {(HELP_COMMAND if name == COMMANDS.help_name else f"/{name}"): name for name in COMMANDS.names()}
 UMBRELLA_COMMAND = "/briefbot"
 WORKING = "Working on it…"
-FAILED = "Sorry, something went wrong on my side. Please try again in a minute."
+FAILED = SOMETHING_WENT_WRONG
 MAX_RESPONSES = 5  # a response_url takes at most five messages; the rest go through chat.postMessage
 _PRIVATE_CHANNEL_NAMES = {"directmessage", "privategroup"}
 
 
-def split_command(text: str) -> tuple[str, str]:
-    """"summary https://x" -> ("summary", "https://x"); a bare link is a summary; nothing is help."""
+def split_command(text: str) -> tuple[str | None, str]:
+    """"summary https://x" -> ("summary", "https://x"); nothing is help; a bare link is no command
+    (None, "https://x ...": the service decides what it asks)."""
     text = text.strip()
     if not text:
         return "help", ""
     first, _, rest = text.partition(" ")
     if is_web_url(first):
-        return "summary", text
+        return None, text
     return first.lstrip("/").lower(), rest.strip()
 
 
@@ -100,7 +95,7 @@ class SlackCommands:
         else:
             name, args = SLASH_COMMANDS.get(slash) or slash.lstrip("/").lower(), text
         # Acknowledge before any work: Slack shows an error after 3 seconds.
-        await ack(WORKING if name == "summary" and args else "")
+        await ack(WORKING if name in (None, "summary") and args else "")
         channel = command["channel_id"]
         title = command.get("channel_name")
         incoming = self._incoming(ChatRef(PLATFORM, channel), name, args, user_id=command.get("user_id"),
@@ -146,7 +141,7 @@ class SlackCommands:
         name, args = split_command(from_slack(text))
         chat = ChatRef(PLATFORM, event["channel"], event.get("thread_ts"))
         attachment = None
-        if event.get("files") and name == "sources":
+        if event.get("files") and name is not None and COMMANDS.takes_attachment(name):
             try:
                 attachment = await self.files.download(event["files"][0])
             except FileProblem as problem:
@@ -171,7 +166,8 @@ class SlackCommands:
         direct = is_direct_message(chat.chat_id, channel_type)
         return Incoming(chat=chat, command=name, args=args, chat_kind=chat_kind(chat.chat_id, channel_type),
                         chat_title=title, user_id=user_id, attachment=attachment,
-                        is_admin=self.admin.checker(user_id, direct_message=direct))
+                        is_admin=self.admin.checker(user_id, direct_message=direct), help_command=HELP_COMMAND,
+                        attachment_hint="share the file in the channel with the message /sources")
 
     @staticmethod
     async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
 from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
 from bot.runtime.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
+from bot.services.commands import COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ("message", "channel_post")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
-DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("summary", "Brief of a link or text; with words, the latest matching briefs"),
-    ("digest", "This chat's digest now; /digest recap: the last day again"),
-    ("subscribe", "Alert this chat on keywords, e.g. /subscribe climate -sports"),
-    ("unsubscribe", "Stop an alert, or all of them"),
-    ("alerts", "This chat's keyword alerts"),
-    ("sources", "Feeds this chat follows; add, remove, or send an OPML file"),
-    ("schedule", "Daily digest time, e.g. /schedule 07:30 Europe/Berlin"),
-    ("help", "What I do and every command"),
-)
+DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = COMMANDS.menu()  # the menu: every command, from the registry
 
 Mode = Literal["polling", "webhook"]
 

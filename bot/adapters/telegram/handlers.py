@@ -19,6 +19,7 @@ from bot.adapters.telegram.sender import TelegramSender, seconds
 from bot.domain.models import ChatRef
 from bot.domain.models import Message as Reply
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
+from bot.services.commands import COMMANDS, something_went_wrong
 from bot.services.pending import ChatBusy
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_ATTACHMENT_BYTES = 1_000_000
 MAX_REPLY_WAIT_S = 10.0  # a command's reply waits out a short flood limit once, not a long one
-ATTACHMENT_COMMANDS = {"sources", "feeds"}  # a document with this caption is an OPML import
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)(.*)$", re.DOTALL)
 _CHAT_KINDS: dict[str, ChatKind] = {ChatType.PRIVATE: "private", ChatType.GROUP: "group",
                                     ChatType.SUPERGROUP: "group", ChatType.CHANNEL: "channel"}
@@ -34,7 +34,7 @@ _CHAT_KINDS: dict[str, ChatKind] = {ChatType.PRIVATE: "private", ChatType.GROUP:
 
 @dataclass(frozen=True)
 class ParsedCommand:
-    name: str  # lower-case, no slash, no @botname
+    name: str | None  # lower-case, no slash, no @botname; None: a message without a command
     args: str
 
 
@@ -93,8 +93,7 @@ class UpdateRouter:
             replies = await self.handler.handle(incoming)
         except Exception:
             log.exception("command /%s failed", parsed.name)
-            replies = [Reply(kind="reply", text="Sorry, something went wrong on my side. "
-                                                "Please try again in a minute.")]
+            replies = something_went_wrong()
         await self.reply(message, replies)
 
     async def busy(self, update: Update, busy: ChatBusy) -> None:
@@ -106,8 +105,8 @@ class UpdateRouter:
     def _command_of(self, message: Message) -> ParsedCommand | None:
         parsed = parse_command(message.text or message.caption, self.bot_username())
         if parsed is None and message.chat.type == ChatType.PRIVATE and message.text:
-            # In a private chat a plain link or text is a request for its summary.
-            return ParsedCommand("summary", message.text.strip())
+            # In a private chat a plain link or text is for the bot too: the service decides what it asks.
+            return ParsedCommand(None, message.text.strip())
         return parsed
 
     async def _incoming(self, message: Message, parsed: ParsedCommand) -> Incoming:
@@ -120,11 +119,11 @@ class UpdateRouter:
             chat=chat_ref(message), command=parsed.name, args=parsed.args,
             chat_kind=_CHAT_KINDS.get(message.chat.type, "group"), chat_title=message.chat.effective_name,
             user_id=str(sender.id) if sender else None, attachment=await self._attachment(message, parsed),
-            is_admin=is_admin)
+            is_admin=is_admin, attachment_hint="send the file with the caption /sources")
 
     async def _attachment(self, message: Message, parsed: ParsedCommand) -> Attachment | None:
         document = message.document
-        if document is None or parsed.name not in ATTACHMENT_COMMANDS:
+        if document is None or parsed.name is None or not COMMANDS.takes_attachment(parsed.name):
             return None
         limit = self.max_attachment_bytes
         if document.file_size is not None and document.file_size > limit:

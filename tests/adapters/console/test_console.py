@@ -67,4 +67,5 @@ def test_a_line_becomes_a_command_for_the_console_chat():
     assert parse_line("   ") is None
     command = parse_line("/SCHEDULE  07:30 Europe/Berlin ")
     assert (command.command, command.args, command.chat.platform) == ("schedule", "07:30 Europe/Berlin", "console")
-    assert (parse_line("Rates rose.").command, parse_line("Rates rose.").args) == ("summary", "Rates rose.")
+    # No command: the service reads a plain text as a request for its summary.
+    assert (parse_line("Rates rose.").command, parse_line("Rates rose.").args) == (None, "Rates rose.")

@@ -17,6 +17,7 @@ from bot.adapters.telegram.app import file_base_url
 from bot.adapters.telegram.render import render_message
 from bot.domain.models import BriefItem, Link, Message
 from bot.services.chat_io import Incoming
+from bot.services.commands import COMMANDS
 from tests.support.standins.telegram import (
     GROUP_ANONYMOUS_BOT_ID,
     TelegramFault,
@@ -26,6 +27,7 @@ from tests.support.standins.telegram import (
     supergroup_chat,
     user,
 )
+from tests.services.test_command_registry import ECHO
 
 ADA = user(42, "Ada", username="ada")
 BOB = user(7, "Bob")
@@ -115,11 +117,12 @@ async def test_group_commands_for_other_bots_and_chatter_are_ignored(tg, handler
     tg.push_message(GROUP, "just chatting about /summary", sender=BOB)
     tg.push_message(GROUP, "/alerts@briefbot_test_bot", sender=BOB)
     await replies(tg, GROUP["id"])
-    tg.push_message(private_chat(ADA), "https://example.com/a-story")  # private: plain text is a /summary
+    tg.push_message(private_chat(ADA), "https://example.com/a-story")  # private: plain text is for the bot
     await replies(tg, ADA["id"])
 
+    # Without a command the service decides what the text asks for (a summary).
     assert [(i.chat.chat_id, i.command, i.args, i.chat_kind) for i in handler.incoming] == [
-        (str(GROUP["id"]), "alerts", "", "group"), ("42", "summary", "https://example.com/a-story", "private")]
+        (str(GROUP["id"]), "alerts", "", "group"), ("42", None, "https://example.com/a-story", "private")]
     assert len(tg.calls("sendMessage")) == 2
 
 
@@ -127,9 +130,24 @@ async def test_command_menu_is_registered_at_start(tg, adapter):
     tg.push_message(private_chat(ADA), "/help")
     await replies(tg, ADA["id"])
     assert [(c["command"], c["description"]) for c in tg.commands()] == list(DEFAULT_COMMANDS)
+    # The menu is the registry: every command, in its order, with its short description.
+    assert [(c["command"], c["description"]) for c in tg.commands()] == [(c.name, c.menu) for c in COMMANDS]
     assert {c["command"] for c in tg.commands()} >= {"summary", "digest", "subscribe", "unsubscribe", "alerts",
                                                      "sources", "schedule", "help"}
     assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post"]
+
+
+async def test_a_command_added_to_the_registry_appears_in_the_menu(tg, handler):
+    registry = COMMANDS.with_command(ECHO)
+    telegram = TelegramAdapter(token=tg.token, handler=handler, api_base_url=tg.base_url, poll_timeout_s=1,
+                               request_timeout_s=1, commands=registry.menu())
+    await telegram.start()
+    try:
+        [call] = tg.calls("setMyCommands")
+        assert [c["command"] for c in call.params["commands"]] == [*COMMANDS.names()[:-1], "echo", "help"]
+        assert ("echo", "Say the words back") in [(c["command"], c["description"]) for c in tg.commands()]
+    finally:
+        await telegram.stop()
 
 
 async def test_forum_topic_commands_carry_the_topic_and_are_answered_there(tg, handler, adapter):
