@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from bot.domain.neutral import neutral_or_none, neutral_text
 
-Platform = Literal["telegram", "slack", "console"]
 MessageKind = Literal["reply", "alert", "digest", "notice"]
 
 

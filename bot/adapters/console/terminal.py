@@ -21,11 +21,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bot.adapters.console.platform import PLATFORM
 from bot.domain.models import ChatRef, Message
 from bot.domain.render import plain_text
 from bot.services.chat_io import CommandHandler, Incoming
 
-CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
+CONSOLE_CHAT = ChatRef(platform=PLATFORM.name, chat_id="local")
 _COMMAND = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 QUIT = {"/quit", "/exit"}
 
@@ -41,15 +42,15 @@ def parse_line(line: str) -> Incoming | None:
         return None
     command = _COMMAND.fullmatch(text)
     if command is None:
-        return Incoming(chat=CONSOLE_CHAT, command="summary", args=text, is_admin=_always_admin)
-    return Incoming(chat=CONSOLE_CHAT, command=command.group(1).lower(), args=command.group(2).strip(),
-                    is_admin=_always_admin)
+        return PLATFORM.incoming(CONSOLE_CHAT, "summary", args=text, is_admin=_always_admin)
+    return PLATFORM.incoming(CONSOLE_CHAT, command.group(1).lower(), args=command.group(2).strip(),
+                             is_admin=_always_admin)
 
 
 class ConsoleSender:
     """Alerts and digests for the console chat are printed as they are delivered."""
 
-    platform = "console"
+    platform = PLATFORM.name
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
