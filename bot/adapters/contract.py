@@ -72,8 +72,9 @@ class Platform:
     that the chat is a group (on top of the kind recorded with the chat). `help_command` and
     `attachment_hint` are its words in `Incoming`. `token_patterns` find its tokens in log lines
     even when the settings do not know them. `event_namespace` keys its redelivered events in the
-    store (None: it has none). `fallback`: chosen when no other platform is configured.
-    `health_check`: its connection reports to /readyz.
+    store (None: it has none). `libraries`: the packages only this platform may import (the
+    architecture test keeps them out of the rest of the bot). `fallback`: chosen when no other
+    platform is configured. `health_check`: its connection reports to /readyz.
     """
 
     name: str
@@ -86,6 +87,7 @@ class Platform:
     attachment_hint: str = Incoming.attachment_hint
     token_patterns: tuple[re.Pattern[str], ...] = ()
     event_namespace: Callable[[Settings], str] | None = None
+    libraries: tuple[str, ...] = ()
     fallback: bool = False
     health_check: bool = True
 

@@ -48,6 +48,7 @@ PLATFORM = Platform(
     outbound=None,  # a worker delivers to chat platforms; the console belongs to the bot process
     limits=lambda settings: PlatformLimits(),  # a terminal takes what it is given
     attachment_hint="python -m bot feeds import <file.opml>",
+    libraries=("prompt_toolkit",),
     fallback=True,
     health_check=False,
 )

@@ -40,4 +40,5 @@ PLATFORM = Platform(
     attachment_hint="share the file in the channel with the message /sources",
     token_patterns=TOKEN_PATTERNS,
     event_namespace=lambda settings: "slack",
+    libraries=("slack_bolt", "slack_sdk"),
 )

@@ -64,4 +64,5 @@ PLATFORM = Platform(
     token_patterns=TOKEN_PATTERNS,
     # Update ids are counted per bot: the bot's own id (the token's public part) keeps them apart.
     event_namespace=lambda settings: f"tg-{settings.telegram_bot_id}",
+    libraries=("telegram",),
 )
