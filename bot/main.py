@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from bot.adapters import registry
 from bot.adapters.contract import Connection, Platform, Wiring
-from bot.adapters.registry import PLATFORMS
 from bot.domain.models import ChatRef
 from bot.runtime.health import database_check, make_health_routes
 from bot.runtime.http_server import HttpServer, raise_open_file_limit
@@ -97,7 +96,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
-                      platforms: tuple[Platform, ...] = PLATFORMS) -> list[tuple[Platform, Connection]]:
+                      platforms: tuple[Platform, ...] = registry.PLATFORMS) -> list[tuple[Platform, Connection]]:
     """Each configured platform (none: the console), built for the role: commands in and messages
     out for the bot, messages out only for a worker. A redelivered event is recognized in the store,
     whichever process received it first."""
@@ -116,8 +115,8 @@ def build_connections(services: Services, http: HttpServer, stop: asyncio.Event,
 
 
 async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
-                platforms: tuple[Platform, ...] = PLATFORMS) -> None:
-    """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`.
+                platforms: tuple[Platform, ...] = registry.PLATFORMS) -> None:
+    """Run every configured platform, the scheduler, the delivery loop and the HTTP server until `stop`.
     `role="worker"`: the same without the chat platforms' inbound side (no commands are received).
     `platforms`: those the bot knows (bot/adapters/registry.py)."""
     settings = services.settings
@@ -126,7 +125,6 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
     http = HttpServer(settings.http_host, settings.http_port, idle_timeout_s=settings.http_idle_timeout_s,
                       max_connections=settings.http_max_connections)
     connections = build_connections(services, http, stop, role=role, platforms=platforms)
-    adapters = [connection for _, connection in connections]
     for platform, connection in connections:
         services.senders[platform.name] = connection.sender
     limits = {platform.name: platform.limits(settings) for platform, _ in connections}
@@ -149,8 +147,8 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
     # Load the model in the background: /healthz answers at once, /readyz waits for the model.
     warm_up = asyncio.create_task(services.briefs.warm_up())
     warm_up.add_done_callback(_log_failure("the summarizer model did not load"))
-    for adapter in adapters:
-        await adapter.start()
+    for _, connection in connections:
+        await connection.start()
     await asyncio.to_thread(services.alerts.prepare)
     services.scheduler.start()
     await delivery.start()
@@ -161,19 +159,19 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
     finally:
         log.info("shutting down")
         try:
-            await asyncio.wait_for(_teardown(services, delivery, adapters, http),
+            await asyncio.wait_for(_teardown(services, delivery, [c for _, c in connections], http),
                                    SHUTDOWN_DEADLINE_S)
         except TimeoutError:
             log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
         await watchdog.stop()
 
 
-async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list[Connection], http) -> None:
+async def _teardown(services: Services, delivery: DeliveryLoop, connections: list[Connection], http) -> None:
     """Stop taking new work first, then finish or hand back what is in flight."""
     services.scheduler.shutdown()
-    await delivery.stop()  # while the adapters' clients are still open: a send in flight completes
-    for adapter in adapters:
-        await adapter.stop()
+    await delivery.stop()  # while the platforms' clients are still open: a send in flight completes
+    for connection in connections:
+        await connection.stop()
     await http.stop()
 
 

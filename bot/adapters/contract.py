@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.domain.models import ChatRef
-from bot.services.chat_io import Incoming
-from bot.services.chat_io import CommandHandler
+from bot.services.chat_io import CommandHandler, Incoming
 from bot.services.ratelimit import PlatformLimits
 from bot.services.sending import Sender
 from bot.settings import Settings
