@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.adapters import registry
+from bot.adapters.contract import Connection, Platform, Wiring
 from bot.domain.models import ChatRef
 from bot.runtime.health import database_check, make_health_routes
 from bot.runtime.http_server import HttpServer, raise_open_file_limit
@@ -20,7 +22,6 @@ from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
 from bot.services.delivery import DeliveryLoop
-from bot.services.ratelimit import DEFAULT_LIMITS, TELEGRAM_PAID_LIMITS
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
 from bot.services.ingest import Ingestor
@@ -94,115 +95,60 @@ def build_services(settings: Settings) -> Services:
                     scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store))
 
 
-def build_adapters(services: Services, http: HttpServer) -> list:
-    """Telegram when its token is set, Slack when its token is set; none means the console. A
-    redelivered event is recognized in the store, whichever process received it first."""
+def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
+                      platforms: tuple[Platform, ...] = registry.PLATFORMS) -> list[tuple[Platform, Connection]]:
+    """Each configured platform (none: the console), built for the role: commands in and messages
+    out for the bot, messages out only for a worker. A redelivered event is recognized in the store,
+    whichever process received it first."""
     settings = services.settings
-    adapters = []
-    if settings.telegram_bot_token:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter.from_settings(settings, services.commands, http,
-                                                      on_chat_migrated=services.chat_migrated,
-                                                      first_sighting=services.seen_events.for_platform(
-                                                          f"tg-{settings.telegram_bot_id}")))
-    if settings.slack_bot_token:
-        from bot.adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter.from_settings(settings, services.commands, http,
-                                                   first_sighting=services.seen_events.for_platform("slack")))
-    return adapters
+    built = []
+    for platform in registry.configured(settings, platforms):
+        build = platform.inbound if role == "bot" else platform.outbound
+        if build is None:
+            continue
+        namespace = platform.event_namespace(settings) if platform.event_namespace else None
+        wiring = Wiring(settings=settings, commands=services.commands, http=http,
+                        first_sighting=services.seen_events.for_platform(namespace) if namespace else None,
+                        on_chat_migrated=services.chat_migrated, shutdown=stop.set)
+        built.append((platform, build(wiring)))
+    return built
 
 
-class OutboundOnly:
-    """A platform for a worker process: its `Sender` and nothing of the inbound side (no polling, no
-    webhook, no Socket Mode), so any number of workers may run beside the one bot process."""
-
-    def __init__(self, platform: str, sender: Sender, start, stop) -> None:
-        self.platform, self.sender, self._start, self._stop = platform, sender, start, stop
-
-    async def start(self) -> None:
-        await self._start()
-        if hasattr(self.sender, "ready"):
-            self.sender.ready = True
-
-    async def stop(self) -> None:
-        await self._stop()
-
-    def is_connected(self) -> bool:
-        return getattr(self.sender, "ready", True)
-
-
-def build_outbound(services: Services) -> list[OutboundOnly]:
-    """The senders of every platform whose token is set, for `python -m bot worker`."""
-    settings = services.settings
-    platforms = []
-    if settings.telegram_bot_token:
-        from telegram import Bot
-
-        from bot.adapters.telegram import TelegramSender
-
-        bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url)
-        sender = TelegramSender(bot, on_chat_migrated=services.chat_migrated)
-        platforms.append(OutboundOnly("telegram", sender, bot.initialize, bot.shutdown))
-    if settings.slack_bot_token:
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        from bot.adapters.slack.sender import SlackSender
-
-        base_url = settings.slack_api_base_url.rstrip("/") + "/"
-        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=base_url, timeout=10,
-                                retry_handlers=[])
-        platforms.append(OutboundOnly("slack", SlackSender(client), client.auth_test, _nothing))
-    return platforms
-
-
-async def _nothing() -> None:
-    return None
-
-
-async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot") -> None:
-    """Run every configured adapter, the scheduler, the delivery loop and the HTTP server until `stop`.
-    `role="worker"`: the same without the chat platforms' inbound side (no commands are received)."""
+async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
+                platforms: tuple[Platform, ...] = registry.PLATFORMS) -> None:
+    """Run every configured platform, the scheduler, the delivery loop and the HTTP server until `stop`.
+    `role="worker"`: the same without the chat platforms' inbound side (no commands are received).
+    `platforms`: those the bot knows (bot/adapters/registry.py)."""
     settings = services.settings
     watchdog = LoopWatchdog(services.metrics, threshold_s=settings.loop_lag_warning_s)
     watchdog.start()
     http = HttpServer(settings.http_host, settings.http_port, idle_timeout_s=settings.http_idle_timeout_s,
                       max_connections=settings.http_max_connections)
-    adapters = build_adapters(services, http) if role == "bot" else build_outbound(services)
-    console_task = None
-    if not adapters and role == "bot":
-        from bot.adapters.console import ConsoleSender, run_console
-
-        services.senders["console"] = ConsoleSender()
-        if sys.stdin.isatty():  # a person at the terminal; as a service, stdin is no chat
-            console_task = asyncio.create_task(run_console(services.commands,
-                                                           log_file=settings.data_dir / "briefbot.log"))
-            console_task.add_done_callback(lambda _: stop.set())
-    for adapter in adapters:
-        services.senders[adapter.platform] = adapter.sender
-    limits = dict(DEFAULT_LIMITS)
-    if settings.telegram_paid_broadcast and "telegram" in services.senders:
-        services.senders["telegram"].paid_broadcast = True
-        limits["telegram"] = TELEGRAM_PAID_LIMITS
+    connections = build_connections(services, http, stop, role=role, platforms=platforms)
+    for platform, connection in connections:
+        services.senders[platform.name] = connection.sender
+    limits = {platform.name: platform.limits(settings) for platform, _ in connections}
+    group_chats = {platform.name: platform.is_group for platform, _ in connections}
     # Each start is a new lease owner: what a previous life held is taken over once its leases lapse.
     delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
-                            limits=limits, timeout_resends=settings.delivery_timeout_resends)
+                            limits=limits, group_chats=group_chats,
+                            timeout_resends=settings.delivery_timeout_resends)
     services.metrics.platforms(list(services.senders))
 
     checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}
     if services.briefs.llm is not None:
         checks["llm"] = services.briefs.llm_status
-    for adapter in adapters:
-        checks[adapter.platform] = adapter.is_connected
+    for platform, connection in connections:
+        if platform.health_check:
+            checks[platform.name] = connection.is_connected
     for route in make_health_routes(checks, services.metrics, services.outbox_depth):
         http.route(*route)
     await http.start()
     # Load the model in the background: /healthz answers at once, /readyz waits for the model.
     warm_up = asyncio.create_task(services.briefs.warm_up())
     warm_up.add_done_callback(_log_failure("the summarizer model did not load"))
-    for adapter in adapters:
-        await adapter.start()
+    for _, connection in connections:
+        await connection.start()
     await asyncio.to_thread(services.alerts.prepare)
     services.scheduler.start()
     await delivery.start()
@@ -213,21 +159,19 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot") -
     finally:
         log.info("shutting down")
         try:
-            await asyncio.wait_for(_teardown(services, delivery, adapters, console_task, http),
+            await asyncio.wait_for(_teardown(services, delivery, [c for _, c in connections], http),
                                    SHUTDOWN_DEADLINE_S)
         except TimeoutError:
             log.error("shutdown took more than %s s; exiting with work unfinished", SHUTDOWN_DEADLINE_S)
         await watchdog.stop()
 
 
-async def _teardown(services: Services, delivery: DeliveryLoop, adapters: list, console_task, http) -> None:
+async def _teardown(services: Services, delivery: DeliveryLoop, connections: list[Connection], http) -> None:
     """Stop taking new work first, then finish or hand back what is in flight."""
     services.scheduler.shutdown()
-    if console_task is not None:
-        console_task.cancel()
-    await delivery.stop()  # while the adapters' clients are still open: a send in flight completes
-    for adapter in adapters:
-        await adapter.stop()
+    await delivery.stop()  # while the platforms' clients are still open: a send in flight completes
+    for connection in connections:
+        await connection.stop()
     await http.stop()
 
 
@@ -241,7 +185,8 @@ def _log_failure(what: str):
 
 def run(settings: Settings | None = None, *, role: str = "bot") -> None:
     settings = settings or Settings()
-    setup_logging(level=settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
+    setup_logging(level=settings.log_level, json_lines=settings.log_json, secrets=settings.secrets(),
+                  patterns=registry.token_patterns())
     raise_open_file_limit()
 
     async def main() -> None:

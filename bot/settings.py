@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     delivery_shard: str | None = Field(None, deprecated="removed: a set value stops the start (_shard_removed)")
     delivery_timeout_resends: int = Field(1, ge=0, le=3)  # a send that timed out goes this many more times
 
+    # Chat platforms: one section each, read by its bot/adapters/<platform>/platform.py.
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -158,10 +159,10 @@ class Settings(BaseSettings):
         return self.telegram_bot_token.get_secret_value().partition(":")[0] if self.telegram_bot_token else ""
 
     def secrets(self) -> list[str]:
-        """Secret values that must never reach a log line."""
-        values = [self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token,
-                  self.slack_app_token, self.slack_signing_secret, self.llm_api_key]
-        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        """Secret values that must never reach a log line: every SecretStr setting (a platform's
+        section declares its tokens as such), and the passwords in URLs."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        found = [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
         if self.database_url and (password := make_url(self.database_url).password):
             found.append(password)
         if self.llm_base_url and (password := urlsplit(self.llm_base_url).password):

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bot.adapters import registry
 from bot.runtime.logs import setup_logging
 from bot.main import Services, build_services
 from bot.cli.progress import TerminalProgress
@@ -20,7 +21,8 @@ err = Console(stderr=True)
 
 def _services() -> Services:
     settings = Settings()
-    setup_logging(level="WARNING", json_lines=settings.log_json, secrets=settings.secrets())
+    setup_logging(level="WARNING", json_lines=settings.log_json, secrets=settings.secrets(),
+                  patterns=registry.token_patterns())
     return build_services(settings)
 
 

@@ -1,6 +1,6 @@
 """Buttons under a message: what a person taps instead of typing a command.
 
-A button carries only a short opaque token (Telegram's callback data holds at most 64 bytes); what it
+A button carries only a short opaque token (a platform's callback data may hold as little as 64 bytes); what it
 does, and for which chat, is kept server-side (bot.store.actions) and checked again when it is pressed.
 """
 
@@ -59,5 +59,5 @@ def rows_from_list(data: list[list[dict[str, Any]]]) -> ButtonRows:
 
 
 def is_token(text: str) -> bool:
-    """Whether `text` could be a token at all (callback data and Slack values are outside input)."""
+    """Whether `text` could be a token at all (what a button press carries back is outside input)."""
     return bool(TOKEN.match(text))

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from bot.domain.actions import ButtonRows, rows_from_list, rows_to_list
 from bot.domain.neutral import neutral_or_none, neutral_text
 
-Platform = Literal["telegram", "slack", "console"]
 MessageKind = Literal["reply", "alert", "digest", "notice"]
 
 

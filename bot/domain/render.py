@@ -1,4 +1,4 @@
-"""Plain-text rendering of a neutral message (the console; fallback text for richer platforms), and the
+"""Plain-text rendering of a neutral message (a terminal; fallback text for richer platforms), and the
 one way every platform writes a brief's publication date."""
 
 from __future__ import annotations

@@ -10,26 +10,25 @@ import sys
 from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
-# Telegram bot tokens travel in URLs (".../bot<id>:<secret>/sendMessage": no word boundary before the
-# id, and the secret may end in "-"); Slack tokens start xox?- / xapp-; API keys of LLM servers look like
-# OpenAI's (sk-...) and travel as "Bearer <key>"; URLs may carry a password.
+# API keys of LLM servers look like OpenAI's (sk-...) and travel as "Bearer <key>"; URLs may carry a
+# password. The chat platforms add their own tokens' patterns (`protect_secrets`).
 _TOKEN_PATTERNS = [
-    re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"),
-    re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
     re.compile(r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}", re.I),
 ]
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 # Feed and page URLs may carry a token in their query string (?token=...): every value is redacted.
 _URL = re.compile(r"\bhttps?://[^\s\"'<>]*", re.IGNORECASE)
-# Libraries that log every request URL (with the Telegram token in it) at INFO (httpx2: openai's).
+# Libraries that log every request URL (a bot token may be part of the path) at INFO (httpx2: openai's).
 _CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
+def redact(text: str, secrets: Iterable[str] = (), patterns: Iterable[re.Pattern[str]] = ()) -> str:
+    """`text` without these secrets, anything matching `patterns`, nor anything shaped like an API key,
+    a URL's password or a URL's query values."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    for pattern in _TOKEN_PATTERNS:
+    for pattern in [*patterns, *_TOKEN_PATTERNS]:
         text = pattern.sub(REDACTED, text)
     text = _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
     return _URL.sub(_without_query_values, text) if "?" in text else text
@@ -56,6 +55,7 @@ class _SecretRedactor:
 
     def __init__(self) -> None:
         self.secrets: set[str] = set()
+        self.patterns: dict[str, re.Pattern[str]] = {}  # by their source: each one once
         self.previous = logging.getLogRecordFactory()
 
     def __call__(self, *args, **kwargs) -> logging.LogRecord:
@@ -65,13 +65,13 @@ class _SecretRedactor:
         except Exception:  # a broken format string: log what there is rather than raise in the caller
             message = f"{record.msg} {record.args}"
             record.msg, record.args = message, None
-        if (clean := redact(message, self.secrets)) != message:
+        if (clean := redact(message, self.secrets, self.patterns.values())) != message:
             record.msg, record.args = clean, None
         if record.exc_info:
             trace = logging.Formatter().formatException(record.exc_info)
-            if (clean := redact(trace, self.secrets)) != trace:
+            if (clean := redact(trace, self.secrets, self.patterns.values())) != trace:
                 record.exc_text, record.exc_info = clean, None  # the formatter would render the raw one again
-        if record.stack_info and (clean := redact(record.stack_info, self.secrets)) != record.stack_info:
+        if record.stack_info and (clean := redact(record.stack_info, self.secrets, self.patterns.values())) != record.stack_info:
             record.stack_info = clean
         return record
 
@@ -79,22 +79,25 @@ class _SecretRedactor:
 _REDACTOR: _SecretRedactor | None = None
 
 
-def protect_secrets(secrets: Iterable[str | None]) -> None:
-    """Keep these secrets (and anything shaped like a token) out of every log record from now on, and
-    keep the libraries that log request URLs, Telegram's token in them, at WARNING."""
+def protect_secrets(secrets: Iterable[str | None], patterns: Iterable[re.Pattern[str]] = ()) -> None:
+    """Keep these secrets, and anything matching `patterns` (a platform's tokens), out of every log
+    record from now on, and keep the libraries that log request URLs, tokens in them, at WARNING."""
     global _REDACTOR
     if _REDACTOR is None:  # once: a factory installed later may wrap this one, never the reverse
         _REDACTOR = _SecretRedactor()
         logging.setLogRecordFactory(_REDACTOR)
     _REDACTOR.secrets.update(secret for secret in secrets if secret)
+    _REDACTOR.patterns.update((pattern.pattern, pattern) for pattern in patterns)
     for name in _CHATTY:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.WARNING))
 
 
 def redact_secrets(text: str) -> str:
-    """`text` without the secrets given to protect_secrets, nor anything shaped like a token."""
-    return redact(text, _REDACTOR.secrets if _REDACTOR else ())
+    """`text` without the secrets and patterns given to protect_secrets, nor anything shaped like a token."""
+    if _REDACTOR is None:
+        return redact(text)
+    return redact(text, _REDACTOR.secrets, _REDACTOR.patterns.values())
 
 
 class JsonFormatter(logging.Formatter):
@@ -116,8 +119,10 @@ def _log_uncaught(exc_type, exc, traceback) -> None:
     logging.getLogger("bot").critical("uncaught exception", exc_info=(exc_type, exc, traceback))
 
 
-def setup_logging(*, level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
-    protect_secrets(secrets)
+def setup_logging(*, level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = (),
+                  patterns: Iterable[re.Pattern[str]] = ()) -> None:
+    """`secrets` and `patterns`: as `protect_secrets`."""
+    protect_secrets(secrets, patterns)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -35,9 +35,9 @@ ALERT_STOP = "alert_stop"  # /alerts rows, and under an alert (args["group"] set
 SCHEDULE_SET, SCHEDULE_OFF, EMPTY_DAYS = "schedule_set", "schedule_off", "empty_days"  # /schedule
 
 SCHEDULE_TIMES = (("06:00", "07:00", "08:00", "09:00"), ("12:00", "18:00", "21:00"))
-MAX_ROWS = 20  # Telegram shows at most 100 buttons under a message, Slack 25 per block: the first ones
+MAX_ROWS = 20  # platforms show 25 to 100 buttons under a message: the first ones
 ALERTS_PER_ROW = 4
-MAX_TOAST_CHARS = 200  # Telegram's answerCallbackQuery text limit
+MAX_TOAST_CHARS = 200  # the shortest toast limit among the platforms
 
 View = Literal["sources", "alerts", "schedule"]
 

@@ -39,7 +39,7 @@ from typing import Any, Literal, TypeVar
 from bot.runtime.clock import utcnow
 from bot.domain.models import ChatRef, Message
 from bot.runtime.metrics import Metrics
-from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, Rate, RateLimiter
+from bot.services.ratelimit import PlatformLimits, Rate, RateLimiter
 from bot.services.sending import SendError, Sender
 from bot.store.outbox import ClaimedDelivery
 from bot.store.store import Store, Tx
@@ -47,6 +47,7 @@ from bot.store.store import Store, Tx
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PartResult = Literal["sent", "more", "stopped", "again"]
+GroupTest = Callable[[str], bool]  # a chat key -> is it a group chat
 
 
 def process_identity() -> str:
@@ -83,15 +84,17 @@ class StoreSlots:
 
 
 class DeliveryLoop:
-    def __init__(self, *, store: Store, senders: Mapping[str, Sender],
-                 limits: Mapping[str, PlatformLimits] | None = None, worker: str | None = None,
+    def __init__(self, *, store: Store, senders: Mapping[str, Sender], limits: Mapping[str, PlatformLimits],
+                 group_chats: Mapping[str, GroupTest] | None = None, worker: str | None = None,
                  lease: timedelta = timedelta(seconds=10), prefetch: int | None = None, max_in_flight: int = 64,
                  backoff: Backoff = Backoff(), idle_poll_s: float = 1.0, timeout_resends: int = 1,
                  shared_limits: bool | None = None,
                  clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics | None = None) -> None:
-        """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
-        documented limits). `worker`: the lease owner's name (default: a new `process_identity()`).
+        """`senders`: one per platform. `limits`: per platform, as the platform declares them; a
+        platform without any is refused (PlatformLimits() paces nothing, on purpose). `group_chats`:
+        per platform, whether a chat key alone marks a group chat (paced by the per-group limit);
+        without one, the kind recorded with the chat decides. `worker`: the lease owner's name (default: a new `process_identity()`).
         `shared_limits`: take the overall limits from the database (default: on PostgreSQL, where
         other processes may deliver too). `prefetch`: rows held at a time (default: 1000 alone; shared,
         about 4 s of sending at the overall limits: what a process that dies holds up until its lease lapses)."""
@@ -105,15 +108,17 @@ class DeliveryLoop:
         self.clock = clock
         self.monotonic = monotonic
         self.metrics = metrics
-        chosen = DEFAULT_LIMITS if limits is None else limits
+        if missing := sorted(set(self.senders) - set(limits)):
+            raise ValueError(f"no rate limits for {', '.join(missing)}: each platform declares its own")
+        self.group_chats = dict(group_chats or {})
         shared = store.dialect == "postgresql" if shared_limits is None else shared_limits
         # Alone (SQLite), a long look ahead lets chats with long queues start early; shared, what a process
         # holds waits for its lease if it dies, so it holds a few seconds' worth.
-        self.prefetch = prefetch or (_prefetch_for([chosen.get(platform, NO_LIMITS) for platform in self.senders])
+        self.prefetch = prefetch or (_prefetch_for([limits[platform] for platform in self.senders])
                                      if shared else 1000)
         self.limiters = {}
         for platform in self.senders:
-            platform_limits = chosen.get(platform, NO_LIMITS)
+            platform_limits = limits[platform]
             slots = (StoreSlots(self._db, platform, platform_limits.overall, monotonic)
                      if shared and platform_limits.overall else None)
             self.limiters[platform] = RateLimiter(platform_limits, clock=monotonic, sleep=sleep, shared=slots)
@@ -241,7 +246,7 @@ class DeliveryLoop:
             wall, mono = self.clock(), self.monotonic()
             self.limiters[delivery.platform].seed(
                 delivery.chat_key, [mono - (wall - at).total_seconds() for at in delivery.recent_sends],
-                group=_is_group(delivery))
+                group=self._is_group(delivery))
         self._queues.setdefault(key, deque()).append(delivery)
         if key not in self._chat_tasks:
             self._chat_tasks[key] = asyncio.create_task(self._serve_chat(key))
@@ -287,7 +292,7 @@ class DeliveryLoop:
             return
         chat = ChatRef(delivery.platform, delivery.chat_key, delivery.thread_id)
         limiter = self.limiters[delivery.platform]
-        group = _is_group(delivery)
+        group = self._is_group(delivery)
         queue = self._queues.get((delivery.platform, delivery.chat_key), ())
         timeouts = delivery.timeouts
         index = delivery.parts_sent
@@ -387,6 +392,12 @@ class DeliveryLoop:
         if self.metrics:
             self.metrics.delivery(outcome, platform=delivery.platform)
 
+    def _is_group(self, delivery: ClaimedDelivery) -> bool:
+        if delivery.chat_kind != "private":
+            return True
+        key_marks_group = self.group_chats.get(delivery.platform)
+        return key_marks_group is not None and key_marks_group(delivery.chat_key)
+
     async def _db(self, work: Callable[[Tx], T]) -> T:
         """One transaction, off the event loop: pacing keeps its precision while the database works."""
         def run() -> T:
@@ -396,8 +407,6 @@ class DeliveryLoop:
         return await asyncio.to_thread(run)
 
 
-def _is_group(delivery: ClaimedDelivery) -> bool:
-    return delivery.chat_kind != "private" or delivery.chat_key.startswith(("-", "@"))
 
 
 def _prefetch_for(limits: list[PlatformLimits]) -> int:
@@ -405,5 +414,5 @@ def _prefetch_for(limits: list[PlatformLimits]) -> int:
     little enough that what a dead process held waits only for its lease."""
     rates = [limit.overall.count / limit.overall.per for limit in limits if limit.overall is not None]
     if not rates or len(rates) < len(limits):
-        return 1000  # a platform with no overall limit (Slack): as fast as its chats allow
+        return 1000  # a platform with no overall limit: as fast as its chats allow
     return min(5000, max(100, int(4 * sum(rates))))

@@ -25,7 +25,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 Clock = Callable[[], float]
@@ -49,21 +49,11 @@ class Rate:
 
 @dataclass(frozen=True)
 class PlatformLimits:
+    """A platform's documented limits, declared by its adapter; PlatformLimits() paces nothing."""
+
     overall: Rate | None = None  # every message of this bot
     per_chat: Rate | None = None  # each chat / channel
     per_group: Rate | None = None  # each chat that is not a private one, on top of per_chat
-
-
-# The platforms' documented limits. Our bursts stay below the platforms' (Telegram lets 30 through
-# at once overall, 3 per chat, 20 per group) so that network jitter, which can bunch arrivals
-# together, never pushes a paced stream over the line; the sustained rate is the full allowance.
-TELEGRAM_LIMITS = PlatformLimits(overall=Rate(30, 1.0, burst=5), per_chat=Rate(1, 1.0),
-                                 per_group=Rate(20, 60.0, burst=18))
-# Paid broadcasts (allow_paid_broadcast): up to 1,000 messages/s for the bot, the chats' own limits unchanged.
-TELEGRAM_PAID_LIMITS = replace(TELEGRAM_LIMITS, overall=Rate(1000, 1.0, burst=50))
-SLACK_LIMITS = PlatformLimits(per_chat=Rate(1, 1.0))  # chat.postMessage: about one a second per channel
-NO_LIMITS = PlatformLimits()
-DEFAULT_LIMITS = {"telegram": TELEGRAM_LIMITS, "slack": SLACK_LIMITS}
 
 
 class SharedSlots(Protocol):

@@ -1,9 +1,9 @@
 """Which platform events a bot process has already received: kept in the store, so every process on
 the database shares the memory and a restart keeps it.
 
-Slack redelivers an Events API event that got no 2xx within 3 s, and Telegram a webhook update that
-was answered too slowly; behind a load balancer the redelivery may reach another process. Adapters
-ask `first_sighting` before acting on an event and drop it when the answer is False.
+Platforms redeliver an event (a webhook call) that was not answered in time; behind a load balancer
+the redelivery may reach another process. Adapters ask `first_sighting` before acting on an event
+and drop it when the answer is False.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
-# Slack's last retry comes about five minutes after the first delivery; Telegram keeps an update it
-# could not deliver for up to a day.
+# Platforms retry for minutes after the first delivery, and some keep an event they could not deliver
+# for up to a day.
 KEEP = timedelta(days=1)
 PRUNE_EVERY = timedelta(hours=1)  # per process: a few processes pruning now and then cost nothing
 

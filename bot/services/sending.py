@@ -1,7 +1,7 @@
 """The port through which the delivery loop hands a message to a platform adapter.
 
-An adapter renders a neutral `Message` into one or more platform messages ("parts": Telegram splits
-under 4,096 characters, Slack under 50 blocks) and sends them one at a time, so that delivery can pace
+An adapter renders a neutral `Message` into one or more platform messages ("parts": a platform caps
+a message's length or its number of blocks) and sends them one at a time, so that delivery can pace
 every part within the platform's rate limits and resume after the last part that arrived.
 Adapters translate their library's errors into `SendError`, so delivery knows no chat library.
 """

@@ -54,7 +54,7 @@ class ChatRepo:
                                      last_error=f"chat deactivated: {reason}"[:1000]))
 
     def migrate(self, platform: str, old_key: str, new_key: str) -> None:
-        """A chat got a new id (a Telegram group became a supergroup): keep its feeds, alerts and schedule."""
+        """A chat got a new id (a group the platform upgraded, with a new id): keep its feeds, alerts and schedule."""
         old, new = self.find(platform, old_key), self.find(platform, new_key)
         if old is None:
             return

@@ -255,7 +255,7 @@ class RateSlot(Base):
 
 
 class SeenEvent(Base):
-    """A platform event some bot process has received (a Slack event_id, a Telegram update_id), kept a
+    """A platform event some bot process has received (an event id, an update id), kept a
     day: a redelivery to any process sharing the database, or after a restart, is recognized."""
 
     __tablename__ = "seen_events"

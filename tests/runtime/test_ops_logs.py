@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.registry import token_patterns
 from bot.runtime.logs import _CHATTY, REDACTED, setup_logging
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def configure(capsys):
     chatty_levels = {name: logging.getLogger(name).level for name in _CHATTY}
 
     def configure(json_lines: bool) -> None:
-        setup_logging(level="DEBUG", json_lines=json_lines, secrets=KNOWN)
+        setup_logging(level="DEBUG", json_lines=json_lines, secrets=KNOWN, patterns=token_patterns())
         capsys.readouterr()
 
     yield configure
@@ -112,8 +113,9 @@ def test_an_uncaught_exception_is_logged_redacted(json_lines):
     """A crash at start (a real interpreter, its real excepthook) ends as a log record, not a raw traceback."""
     script = (
         "import sys\n"
+        "from bot.adapters.registry import token_patterns\n"
         "from bot.runtime.logs import setup_logging\n"
-        f"setup_logging(json_lines={json_lines == '1'}, secrets=[{SIGNING_SECRET!r}])\n"
+        f"setup_logging(json_lines={json_lines == '1'}, secrets=[{SIGNING_SECRET!r}], patterns=token_patterns())\n"
         f"raise ValueError('bad settings: ' + {SIGNING_SECRET!r} + ' ' + {SLACK_BOT_TOKEN!r})\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.adapters.telegram import platform as telegram
 from bot.runtime.clock import utcnow
 from bot.domain.models import BriefItem, Link, Message
 from bot.runtime.metrics import Metrics
@@ -43,7 +44,9 @@ def sqlite_store(tmp_path):
 
 def loop_for(store: Store, sender, **kwargs) -> DeliveryLoop:
     kwargs.setdefault("idle_poll_s", 0.05)
-    return DeliveryLoop(store=store, senders={"telegram": sender}, **kwargs)
+    kwargs.setdefault("limits", {"telegram": telegram.LIMITS})
+    return DeliveryLoop(store=store, senders={"telegram": sender}, group_chats={"telegram": telegram.is_group},
+                        **kwargs)
 
 
 def texts_by_chat(tg: TelegramStandIn) -> dict[int, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.platform import LIMITS as SLACK_LIMITS
 from bot.adapters.slack.sender import SlackSender
 from bot.runtime.clock import utcnow
 from bot.domain.models import Message
@@ -42,7 +43,7 @@ async def test_channels_get_each_message_once_at_one_a_second_and_a_429_waits_re
     slack.fail_next("C2", SlackFault.ratelimited(2))
     slack.add_channel("C3", is_archived=True)
     sender = SlackSender(AsyncWebClient(token=slack.token, base_url=slack.api_url, retry_handlers=[]))
-    loop = DeliveryLoop(store=store, senders={"slack": sender}, idle_poll_s=0.05)
+    loop = DeliveryLoop(store=store, senders={"slack": sender}, limits={"slack": SLACK_LIMITS}, idle_poll_s=0.05)
     await loop.drain()
     await loop.stop()
     assert slack.violations() == []

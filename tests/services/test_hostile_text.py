@@ -15,6 +15,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.adapters.registry import token_patterns
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack.markup import escape_text, from_slack, remove_mention
 from bot.adapters.slack.render import render_message as render_slack
@@ -109,7 +110,8 @@ ADVERSARIAL = {
     "telegram command of one long word": lambda: parse_command("/" + "a" * MB, "briefbot"),
     # bot/runtime/logs.py
     "log redaction of URL starts": lambda: redact("http://" * (MB // 7) + "?a=b"),
-    "log redaction of digits": lambda: redact("1" * MB + ":"),
+    "log redaction of digits": lambda: redact("1" * MB + ":", patterns=token_patterns()),
+    "log redaction of token prefixes": lambda: redact("xoxb-" * (MB // 5), patterns=token_patterns()),
     "log redaction of passwords": lambda: redact("://a:" * (MB // 5)),
 }
 

@@ -23,11 +23,11 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.adapters.telegram import platform as telegram
 from bot.adapters.telegram.sender import TelegramSender
 from bot.runtime.clock import utcnow
 from bot.domain.models import Message
 from bot.services.delivery import DeliveryLoop
-from bot.services.ratelimit import TELEGRAM_LIMITS, TELEGRAM_PAID_LIMITS
 from bot.store.store import Store
 
 
@@ -66,10 +66,11 @@ async def run(args: argparse.Namespace) -> None:
             with open(args.enqueue_file, encoding="utf-8") as lines:
                 queued = enqueue_messages(store, [json.loads(line) for line in lines if line.strip()])
             print(f"enqueued {queued}", flush=True)
-        limits = {"telegram": TELEGRAM_PAID_LIMITS if args.paid_broadcast else TELEGRAM_LIMITS}
+        limits = {"telegram": telegram.PAID_LIMITS if args.paid_broadcast else telegram.LIMITS}
         async with telegram_sender(args.base_url, args.token, paid_broadcast=args.paid_broadcast,
                                    read_timeout=args.read_timeout_s) as sender:
             loop = DeliveryLoop(store=store, senders={"telegram": sender}, limits=limits,
+                                group_chats={"telegram": telegram.is_group},
                                 worker=args.worker, prefetch=args.prefetch,
                                 lease=timedelta(seconds=args.lease_s), idle_poll_s=0.2)
             if args.go_file:

@@ -1,7 +1,9 @@
 """Slack: slash commands, mentions and direct messages in; Block Kit answers, alerts and digests out.
 
-The composition root builds `SlackAdapter.from_settings(settings, command_handler, http_server)`,
-hands `adapter.sender` to the delivery loop, and calls `await adapter.start()` / `await adapter.stop()`.
+`PLATFORM` (platform.py) is what the composition root wires: it builds
+`SlackAdapter.from_settings(settings, command_handler, http_server)` (app.py), hands `adapter.sender` to
+the delivery loop, and calls `await adapter.start()` / `await adapter.stop()`. The other names here
+load the library when first used.
 SLACK_MODE=socket connects out over a WebSocket (SLACK_APP_TOKEN); SLACK_MODE=http mounts the
 signed-request handler at POST /slack/events on the bot's HTTP server (SLACK_SIGNING_SECRET).
 
@@ -14,10 +16,17 @@ What the Slack app needs (app settings, or its manifest):
 - events: app_mention, message.im, and message.channels / message.groups for those file shares.
 """
 
-from bot.adapters.slack.app import DEFAULT_API_BASE_URL, SlackAdapter, SlackStartError
-from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
-from bot.adapters.slack.render import render_message
-from bot.adapters.slack.sender import SlackSender
+from importlib import import_module
 
-__all__ = ["DEFAULT_API_BASE_URL", "EVENTS_PATH", "SlackAdapter", "SlackSender", "SlackStartError",
-           "make_events_handler", "render_message"]
+from bot.adapters.slack.platform import PLATFORM
+
+_LAZY = {"DEFAULT_API_BASE_URL": "app", "SlackAdapter": "app", "SlackStartError": "app", "EVENTS_PATH": "http",
+         "make_events_handler": "http", "render_message": "render", "SlackSender": "sender"}
+
+__all__ = ["PLATFORM", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

@@ -16,6 +16,7 @@ from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
+from bot.adapters.slack.platform import TOKEN_PATTERNS
 from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
 from bot.runtime.logs import protect_secrets
@@ -60,7 +61,7 @@ class SlackAdapter:
             raise ValueError("SLACK_MODE=socket needs SLACK_APP_TOKEN (an app-level token, xapp-...)")
         if mode == "http" and not signing_secret:
             raise ValueError("SLACK_MODE=http needs SLACK_SIGNING_SECRET to verify Slack's requests")
-        protect_secrets((bot_token, app_token, signing_secret))
+        protect_secrets((bot_token, app_token, signing_secret), TOKEN_PATTERNS)
         self.mode = mode
         self.app_token = app_token
         base_url = api_base_url if api_base_url.endswith("/") else api_base_url + "/"

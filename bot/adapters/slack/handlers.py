@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader, FileProblem
 from bot.adapters.slack.markup import from_slack, is_web_url, remove_mention
+from bot.adapters.slack.platform import PLATFORM
 from bot.adapters.slack.render import render_message
 from bot.domain.models import ChatRef, Message
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
@@ -35,10 +36,9 @@ from bot.services.commands import COMMANDS, SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
-HELP_COMMAND = "/briefbot-help"  # Slack keeps /help for itself
 # One slash command per command of the registry (the help under its Slack name), and the umbrella.
-SLASH_COMMANDS = {(HELP_COMMAND if name == COMMANDS.help_name else f"/{name}"): name for name in COMMANDS.names()}
+SLASH_COMMANDS = {(PLATFORM.help_command if name == COMMANDS.help_name else f"/{name}"): name
+                  for name in COMMANDS.names()}
 UMBRELLA_COMMAND = "/briefbot"
 WORKING = "Working on it…"
 FAILED = SOMETHING_WENT_WRONG
@@ -98,7 +98,7 @@ class SlackCommands:
         await ack(WORKING if name in (None, "summary") and args else "")
         channel = command["channel_id"]
         title = command.get("channel_name")
-        incoming = self._incoming(ChatRef(PLATFORM, channel), name, args, user_id=command.get("user_id"),
+        incoming = self._incoming(ChatRef(PLATFORM.name, channel), name, args, user_id=command.get("user_id"),
                                   title=None if title in _PRIVATE_CHANNEL_NAMES else title)
         await self._respond(respond, client, incoming.chat, await self._answer(incoming), public=name != "help")
 
@@ -139,7 +139,7 @@ class SlackCommands:
 
     async def _run_text(self, event: dict[str, Any], text: str, client: AsyncWebClient) -> None:
         name, args = split_command(from_slack(text))
-        chat = ChatRef(PLATFORM, event["channel"], event.get("thread_ts"))
+        chat = ChatRef(PLATFORM.name, event["channel"], event.get("thread_ts"))
         attachment = None
         if event.get("files") and name is not None and COMMANDS.takes_attachment(name):
             try:
@@ -164,10 +164,9 @@ class SlackCommands:
     def _incoming(self, chat: ChatRef, name: str, args: str, *, user_id: str | None, title: str | None = None,
                   attachment: Attachment | None = None, channel_type: str | None = None) -> Incoming:
         direct = is_direct_message(chat.chat_id, channel_type)
-        return Incoming(chat=chat, command=name, args=args, chat_kind=chat_kind(chat.chat_id, channel_type),
-                        chat_title=title, user_id=user_id, attachment=attachment,
-                        is_admin=self.admin.checker(user_id, direct_message=direct), help_command=HELP_COMMAND,
-                        attachment_hint="share the file in the channel with the message /sources")
+        return PLATFORM.incoming(chat, name, args=args, chat_kind=chat_kind(chat.chat_id, channel_type),
+                                 chat_title=title, user_id=user_id, attachment=attachment,
+                                 is_admin=self.admin.checker(user_id, direct_message=direct))
 
     @staticmethod
     async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> None:

@@ -1,9 +1,18 @@
-"""Telegram: python-telegram-bot in, `Sender` out. See app.py for the adapter the composition root builds."""
+"""Telegram: python-telegram-bot in, `Sender` out. `PLATFORM` is what the composition root wires
+(platform.py); the adapter itself is in app.py. The other names load the library when first used."""
 
-from bot.adapters.telegram.app import DEFAULT_API_BASE_URL, DEFAULT_COMMANDS, WEBHOOK_PATH, TelegramAdapter
-from bot.adapters.telegram.render import TelegramPart, render_message
-from bot.adapters.telegram.sender import TelegramSender
-from bot.adapters.telegram.webhook import make_webhook_handler
+from importlib import import_module
 
-__all__ = ["DEFAULT_API_BASE_URL", "DEFAULT_COMMANDS", "WEBHOOK_PATH", "TelegramAdapter", "TelegramPart",
-           "TelegramSender", "make_webhook_handler", "render_message"]
+from bot.adapters.telegram.platform import PLATFORM
+
+_LAZY = {"DEFAULT_API_BASE_URL": "app", "DEFAULT_COMMANDS": "app", "WEBHOOK_PATH": "app", "TelegramAdapter": "app",
+         "TelegramPart": "render", "render_message": "render", "TelegramSender": "sender",
+         "make_webhook_handler": "webhook"}
+
+__all__ = ["PLATFORM", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

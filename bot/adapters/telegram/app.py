@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 from bot.adapters.telegram.admin import AdminCheck
 from bot.adapters.telegram.handlers import MAX_ATTACHMENT_BYTES, UpdateRouter, chat_ref
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
+from bot.adapters.telegram.platform import TOKEN_PATTERNS
 from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
 from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
 from bot.runtime.logs import protect_secrets
@@ -69,7 +70,7 @@ class TelegramAdapter:
                 raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_URL, an https:// URL Telegram can reach")
             if not webhook_secret or not _SECRET_TOKEN.fullmatch(webhook_secret):
                 raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
-        protect_secrets([token, webhook_secret])  # before the Bot exists: it logs its URL when built
+        protect_secrets([token, webhook_secret], TOKEN_PATTERNS)  # before the Bot exists: it logs its URL when built
         self.mode = mode
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret

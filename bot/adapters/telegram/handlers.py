@@ -14,6 +14,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.admin import AdminCheck
+from bot.adapters.telegram.platform import PLATFORM
 from bot.adapters.telegram.render import TelegramPart, render_message
 from bot.adapters.telegram.sender import TelegramSender, seconds
 from bot.domain.models import ChatRef
@@ -24,7 +25,6 @@ from bot.services.pending import ChatBusy
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 MAX_ATTACHMENT_BYTES = 1_000_000
 MAX_REPLY_WAIT_S = 10.0  # a command's reply waits out a short flood limit once, not a long one
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?=\s|$)(.*)$", re.DOTALL)
@@ -54,7 +54,7 @@ def parse_command(text: str | None, bot_username: str | None) -> ParsedCommand |
 def chat_ref(message: Message) -> ChatRef:
     """The chat, and the forum topic when the message was written in one (replies go there too)."""
     thread = str(message.message_thread_id) if message.is_topic_message and message.message_thread_id else None
-    return ChatRef(platform=PLATFORM, chat_id=str(message.chat.id), thread_id=thread)
+    return ChatRef(platform=PLATFORM.name, chat_id=str(message.chat.id), thread_id=thread)
 
 
 class AttachmentTooLarge(Exception):
@@ -115,8 +115,8 @@ class UpdateRouter:
         async def is_admin() -> bool:
             return await self.admin.is_admin(message)
 
-        return Incoming(
-            chat=chat_ref(message), command=parsed.name, args=parsed.args,
+        return PLATFORM.incoming(
+            chat_ref(message), parsed.name, args=parsed.args,
             chat_kind=_CHAT_KINDS.get(message.chat.type, "group"), chat_title=message.chat.effective_name,
             user_id=str(sender.id) if sender else None, attachment=await self._attachment(message, parsed),
             is_admin=is_admin, attachment_hint="send the file with the caption /sources")

@@ -288,6 +288,8 @@ async def test_a_retried_event_is_acknowledged_and_answered_once(bot, slack, eve
     expected = "summary" if event["type"] == "app_mention" else None
     assert [(i.chat.chat_id, i.command) for i in bot.handler.seen] == [(event["channel"], expected),
                                                                         ("D0MARKER", "alerts")]
+    assert {(i.help_command, i.attachment_hint) for i in bot.handler.seen} \
+        == {("/briefbot-help", "share the file in the channel with the message /sources")}  # Slack's own words
 
 
 async def test_a_retry_while_the_first_delivery_is_still_being_answered_is_ignored(bot, slack):

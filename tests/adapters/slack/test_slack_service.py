@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.adapters.slack import SlackAdapter
+from bot.adapters.slack.platform import LIMITS as SLACK_LIMITS
 from bot.runtime.clock import utcnow
 from bot.runtime.http_server import HttpServer
 from bot.main import Services, build_services
@@ -235,7 +236,8 @@ async def poll_and_deliver(running) -> None:
     """One poll cycle (alerts matched against its briefs), then every queued message sent to the stand-in."""
     await asyncio.to_thread(running.services.alerts.prepare)
     await running.services.ingestor.poll()
-    delivery = DeliveryLoop(store=running.services.store, senders={"slack": running.adapter.sender})
+    delivery = DeliveryLoop(store=running.services.store, senders={"slack": running.adapter.sender},
+                            limits={"slack": SLACK_LIMITS})
     try:
         await asyncio.wait_for(delivery.drain(), 30)
     finally:

@@ -104,6 +104,8 @@ async def test_every_command_reaches_the_handler_and_is_answered_in_order(tg, ha
     assert {(i.chat.platform, i.chat.chat_id, i.chat.thread_id, i.chat_kind, i.user_id) for i in handler.incoming} \
         == {("telegram", "42", None, "private", "42")}
     assert handler.incoming[0].chat_title == "Ada"
+    assert {(i.help_command, i.attachment_hint) for i in handler.incoming} \
+        == {("/help", "send the file with the caption /sources")}  # the platform's own words
     for call, (_, command, args) in zip(calls, EVERY_COMMAND, strict=True):
         assert call.status == 200
         assert call.params["parse_mode"] == "HTML" and "message_thread_id" not in call.params

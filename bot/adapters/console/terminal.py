@@ -21,14 +21,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bot.adapters.console.platform import PLATFORM
 from bot.domain.models import ChatRef, Message
 from bot.domain.render import plain_text
 from bot.services.chat_io import CommandHandler, Incoming
 
-CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
+CONSOLE_CHAT = ChatRef(platform=PLATFORM.name, chat_id="local")
 _COMMAND = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 QUIT = {"/quit", "/exit"}
-ATTACHMENT_HINT = "python -m bot feeds import <file.opml>"  # a terminal sends no files
 
 
 async def _always_admin() -> bool:
@@ -42,14 +42,13 @@ def parse_line(line: str) -> Incoming | None:
         return None
     command = _COMMAND.fullmatch(text)
     name, args = (command.group(1).lower(), command.group(2).strip()) if command else (None, text)
-    return Incoming(chat=CONSOLE_CHAT, command=name, args=args, is_admin=_always_admin,
-                    attachment_hint=ATTACHMENT_HINT)
+    return PLATFORM.incoming(CONSOLE_CHAT, name, args=args, is_admin=_always_admin)
 
 
 class ConsoleSender:
     """Alerts and digests for the console chat are printed as they are delivered."""
 
-    platform = "console"
+    platform = PLATFORM.name
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
