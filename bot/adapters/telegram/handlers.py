@@ -119,7 +119,7 @@ class UpdateRouter:
             chat_ref(message), parsed.name, args=parsed.args,
             chat_kind=_CHAT_KINDS.get(message.chat.type, "group"), chat_title=message.chat.effective_name,
             user_id=str(sender.id) if sender else None, attachment=await self._attachment(message, parsed),
-            is_admin=is_admin, attachment_hint="send the file with the caption /sources")
+            is_admin=is_admin)
 
     async def _attachment(self, message: Message, parsed: ParsedCommand) -> Attachment | None:
         document = message.document
