@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,9 @@ from tests.support.databases import postgres_schema_url, sqlite_url
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Processes the tests start (`python -m bot ...`) run this checkout's code, whichever checkout is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                         os.environ.get("PYTHONPATH")]))
 
 _real_connect, _real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
