@@ -28,6 +28,8 @@ from functools import cache, cached_property
 from itertools import chain, groupby
 from typing import Generic, TypeVar
 
+from bot.i18n import lazy
+
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
 # The canonical form is what gets stored; NFKC can expand characters (one "ﷺ" becomes 18), so it is capped too.
@@ -148,9 +150,10 @@ def parse_query(text: str) -> Query:
     """Parse what someone typed; raise QueryError with an explanation when it cannot be used."""
     text = text.strip()
     if not text:
-        raise QueryError('The query is empty. Give at least one word to look for, e.g. climate or "North Korea".')
+        raise QueryError(lazy('The query is empty. Give at least one word to look for, e.g. climate or "North Korea".'))
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"The query is too long ({len(text)} characters); at most {MAX_QUERY_LENGTH}, please.")
+        raise QueryError(lazy("The query is too long ({length} characters); at most {limit}, please.",
+                              length=len(text), limit=MAX_QUERY_LENGTH))
 
     required: dict[Term, str] = {}
     excluded: dict[Term, str] = {}
@@ -158,7 +161,8 @@ def parse_query(text: str) -> Query:
     negate_next = False
     for surface, quoted, negated in _split_terms(text):
         if not quoted and not negated and surface == "OR":
-            raise QueryError("OR is not supported: all words must match. Subscribe to each alternative separately.")
+            raise QueryError(lazy("OR is not supported: all words must match. Subscribe to each alternative "
+                                  "separately."))
         if not quoted and not negated and surface in ("AND", "NOT"):
             negate_next = surface == "NOT"
             continue
@@ -176,18 +180,19 @@ def parse_query(text: str) -> Query:
 
     if not required:
         if excluded:
-            raise QueryError("The query only excludes words (-word). Add at least one word to look for.")
-        raise QueryError("The query has no words to look for (only punctuation?).")
+            raise QueryError(lazy("The query only excludes words (-word). Add at least one word to look for."))
+        raise QueryError(lazy("The query has no words to look for (only punctuation?)."))
     if len(required) + len(excluded) > MAX_TERMS:
-        raise QueryError(f"The query has {len(required) + len(excluded)} terms; at most {MAX_TERMS}, please.")
+        raise QueryError(lazy("The query has {count} terms; at most {limit}, please.",
+                              count=len(required) + len(excluded), limit=MAX_TERMS))
     for term in excluded:
         clash = next((r for r in required if r.contains(term)), None)
         if clash is not None:
-            raise QueryError(f'"{excluded[term]}" is both wanted (in "{required[clash]}") and excluded, '
-                             "so the query could never match.")
+            raise QueryError(lazy('"{term}" is both wanted (in "{wanted}") and excluded, so the query could never '
+                                  "match.", term=excluded[term], wanted=required[clash]))
     query = Query(tuple(sorted(required)), tuple(sorted(excluded)), " ".join(shown))
     if len(query.normalized) > MAX_NORMALIZED_LENGTH:
-        raise QueryError("The query is too long once normalised (some characters expand); please shorten it.")
+        raise QueryError(lazy("The query is too long once normalised (some characters expand); please shorten it."))
     return query
 
 

@@ -90,6 +90,7 @@ class Message:
     items: list[BriefItem] = field(default_factory=list)
     footer: str | None = None
     timezone: str | None = None  # the chat's IANA zone: dates are shown in it (None: UTC)
+    language: str | None = None  # the chat's language (bot.i18n): an adapter's own words and dates in it
     buttons: ButtonRows = ()  # rows of buttons under the message (bot.domain.actions)
 
     def __post_init__(self) -> None:
@@ -105,6 +106,7 @@ class Message:
             items=[BriefItem.from_dict(item) for item in data.get("items", [])],
             footer=data.get("footer"),
             timezone=data.get("timezone"),
+            language=data.get("language"),
             buttons=rows_from_list(data.get("buttons", [])),
         )
 
@@ -117,6 +119,8 @@ class Message:
             "footer": self.footer,
             "timezone": self.timezone,
         }
+        if self.language:  # payloads without a language stay as they were
+            data["language"] = self.language
         if self.buttons:  # payloads without buttons stay as they were
             data["buttons"] = rows_to_list(self.buttons)
         return data

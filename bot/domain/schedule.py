@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.i18n import lazy
+
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.hH]([0-5]\d)$")
 
 
@@ -16,7 +18,7 @@ class ScheduleError(ValueError):
 def parse_local_time(text: str) -> time:
     match = _TIME.match(text.strip())
     if not match:
-        raise ScheduleError(f"“{text}” is not a time of day. Use 24-hour HH:MM, for example 07:30.")
+        raise ScheduleError(lazy("“{text}” is not a time of day. Use 24-hour HH:MM, for example 07:30.", text=text))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -41,9 +43,9 @@ def parse_timezone(name: str) -> ZoneInfo:
     if len(matches) == 1:
         return ZoneInfo(matches[0])
     if matches:
-        raise ScheduleError(f"“{name}” could be {' or '.join(matches)}: send the whole name.")
-    raise ScheduleError(f"“{name}” is not a time zone I know. Use an Area/City name such as Europe/Berlin, "
-                        "America/New_York or Asia/Tokyo.")
+        raise ScheduleError(lazy("“{name}” could be {zones}: send the whole name.", name=name, zones=" or ".join(matches)))
+    raise ScheduleError(lazy("“{name}” is not a time zone I know. Use an Area/City name such as Europe/Berlin, "
+                             "America/New_York or Asia/Tokyo.", name=name))
 
 
 def next_run(local: time, zone: ZoneInfo, after: datetime) -> datetime:

@@ -12,7 +12,6 @@ import gettext
 import io
 import logging
 import string
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -26,20 +25,25 @@ DOMAIN = "briefbot"
 LOCALES_DIR = Path(__file__).with_name("locales")
 
 
-@dataclass(frozen=True)
-class LazyText:
-    """A message marked where it is defined (a module-level constant such as a command's description)
-    and translated where it is shown: `translator(lang).gettext(DESCRIPTION)`. str() is the English."""
+class LazyText(str):
+    """A message marked where it is defined (a module-level constant such as a command's description,
+    or the text of an error raised far from any chat) and translated where it is shown:
+    `translator(lang).gettext(DESCRIPTION)`. It is the English text itself (a str, so it goes wherever
+    text goes), and keeps its msgid and the `values` of its placeholders for the translation."""
 
     msgid: str
+    values: tuple[tuple[str, object], ...]
 
-    def __str__(self) -> str:
-        return self.msgid
+    def __new__(cls, msgid: str, values: tuple[tuple[str, object], ...] = ()) -> LazyText:
+        text = super().__new__(cls, msgid.format(**dict(values)) if values else msgid)
+        text.msgid, text.values = msgid, values
+        return text
 
 
-def lazy(msgid: str) -> LazyText:
-    """Mark a message for extraction (keyword `lazy` in pyproject's [tool.babel]) without translating it yet."""
-    return LazyText(msgid)
+def lazy(msgid: str, /, **values: object) -> LazyText:
+    """Mark a message for extraction (keyword `lazy` in pyproject's [tool.babel]) without translating it
+    yet; `values` are kept for its placeholders (`lazy("{url} is not a feed", url=url)`)."""
+    return LazyText(msgid, tuple(values.items()))
 
 
 class Translator:
@@ -50,8 +54,19 @@ class Translator:
         self._translations = translations
 
     def gettext(self, message: str | LazyText, /, **values: object) -> str:
-        msgid = str(message)
+        if isinstance(message, LazyText):
+            msgid, values = message.msgid, {**dict(message.values), **values}
+        else:
+            msgid = message
+        values = {name: self.gettext(value) if isinstance(value, LazyText) else value  # a lazy() in a lazy()
+                  for name, value in values.items()}
         return _fill(self._translations.gettext(msgid), msgid, values, self.language)
+
+    def explain(self, error: BaseException) -> str:
+        """An exception's message in this language: one raised with a lazy() text is translated (and
+        filled with its values), any other is said as it is."""
+        message = error.args[0] if len(error.args) == 1 else None
+        return self.gettext(message) if isinstance(message, LazyText) else str(error)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         """The form for `n` in this language (Russian has three); `{n}` in the text is the number."""

@@ -8,8 +8,9 @@ SOMETHING_WENT_WRONG = lazy("Sorry, something went wrong on my side. Please try 
 # {seconds}: how long the command waited for the lock, written as `f"{waited_s:g}"`.
 DATABASE_BUSY = lazy("The database is busy (it stayed locked for {seconds} s). Nothing was changed; "
                      "please try again in a minute.")
+# {commands}: those everyone may use, "/summary, /digest and /alerts".
 ADMINS_ONLY = lazy("Only the admins of this chat can change its sources, alerts and schedule. "
-                   "Everyone can use /summary, /digest and /alerts.")
+                   "Everyone can use {commands}.")
 DOWNLOAD_FAILED = lazy("I could not download that file from Telegram. Please send it again.")
 CHAT_BUSY = lazy("I'm busy with this chat's earlier commands: {waiting} are waiting, and a chat can have up to "
                  "{limit} at a time. I skipped this one (and skip any more until I have answered); send it again "

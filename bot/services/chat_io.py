@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.domain.models import ChatRef, Message
+from bot.i18n import Translator, lazy, translator
 
 ChatKind = Literal["private", "group", "channel"]
 
@@ -33,6 +34,9 @@ class Incoming:
     `is_admin` asks the platform, lazily, whether the sender may change this chat's settings; in a
     private chat the adapter answers True. `help_command` and `attachment_hint` are the platform's own
     words: how people ask for help there ("/help") and how they send a file with a command.
+    `user_locale` is the sender's language as the platform reports it ("de", "pt-BR"; None: unknown).
+    `language` is the language to answer in: the command service sets it (bot.i18n.chat_language), and
+    handlers write with `tr`.
     """
 
     chat: ChatRef
@@ -44,7 +48,13 @@ class Incoming:
     attachment: Attachment | None = None
     is_admin: Callable[[], Awaitable[bool]] = _never_admin
     help_command: str = "/help"
-    attachment_hint: str = "send the file with the message /sources"
+    attachment_hint: str = lazy("send the file with the message /sources")
+    user_locale: str | None = None
+    language: str | None = None
+
+    @property
+    def tr(self) -> Translator:
+        return translator(self.language)
 
 
 class CommandHandler(Protocol):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.runtime.clock import utcnow
 from bot.domain.dedupe import canonical_url
+from bot.i18n import Translator, lazy, translator
 from bot.services.ingest import Ingestor
 from bot.sources.feeds import FeedError, discover_feed_links, parse_feed
 from bot.sources.fetcher import FetchError, SafeFetcher
@@ -76,7 +77,7 @@ class FeedService:
             await asyncio.to_thread(self._check_room, chat_id)
             result, parsed = await self._fetch_feed(url)
         except SourceProblem as problem:
-            return Refused(str(problem))
+            return Refused(problem.args[0])
         feed_url = canonical_url(result.url)
         source, followed = await asyncio.to_thread(self._follow, chat_id, feed_url, parsed.title, thread_id)
         name = parsed.title or feed_url
@@ -107,9 +108,10 @@ class FeedService:
                         continue
                 raise not_a_feed
         except FetchError as exc:
-            raise SourceProblem(f"I could not fetch that feed: {exc}") from exc  # the message names the URL
+            # the message names the URL
+            raise SourceProblem(lazy("I could not fetch that feed: {problem}", problem=str(exc))) from exc
         except FeedError as exc:
-            raise SourceProblem(f"{url} is not a feed I can read: {exc}") from exc
+            raise SourceProblem(lazy("{url} is not a feed I can read: {problem}", url=url, problem=str(exc))) from exc
 
     def _follow(self, chat_id: int, url: str, title: str | None, thread_id: str | None):
         with self.store.transaction() as tx:
@@ -122,7 +124,8 @@ class FeedService:
 
     def _room_for_one(self, count: int) -> None:
         if count + 1 > self.max_feeds_per_chat:
-            raise SourceProblem(f"A chat can follow up to {self.max_feeds_per_chat} feeds; this one follows {count}.")
+            raise SourceProblem(lazy("A chat can follow up to {limit} feeds; this one follows {count}.",
+                                     limit=self.max_feeds_per_chat, count=count))
 
     def remove(self, chat_id: int, ref: str) -> Unfollowed | NotFollowed:
         """Unfollow by the number /sources shows, or by URL."""
@@ -142,9 +145,9 @@ class FeedService:
             tx.sources.unfollow(chat_id, match.source.id)
         return Unfollowed(match.source.title or match.source.url)
 
-    def describe(self, chat_id: int, *, now: datetime | None = None) -> list[str]:
-        """One line a feed: its number, name, address and health."""
-        now = now or utcnow()
+    def describe(self, chat_id: int, *, now: datetime | None = None, language: str | None = None) -> list[str]:
+        """One line a feed: its number, name, address and health (in `language`, English by default)."""
+        now, tr = now or utcnow(), translator(language)
         with self.store.transaction() as tx:
             followed = tx.sources.followed_by(chat_id)
         lines = []
@@ -152,13 +155,14 @@ class FeedService:
             source = item.source
             name = source.title or source.url
             if source.consecutive_failures:
-                since = _ago(now, source.last_success_at) if source.last_success_at else "never worked"
-                health = (f"failing ({source.consecutive_failures}x, last success: {since}): "
-                          f"{source.last_error}")
+                since = (_ago(now, source.last_success_at, tr) if source.last_success_at
+                         else tr.gettext("never worked"))
+                health = tr.gettext("failing ({failures}x, last success: {since}): {error}",
+                                    failures=source.consecutive_failures, since=since, error=source.last_error)
             elif source.last_success_at:
-                health = f"ok, checked {_ago(now, source.last_success_at)}"
+                health = tr.gettext("ok, checked {ago}", ago=_ago(now, source.last_success_at, tr))
             else:
-                health = "waiting for its first poll"
+                health = tr.gettext("waiting for its first poll")
             lines.append(f"{item.position}. {name} - {source.url} - {health}")
         return lines
 
@@ -169,13 +173,14 @@ class FeedService:
         try:
             feeds = await asyncio.to_thread(parse_opml, content)
         except OpmlError as exc:
-            return Refused(f"I could not read that OPML file: {exc}")
+            return Refused(lazy("I could not read that OPML file: {problem}", problem=str(exc)))
         if not feeds:
-            return Refused("That OPML file lists no feeds.")
+            return Refused(lazy("That OPML file lists no feeds."))
         if len(feeds) > self.max_opml_entries:
-            return Refused(f"That OPML file lists {len(feeds):,} feeds; I import up to {self.max_opml_entries:,} "
-                           f"at a time (and a chat follows up to {self.max_feeds_per_chat}). "
-                           "Split the file, or keep the feeds you read most.")
+            return Refused(lazy("That OPML file lists {count} feeds; I import up to {limit} at a time (and a chat "
+                                "follows up to {most}). Split the file, or keep the feeds you read most.",
+                                count=format(len(feeds), ","), limit=format(self.max_opml_entries, ","),
+                                most=self.max_feeds_per_chat))
         added, already, skipped = await asyncio.to_thread(self._follow_all, chat_id, feeds, thread_id, progress)
         if added and self.poll_soon:
             self.poll_soon()
@@ -193,7 +198,7 @@ class FeedService:
                     url = _checked(feed.url)
                     self._room_for_one(count)
                 except SourceProblem as exc:
-                    skipped.append(f"{feed.url[:100]}: {exc}")
+                    skipped.append(lazy("{url}: {problem}", url=feed.url[:100], problem=exc.args[0]))
                 else:
                     source = tx.sources.ensure(url, title=feed.title)
                     if tx.sources.follow(chat_id, source.id, thread_id):
@@ -214,16 +219,19 @@ def _checked(url: str) -> str:
     try:
         canonical = canonical_url(url.strip())
     except ValueError as exc:
-        raise SourceProblem(f"“{url[:200]}” is not a web address. Send the feed's whole address, for example "
-                            "https://example.com/feed.xml.") from exc
+        raise SourceProblem(lazy("“{url}” is not a web address. Send the feed's whole address, for example "
+                                 "https://example.com/feed.xml.", url=url[:200])) from exc
     if not canonical.startswith(("http://", "https://")):
-        raise SourceProblem(f"“{url[:200]}” is not an http(s) address.")
+        raise SourceProblem(lazy("“{url}” is not an http(s) address.", url=url[:200]))
     return canonical
 
 
-def _ago(now: datetime, then: datetime) -> str:
+def _ago(now: datetime, then: datetime, tr: Translator) -> str:
     seconds = max(0, int((now - then).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return "just now"
+    if seconds >= 86400:
+        return tr.gettext("{count} d ago", count=seconds // 86400)
+    if seconds >= 3600:
+        return tr.gettext("{count} h ago", count=seconds // 3600)
+    if seconds >= 60:
+        return tr.gettext("{count} min ago", count=seconds // 60)
+    return tr.gettext("just now")

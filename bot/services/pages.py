@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.dedupe import canonical_url, content_fingerprint
+from bot.i18n import lazy
 from bot.services.briefs import BriefMaker
 from bot.sources.fetcher import FetchError, SafeFetcher
 from bot.sources.pages import PageError, extract_page
@@ -15,6 +16,18 @@ from summarizer import ArticleText, SummarizerError
 
 class PageProblem(Exception):
     """Why a link could not be summarized, in words for the person who sent it."""
+
+
+# The summarizer's refusals a person can cause, in words that can be translated (it knows nothing of chats).
+_SUMMARIZER_PROBLEMS = {
+    "There is no text to summarize.": lazy("There is no text to summarize."),
+    "The article text must be a string.": lazy("The article text must be a string."),
+}
+
+
+def summarizer_problem(error: SummarizerError) -> str:
+    """The summarizer's message, translatable where it is one the bot knows."""
+    return _SUMMARIZER_PROBLEMS.get(str(error), str(error))
 
 
 class PageService:
@@ -28,26 +41,27 @@ class PageService:
         try:
             canonical = canonical_url(url)
         except ValueError as exc:
-            raise PageProblem(f"That link does not look right: {exc}") from exc
+            raise PageProblem(lazy("That link does not look right: {problem}", problem=str(exc))) from exc
         known = await asyncio.to_thread(self._known, canonical)  # the store's work: off the event loop
         if known is not None:
             return known
         try:
             result = await self.fetcher.fetch(url, kind="page")
         except FetchError as exc:
-            raise PageProblem(f"I could not fetch that page: {exc}") from exc
+            raise PageProblem(lazy("I could not fetch that page: {problem}", problem=str(exc))) from exc
         try:
             page = await asyncio.to_thread(extract_page, result.content, url=result.url,
                                               content_type=result.content_type)
         except PageError as exc:
-            raise PageProblem(f"I could not find an article on that page: {exc}") from exc
+            raise PageProblem(lazy("I could not find an article on that page: {problem}",
+                                   problem=str(exc))) from exc
         final_url = canonical_url(page.canonical_url or result.url)
         try:
             [brief] = await self.briefs.summarize(
                 [ArticleText(text=page.text, title=page.title, url=final_url, published=page.date)],
                 max_chars=self.max_chars)
         except SummarizerError as exc:
-            raise PageProblem(str(exc)) from exc
+            raise PageProblem(summarizer_problem(exc)) from exc
         return await asyncio.to_thread(self._store, page, final_url, brief)
 
     def _store(self, page, final_url: str, brief) -> StoredBrief:

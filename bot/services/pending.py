@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable
 
+from bot.i18n import Translator, translator
+from bot.i18n.messages import CHAT_BUSY
+
 
 class ChatBusy(Exception):
     def __init__(self, waiting: int, limit: int, *, first: bool) -> None:
@@ -18,10 +21,8 @@ class ChatBusy(Exception):
         self.limit = limit
         self.first = first  # the first refusal since the chat's queue last drained: answer it
 
-    def text(self) -> str:
-        return (f"I'm busy with this chat's earlier commands: {self.waiting} are waiting, and a chat can have "
-                f"up to {self.limit} at a time. I skipped this one (and skip any more until I have answered); "
-                "send it again then.")
+    def text(self, tr: Translator | None = None) -> str:
+        return (tr or translator(None)).gettext(CHAT_BUSY, waiting=self.waiting, limit=self.limit)
 
 
 class PendingCommands:

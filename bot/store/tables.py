@@ -119,6 +119,9 @@ class Chat(Base):
     empty_digest: Mapped[str] = mapped_column(String(10), default="skip")
     # Chosen with /language (a code of bot.i18n.SUPPORTED); None: bot.i18n.resolution decides.
     language: Mapped[str | None] = mapped_column(String(10))
+    # The language tag the person of a private chat last reported ("de", "pt-BR"): what alerts and
+    # digests queued for the chat are written in while no language is chosen.
+    user_locale: Mapped[str | None] = mapped_column(String(35))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

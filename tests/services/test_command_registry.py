@@ -78,7 +78,7 @@ async def build(store):
 
 def test_names_and_aliases_are_unique_and_the_help_is_registered():
     assert COMMANDS.names() == ["summary", "digest", "subscribe", "unsubscribe", "alerts", "sources", "schedule",
-                                "help"]
+                                "language", "help"]
     assert COMMANDS.get("start") is COMMANDS.get("help") and COMMANDS.get("feeds") is COMMANDS.get("sources")
     with pytest.raises(ValueError, match="two commands are called 'summary'"):
         COMMANDS.with_command(Command("summary", "/summary", "again", "again", echo))
@@ -112,7 +112,7 @@ async def test_help_lists_every_registered_command_in_the_platforms_words(build)
     assert text.endswith("/briefbot-help - this message")
     unknown = text_of(await service.handle(incoming("/summry", **words)))
     assert unknown == ("I don't know /summry. Did you mean /summary?\nCommands: /summary /digest /subscribe "
-                       "/unsubscribe /alerts /sources /schedule. /briefbot-help shows each with examples.")
+                       "/unsubscribe /alerts /sources /schedule /language. /briefbot-help shows each with examples.")
 
 
 async def test_a_message_without_a_command_is_decided_by_the_service(build):

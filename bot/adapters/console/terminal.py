@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -24,11 +25,21 @@ from rich.panel import Panel
 from bot.adapters.console.platform import PLATFORM
 from bot.domain.models import ChatRef, Message
 from bot.domain.render import plain_text
+from bot.i18n import lazy, translator
 from bot.services.chat_io import CommandHandler, Incoming
 
 CONSOLE_CHAT = ChatRef(platform=PLATFORM.name, chat_id="local")
 _COMMAND = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 QUIT = {"/quit", "/exit"}
+TITLES = {"alert": lazy("Alert"), "digest": lazy("Digest")}
+
+
+def console_locale() -> str | None:
+    """The terminal's language, as gettext finds it: LC_ALL, then LC_MESSAGES, then LANG ("de_DE.UTF-8")."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(name):
+            return value
+    return None
 
 
 async def _always_admin() -> bool:
@@ -42,7 +53,7 @@ def parse_line(line: str) -> Incoming | None:
         return None
     command = _COMMAND.fullmatch(text)
     name, args = (command.group(1).lower(), command.group(2).strip()) if command else (None, text)
-    return PLATFORM.incoming(CONSOLE_CHAT, name, args=args, is_admin=_always_admin)
+    return PLATFORM.incoming(CONSOLE_CHAT, name, args=args, is_admin=_always_admin, user_locale=console_locale())
 
 
 class ConsoleSender:
@@ -62,7 +73,9 @@ class ConsoleSender:
 
 
 def show(console: Console, message: Message) -> None:
-    title = {"alert": "Alert", "digest": "Digest"}.get(message.kind)
+    title = TITLES.get(message.kind)
+    if title is not None:
+        title = translator(message.language).gettext(title)
     console.print(Panel(escape(plain_text(message)), title=title, expand=False))
 
 
@@ -73,8 +86,8 @@ async def run_console(handler: CommandHandler, console: Console | None = None, *
     if sys.stdin.isatty() and sys.stdout.isatty():
         await _run_terminal(handler, console, log_file)
         return
-    console.print("briefbot console. Type /help for commands, /quit to leave. "
-                  "A line without a slash is summarized.")
+    console.print(translator(console_locale()).gettext("briefbot console. Type /help for commands, /quit to "
+                                                       "leave. A line without a slash is summarized."))
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line or line.strip() in QUIT:
@@ -88,9 +101,10 @@ async def _run_terminal(handler: CommandHandler, console: Console, log_file: Pat
 
     session: PromptSession[str] = PromptSession()
     with _logs_to(log_file), patch_stdout(raw=True):
-        console.print("briefbot console. Type /help for commands, /quit to leave. Text without a slash, "
-                      "typed or pasted (paragraphs and all), is summarized when you press Enter."
-                      + (f" Logs go to {log_file}." if log_file else ""))
+        tr = translator(console_locale())
+        console.print(tr.gettext("briefbot console. Type /help for commands, /quit to leave. Text without a "
+                                 "slash, typed or pasted (paragraphs and all), is summarized when you press Enter.")
+                      + (" " + tr.gettext("Logs go to {path}.", path=log_file) if log_file else ""))
         while True:
             try:
                 text = await session.prompt_async("> ")

@@ -16,6 +16,7 @@ from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
+from bot.adapters.slack.locales import UserLocales
 from bot.adapters.slack.platform import TOKEN_PATTERNS
 from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
 from bot.adapters.slack.sender import SlackSender
@@ -80,7 +81,9 @@ class SlackAdapter:
         # memory of events among its processes (the store); on its own the adapter keeps it in memory.
         self.app.middleware(skip_repeated_events(first_sighting or RecentIds().first_time))
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
-        SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
+        self.locales = UserLocales(self.client)
+        SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client),
+                      locales=self.locales).register(self.app)
         self.events_handler = make_events_handler(self.app)
         if http is not None and mode == "http":
             http.route("POST", EVENTS_PATH, self.events_handler)

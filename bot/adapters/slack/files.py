@@ -14,6 +14,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import lazy
 from bot.services.chat_io import Attachment
 
 MAX_FILE_BYTES = 1_000_000
@@ -53,17 +54,17 @@ class FileDownloader:
             raise FileProblem(self._too_big(size))
         url = file.get("url_private_download") or file.get("url_private")
         if not url or not same_service(url, self.client.base_url):
-            raise FileProblem("I can only read files stored in this Slack workspace.")
+            raise FileProblem(lazy("I can only read files stored in this Slack workspace."))
         return Attachment(filename=name, content=await self._fetch(url))
 
     async def _info(self, file_id: str | None) -> dict[str, Any]:
         if not file_id:
-            raise FileProblem("Slack did not tell me which file you shared. Please share it again.")
+            raise FileProblem(lazy("Slack did not tell me which file you shared. Please share it again."))
         try:
             response = await self.client.files_info(file=file_id)
         except SlackApiError as exc:
-            raise FileProblem(f"I could not open that file ({exc.response.get('error', 'error')}); "
-                              "the app needs the files:read scope.") from exc
+            raise FileProblem(lazy("I could not open that file ({error}); the app needs the files:read scope.",
+                                   error=exc.response.get("error", "error"))) from exc
         return response["file"]
 
     async def _fetch(self, url: str) -> bytes:
@@ -73,11 +74,12 @@ class FileDownloader:
             async with aiohttp.ClientSession(timeout=timeout) as session, \
                     session.get(url, headers=headers) as response:
                 if response.status != 200:
-                    raise FileProblem(f"Slack would not give me that file (HTTP {response.status}).")
+                    raise FileProblem(lazy("Slack would not give me that file (HTTP {status}).",
+                                           status=response.status))
                 if response.content_type == "text/html":
                     # What Slack serves instead of the file when the token may not read it.
-                    raise FileProblem("Slack sent a sign-in page instead of the file; "
-                                      "the app needs the files:read scope.")
+                    raise FileProblem(lazy("Slack sent a sign-in page instead of the file; the app needs the "
+                                           "files:read scope."))
                 data = bytearray()
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     data += chunk
@@ -85,8 +87,11 @@ class FileDownloader:
                         raise FileProblem(self._too_big(None))
                 return bytes(data)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise FileProblem("I could not download that file from Slack. Please try again.") from exc
+            raise FileProblem(lazy("I could not download that file from Slack. Please try again.")) from exc
 
     def _too_big(self, size: int | None) -> str:
-        found = f"That file is {size:,} bytes; " if size else "That file is too big; "
-        return found + f"I import files up to {self.max_bytes:,} bytes."
+        limit = format(self.max_bytes, ",")
+        if size:
+            return lazy("That file is {size} bytes; I import files up to {limit} bytes.", size=format(size, ","),
+                        limit=limit)
+        return lazy("That file is too big; I import files up to {limit} bytes.", limit=limit)

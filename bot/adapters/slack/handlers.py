@@ -27,12 +27,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.files import FileDownloader, FileProblem
+from bot.adapters.slack.locales import UserLocales
 from bot.adapters.slack.markup import from_slack, is_web_url, remove_mention
 from bot.adapters.slack.platform import PLATFORM
 from bot.adapters.slack.render import render_message
 from bot.domain.models import ChatRef, Message
+from bot.i18n import chat_language, lazy, translator
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
-from bot.services.commands import COMMANDS, SOMETHING_WENT_WRONG
+from bot.services.commands import COMMANDS, something_went_wrong
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,7 @@ log = logging.getLogger(__name__)
 SLASH_COMMANDS = {(PLATFORM.help_command if name == COMMANDS.help_name else f"/{name}"): name
                   for name in COMMANDS.names()}
 UMBRELLA_COMMAND = "/briefbot"
-WORKING = "Working on it…"
-FAILED = SOMETHING_WENT_WRONG
+WORKING = lazy("Working on it…")
 MAX_RESPONSES = 5  # a response_url takes at most five messages; the rest go through chat.postMessage
 _PRIVATE_CHANNEL_NAMES = {"directmessage", "privategroup"}
 
@@ -70,10 +71,12 @@ def chat_kind(channel_id: str, channel_type: str | None = None) -> ChatKind:
 class SlackCommands:
     """The listeners; `register(app)` attaches them to a bolt app."""
 
-    def __init__(self, handler: CommandHandler, *, admin: AdminCheck, files: FileDownloader) -> None:
+    def __init__(self, handler: CommandHandler, *, admin: AdminCheck, files: FileDownloader,
+                 locales: UserLocales | None = None) -> None:
         self.handler = handler
         self.admin = admin
         self.files = files
+        self.locales = locales  # None: every user is taken as English
 
     def register(self, app: AsyncApp) -> None:
         # Every slash command: one the app's settings have and this code does not know gets the
@@ -94,12 +97,14 @@ class SlackCommands:
             name, args = split_command(text)
         else:
             name, args = SLASH_COMMANDS.get(slash) or slash.lstrip("/").lower(), text
-        # Acknowledge before any work: Slack shows an error after 3 seconds.
-        await ack(WORKING if name in (None, "summary") and args else "")
         channel = command["channel_id"]
+        # Acknowledge before any work: Slack shows an error after 3 seconds (so in a language already known).
+        working = translator(chat_language(chat_kind(channel), None, self._known_locale(command.get("user_id"),
+                                                                                         channel)))
+        await ack(working.gettext(WORKING) if name in (None, "summary") and args else "")
         title = command.get("channel_name")
-        incoming = self._incoming(ChatRef(PLATFORM.name, channel), name, args, user_id=command.get("user_id"),
-                                  title=None if title in _PRIVATE_CHANNEL_NAMES else title)
+        incoming = await self._incoming(ChatRef(PLATFORM.name, channel), name, args, user_id=command.get("user_id"),
+                                        title=None if title in _PRIVATE_CHANNEL_NAMES else title)
         await self._respond(respond, client, incoming.chat, await self._answer(incoming), public=name != "help")
 
     async def _respond(self, respond, client: AsyncWebClient, chat: ChatRef, messages: list[Message],
@@ -145,10 +150,14 @@ class SlackCommands:
             try:
                 attachment = await self.files.download(event["files"][0])
             except FileProblem as problem:
-                await self._post(client, chat, render_message(Message(kind="reply", text=str(problem))))
+                said = await self._incoming(chat, name, args, user_id=event.get("user"),
+                                            channel_type=event.get("channel_type"))
+                language = chat_language(said.chat_kind, None, said.user_locale)
+                await self._post(client, chat, render_message(Message(kind="reply", language=language,
+                                                                      text=translator(language).explain(problem))))
                 return
-        incoming = self._incoming(chat, name, args, user_id=event.get("user"), attachment=attachment,
-                                  channel_type=event.get("channel_type"))
+        incoming = await self._incoming(chat, name, args, user_id=event.get("user"), attachment=attachment,
+                                        channel_type=event.get("channel_type"))
         messages = await self._answer(incoming)
         await self._post(client, chat, [part for message in messages for part in render_message(message)])
 
@@ -159,14 +168,23 @@ class SlackCommands:
             return await self.handler.handle(incoming)
         except Exception:  # the service answers its own failures; this is the last line before silence
             log.exception("/%s failed in %s", incoming.command, incoming.chat.chat_id)
-            return [Message(kind="reply", text=FAILED)]
+            return something_went_wrong(chat_language(incoming.chat_kind, None, incoming.user_locale))
 
-    def _incoming(self, chat: ChatRef, name: str, args: str, *, user_id: str | None, title: str | None = None,
-                  attachment: Attachment | None = None, channel_type: str | None = None) -> Incoming:
+    async def _incoming(self, chat: ChatRef, name: str | None, args: str, *, user_id: str | None,
+                        title: str | None = None, attachment: Attachment | None = None,
+                        channel_type: str | None = None) -> Incoming:
         direct = is_direct_message(chat.chat_id, channel_type)
+        # A direct message is the person's own chat: it follows their Slack language (a channel's is set
+        # with /language), asked once per user and remembered.
+        locale = await self.locales.locale(user_id) if direct and self.locales is not None else None
         return PLATFORM.incoming(chat, name, args=args, chat_kind=chat_kind(chat.chat_id, channel_type),
                                  chat_title=title, user_id=user_id, attachment=attachment,
-                                 is_admin=self.admin.checker(user_id, direct_message=direct))
+                                 is_admin=self.admin.checker(user_id, direct_message=direct), user_locale=locale)
+
+    def _known_locale(self, user_id: str | None, channel_id: str) -> str | None:
+        if self.locales is None or not is_direct_message(channel_id):
+            return None
+        return self.locales.cached(user_id)
 
     @staticmethod
     async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.adapters.contract import Connection, OutboundOnly, Platform, Wiring
+from bot.i18n import lazy
 from bot.services.ratelimit import PlatformLimits, Rate
 
 LIMITS = PlatformLimits(per_chat=Rate(1, 1.0))  # chat.postMessage: about one a second per channel
@@ -37,7 +38,7 @@ PLATFORM = Platform(
     outbound=_outbound,
     limits=lambda settings: LIMITS,
     help_command="/briefbot-help",  # Slack keeps /help for itself
-    attachment_hint="share the file in the channel with the message /sources",
+    attachment_hint=lazy("share the file in the channel with the message /sources"),
     token_patterns=TOKEN_PATTERNS,
     event_namespace=lambda settings: "slack",
     libraries=("slack_bolt", "slack_sdk"),

@@ -50,11 +50,11 @@ def _contexts(text: str) -> list[_Block]:
             for piece in split_text(text, MAX_SECTION_CHARS)]
 
 
-def item_mrkdwn(item: BriefItem, timezone: str | None = None) -> str:
+def item_mrkdwn(item: BriefItem, timezone: str | None = None, language: str | None = None) -> str:
     lines = [f"*{escape_text(item.headline)}*"]
     lines += [f"• {escape_text(point)}" for point in item.points]
     last = [link(entry.url, entry.label) for entry in item.links]
-    if date := published_label(item.published, timezone):
+    if date := published_label(item.published, timezone, language):
         last.append(f"_{escape(date)}_")
     if last:
         lines.append(" · ".join(last))
@@ -68,7 +68,7 @@ def _blocks(message: Message) -> list[_Block]:
     if message.text:
         blocks += _sections(escape_text(message.text))
     for item in message.items:
-        blocks += _sections(item_mrkdwn(item, message.timezone))
+        blocks += _sections(item_mrkdwn(item, message.timezone, message.language))
     if message.footer:
         blocks += _contexts(escape_text(message.footer))
     return blocks

@@ -19,6 +19,8 @@ from bot.adapters.telegram.render import TelegramPart, render_message
 from bot.adapters.telegram.sender import TelegramSender, seconds
 from bot.domain.models import ChatRef
 from bot.domain.models import Message as Reply
+from bot.i18n import chat_language, lazy, translator
+from bot.i18n.messages import DOWNLOAD_FAILED
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
 from bot.services.commands import COMMANDS, something_went_wrong
 from bot.services.pending import ChatBusy
@@ -79,28 +81,32 @@ class UpdateRouter:
         parsed = self._command_of(message)
         if parsed is None:
             return
+        # What is said before the service answers follows the sender's language (in a private chat).
+        language = _sender_language(message)
         try:
             incoming = await self._incoming(message, parsed)
         except AttachmentTooLarge as exc:
-            await self.reply(message, [Reply(kind="reply", text=str(exc))])
+            await self.reply(message, [Reply(kind="reply", text=translator(language).explain(exc),
+                                             language=language)])
             return
         except TelegramError as exc:
             log.warning("could not download the file sent with /%s: %s", parsed.name, exc)
-            await self.reply(message, [Reply(kind="reply", text="I could not download that file from "
-                                                                 "Telegram. Please send it again.")])
+            await self.reply(message, [Reply(kind="reply", text=translator(language).gettext(DOWNLOAD_FAILED),
+                                             language=language)])
             return
         try:
             replies = await self.handler.handle(incoming)
         except Exception:
             log.exception("command /%s failed", parsed.name)
-            replies = something_went_wrong()
+            replies = something_went_wrong(language)
         await self.reply(message, replies)
 
     async def busy(self, update: Update, busy: ChatBusy) -> None:
         """The chat has too many commands waiting: say so, once per burst (the processor decides)."""
         message = update.message or update.channel_post
         if message is not None:
-            await self.reply(message, [Reply(kind="reply", text=busy.text())])
+            language = _sender_language(message)
+            await self.reply(message, [Reply(kind="reply", text=busy.text(translator(language)), language=language)])
 
     def _command_of(self, message: Message) -> ParsedCommand | None:
         parsed = parse_command(message.text or message.caption, self.bot_username())
@@ -119,7 +125,7 @@ class UpdateRouter:
             chat_ref(message), parsed.name, args=parsed.args,
             chat_kind=_CHAT_KINDS.get(message.chat.type, "group"), chat_title=message.chat.effective_name,
             user_id=str(sender.id) if sender else None, attachment=await self._attachment(message, parsed),
-            is_admin=is_admin)
+            is_admin=is_admin, user_locale=message.from_user.language_code if message.from_user else None)
 
     async def _attachment(self, message: Message, parsed: ParsedCommand) -> Attachment | None:
         document = message.document
@@ -156,8 +162,14 @@ class UpdateRouter:
             await self.sender.deliver(chat, part, reply_to=reply_to)
 
 
+def _sender_language(message: Message) -> str:
+    """The language of a reply the service does not write: the sender's own in a private chat."""
+    kind = _CHAT_KINDS.get(message.chat.type, "group")
+    return chat_language(kind, None, message.from_user.language_code if message.from_user else None)
+
+
 def _too_large(size: int, limit: int) -> str:
-    return f"That file is {_size(size)}; I import feed lists (OPML) up to {_size(limit)}."
+    return lazy("That file is {size}; I import feed lists (OPML) up to {limit}.", size=_size(size), limit=_size(limit))
 
 
 def _size(count: int) -> str:

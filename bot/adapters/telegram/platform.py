@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from bot.adapters.contract import Connection, OutboundOnly, Platform, Wiring
+from bot.i18n import lazy
 from bot.services.ratelimit import PlatformLimits, Rate
 from bot.settings import Settings
 
@@ -60,7 +61,7 @@ PLATFORM = Platform(
     limits=_limits,
     is_group=is_group,
     help_command="/help",
-    attachment_hint="send the file with the caption /sources",
+    attachment_hint=lazy("send the file with the caption /sources"),
     token_patterns=TOKEN_PATTERNS,
     # Update ids are counted per bot: the bot's own id (the token's public part) keeps them apart.
     event_namespace=lambda settings: f"tg-{settings.telegram_bot_id}",

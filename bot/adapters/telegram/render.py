@@ -88,11 +88,11 @@ def _link_spans(links: list[Link]) -> Line:
     return spans
 
 
-def _item_paragraph(item: BriefItem, timezone: str | None) -> Paragraph:
+def _item_paragraph(item: BriefItem, timezone: str | None, language: str | None = None) -> Paragraph:
     paragraph: Paragraph = [[Span(item.headline, "b")]]
     paragraph += [[Span(f"• {point}")] for point in item.points]
     last = _link_spans(item.links)
-    if date := published_label(item.published, timezone):
+    if date := published_label(item.published, timezone, language):
         last += [Span(" · "), Span(date, "i")] if last else [Span(date, "i")]
     if last:
         paragraph.append(last)
@@ -105,7 +105,7 @@ def paragraphs(message: Message) -> list[Paragraph]:
         result.append([[Span(message.heading, "b")]])
     if message.text:
         result += _text_paragraphs(message.text)
-    result += [_item_paragraph(item, message.timezone) for item in message.items]
+    result += [_item_paragraph(item, message.timezone, message.language) for item in message.items]
     if message.footer:
         result += _text_paragraphs(message.footer, "i")
     return result

@@ -6,6 +6,6 @@ An adapter turns what someone typed into an `Incoming` and renders the `Message`
 
 from bot.services.commands.catalog import COMMANDS
 from bot.services.commands.registry import Command, Registry
-from bot.services.commands.service import SOMETHING_WENT_WRONG, CommandService, something_went_wrong
+from bot.services.commands.service import CommandService, something_went_wrong
 
-__all__ = ["COMMANDS", "SOMETHING_WENT_WRONG", "Command", "CommandService", "Registry", "something_went_wrong"]
+__all__ = ["COMMANDS", "Command", "CommandService", "Registry", "something_went_wrong"]

@@ -7,6 +7,7 @@ import re
 
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import ChatSettings, Message
+from bot.i18n import Translator, lazy
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
 
@@ -14,45 +15,53 @@ _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word
 
 
 async def subscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
+    tr = incoming.tr
     if not incoming.args.strip():
-        return reply("Which words? For example: /subscribe \"North Korea\" missile, or /subscribe climate -sports")
+        return reply(tr.gettext("Which words? For example: /subscribe \"North Korea\" missile, or /subscribe "
+                                "climate -sports"))
     try:
         query = parse_query(incoming.args)
     except QueryError as exc:
-        return reply(str(exc))
+        return reply(tr.explain(exc))
     added, count = await asyncio.to_thread(_add, tools, chat.id, query, incoming.chat.thread_id)
     if added is None:
-        return reply(f"This chat has {count} alerts, the most a chat can have ({tools.max_alerts_per_chat}). "
-                     "Remove one first: /alerts lists them, /unsubscribe <keywords> removes one.")
+        return reply(tr.gettext("This chat has {count} alerts, the most a chat can have ({limit}). Remove one "
+                                "first: /alerts lists them, /unsubscribe <keywords> removes one.",
+                                count=count, limit=tools.max_alerts_per_chat))
     if not added:
-        return reply(f"This chat already has an alert for {query.display}.")
-    return reply(f"Alert set for {query.display}: I will post here every new story that {_explain(query)}. "
-                 "/alerts lists this chat's alerts.")
+        return reply(tr.gettext("This chat already has an alert for {query}.", query=query.display))
+    return reply(tr.gettext("Alert set for {query}: I will post here every new story that {meaning}. /alerts "
+                            "lists this chat's alerts.", query=query.display, meaning=_explain(query, tr)))
 
 
 async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
+    tr = incoming.tr
     args = incoming.args.strip()
     if not args:
-        return reply("Which alert? Send /alerts to see them, then /unsubscribe <keywords> or /unsubscribe all.")
+        return reply(tr.gettext("Which alert? Send /alerts to see them, then /unsubscribe <keywords> or "
+                                "/unsubscribe all."))
     if args.lower() == "all":
         removed = await asyncio.to_thread(_remove, tools, chat.id, None)
-        return reply(f"Removed all {removed} alerts." if removed else "This chat has no alerts.")
+        return reply(tr.ngettext("Removed all {n} alerts.", "Removed all {n} alerts.", removed) if removed
+                     else tr.gettext("This chat has no alerts."))
     try:
         query = parse_query(args)
     except QueryError as exc:
-        return reply(str(exc))
+        return reply(tr.explain(exc))
     removed = await asyncio.to_thread(_remove, tools, chat.id, query.normalized)
     if not removed:
-        return reply(f"No alert for {query.display} here. Send /alerts to see them.")
-    return reply(f"Alert for {query.display} removed.")
+        return reply(tr.gettext("No alert for {query} here. Send /alerts to see them.", query=query.display))
+    return reply(tr.gettext("Alert for {query} removed.", query=query.display))
 
 
 async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
+    tr = incoming.tr
     subscriptions = await asyncio.to_thread(_subscriptions, tools, chat.id)
     if not subscriptions:
-        return reply("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
+        return reply(tr.gettext("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe "
+                                "climate -sports"))
     lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-    return reply("\n".join(lines), heading="Keyword alerts")
+    return reply("\n".join(lines), heading=tr.gettext("Keyword alerts"))
 
 
 def _add(tools: Tools, chat_id: int, query: Query, thread_id: str | None) -> tuple[bool | None, int]:
@@ -74,24 +83,37 @@ def _subscriptions(tools: Tools, chat_id: int) -> list:
         return tx.chats.subscriptions(chat_id)
 
 
-def _explain(query: Query) -> str:
+def _explain(query: Query, tr: Translator) -> str:
     """'mentions "North Korea" and missile but not drill': what an alert's words mean, said back."""
     shown = _DISPLAY_TERM.findall(query.display)  # as typed: original case and order
     if len(shown) != len(query.required) + len(query.excluded):  # a stray quote: the normalised terms
         shown = [t.canonical for t in query.required] + [f"-{t.canonical}" for t in query.excluded]
-    required = " and ".join(term for term in shown if not term.startswith("-"))  # a query always has one
-    excluded = " or ".join(term[1:] for term in shown if term.startswith("-"))
-    return f"mentions {required}" + (f" but not {excluded}" if excluded else "")
+    required = [term for term in shown if not term.startswith("-")]  # a query always has one
+    excluded = [term[1:] for term in shown if term.startswith("-")]
+    if not excluded:
+        return tr.gettext("mentions {required}", required=joined(required, tr))
+    return tr.gettext("mentions {required} but not {excluded}", required=joined(required, tr),
+                      excluded=joined(excluded, tr, either=True))
+
+
+def joined(terms: list[str], tr: Translator, *, either: bool = False) -> str:
+    """"a and b and c" ("a or b" with `either`), joined as the language joins them."""
+    text = terms[0]
+    for term in terms[1:]:
+        text = (tr.gettext("{first} or {second}", first=text, second=term) if either
+                else tr.gettext("{first} and {second}", first=text, second=term))
+    return text
 
 
 SUBSCRIBE = Command(
-    "subscribe", "/subscribe <keywords>",
-    "alert this chat when a story matches: several words must all appear, "
-    "\"quotes\" keep a phrase together, -word excludes",
-    "Alert this chat on keywords, e.g. /subscribe climate -sports", subscribe,
-    examples=("/subscribe \"North Korea\" missile", "/subscribe climate -sports"), changes_settings=always)
+    "subscribe", lazy("/subscribe <keywords>"),
+    lazy("alert this chat when a story matches: several words must all appear, "
+         "\"quotes\" keep a phrase together, -word excludes"),
+    lazy("Alert this chat on keywords, e.g. /subscribe climate -sports"), subscribe,
+    examples=(lazy("/subscribe \"North Korea\" missile"), lazy("/subscribe climate -sports")),
+    changes_settings=always)
 UNSUBSCRIBE = Command(
-    "unsubscribe", "/unsubscribe <keywords | all>", "stop an alert, or all of them",
-    "Stop an alert, or all of them", unsubscribe,
-    examples=("/unsubscribe climate -sports", "/unsubscribe all"), changes_settings=always)
-ALERTS = Command("alerts", "/alerts", "this chat's keyword alerts", "This chat's keyword alerts", alerts)
+    "unsubscribe", lazy("/unsubscribe <keywords | all>"), lazy("stop an alert, or all of them"),
+    lazy("Stop an alert, or all of them"), unsubscribe,
+    examples=(lazy("/unsubscribe climate -sports"), "/unsubscribe all"), changes_settings=always)
+ALERTS = Command("alerts", "/alerts", lazy("this chat's keyword alerts"), lazy("This chat's keyword alerts"), alerts)

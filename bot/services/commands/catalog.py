@@ -4,6 +4,7 @@ and one line here."""
 from bot.services.commands.alerts import ALERTS, SUBSCRIBE, UNSUBSCRIBE
 from bot.services.commands.digest import DIGEST
 from bot.services.commands.help import HELP
+from bot.services.commands.language import LANGUAGE
 from bot.services.commands.registry import Registry
 from bot.services.commands.schedule import SCHEDULE
 from bot.services.commands.sources import SOURCES
@@ -17,5 +18,6 @@ COMMANDS = Registry((
     ALERTS,
     SOURCES,
     SCHEDULE,
+    LANGUAGE,
     HELP,
 ), help_name=HELP.name)

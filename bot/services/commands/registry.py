@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.models import ChatSettings, Message
+from bot.i18n import translator
 from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Attachment, Incoming
 from bot.services.feeds import FeedService
@@ -66,6 +67,7 @@ Handler = Callable[[Tools, Incoming, ChatSettings | None], Awaitable[list[Messag
 @dataclass(frozen=True)
 class Command:
     name: str  # lower-case, as typed after the slash
+    # The words for people are English, marked with bot.i18n.lazy and translated where they are shown.
     usage: str  # "/summary [link | text | words]"
     description: str  # for /help: what it does, in a sentence
     menu: str  # for a platform's command menu: short, one line (menus allow up to 256 characters)
@@ -126,9 +128,10 @@ class Registry:
         command = self.get(name)
         return command is not None and command.takes_attachment
 
-    def menu(self) -> tuple[tuple[str, str], ...]:
-        """(name, short description) for a platform's command menu."""
-        return tuple((command.name, command.menu) for command in self.commands)
+    def menu(self, language: str | None = None) -> tuple[tuple[str, str], ...]:
+        """(name, short description) for a platform's command menu, in `language` (English by default)."""
+        tr = translator(language)
+        return tuple((command.name, tr.gettext(command.menu)) for command in self.commands)
 
     def with_command(self, command: Command) -> Registry:
         """This registry and one more command, listed before the help."""

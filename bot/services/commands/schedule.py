@@ -7,50 +7,59 @@ from datetime import datetime
 
 from bot.domain.models import ChatSettings, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
+from bot.i18n import Translator, lazy
+from bot.i18n.dates import clock, weekday_date
 from bot.runtime.clock import utcnow
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 
-USAGE = "Use /schedule HH:MM [Area/City], for example /schedule 07:30 Europe/Berlin."
+USAGE = lazy("Use /schedule HH:MM [Area/City], for example /schedule 07:30 Europe/Berlin.")
 
 
 async def schedule(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
+    tr = incoming.tr
     parts = incoming.args.split()
     if not parts:
-        return reply(describe(chat))
+        return reply(describe(chat, tr))
     first = parts[0].lower()
     if first == "off":
-        return reply("Daily digest turned off." if await asyncio.to_thread(_turn_off, tools, chat.id)
-                     else "There was no daily digest to turn off.")
+        return reply(tr.gettext("Daily digest turned off.") if await asyncio.to_thread(_turn_off, tools, chat.id)
+                     else tr.gettext("There was no daily digest to turn off."))
     if first == "empty":
-        return await _empty_day(tools, chat, parts[1].lower() if len(parts) > 1 else "")
+        return await _empty_day(tools, chat, parts[1].lower() if len(parts) > 1 else "", tr)
     if len(parts) > 2:
-        return reply(USAGE)
+        return reply(tr.gettext(USAGE))
     try:
         local = parse_local_time(parts[0])
         zone = parse_timezone(parts[1]) if len(parts) == 2 else parse_timezone(chat.timezone)
     except ScheduleError as exc:
-        return reply(str(exc))
+        return reply(tr.explain(exc))
     first_run = next_run(local, zone, utcnow())
     at = local.strftime("%H:%M")
     followed = await asyncio.to_thread(_plan, tools, chat.id, at, zone.key, first_run, incoming.chat.thread_id)
-    text = f"Daily digest set for {at} {zone.key}; the next one comes {first_run.astimezone(zone):%A %-d %B}."
+    text = tr.gettext("Daily digest set for {time} {zone}; the next one comes {day}.",
+                      time=clock(local, tr.language), zone=zone.key,
+                      day=weekday_date(first_run, tr.language, zone.key, year=False))
     if not followed:
-        text += " Until this chat follows a feed there is nothing to send: add one with /sources add <feed url>."
+        text += " " + tr.gettext("Until this chat follows a feed there is nothing to send: add one with /sources "
+                                 "add <feed url>.")
     return reply(text)
 
 
-def describe(chat: ChatSettings) -> str:
+def describe(chat: ChatSettings, tr: Translator) -> str:
     if chat.digest_time is None:
-        return "No daily digest yet. Set one with /schedule 07:30 Europe/Berlin."
-    return f"Daily digest at {chat.digest_time} {chat.digest_timezone}. /schedule off stops it."
+        return tr.gettext("No daily digest yet. Set one with /schedule 07:30 Europe/Berlin.")
+    return tr.gettext("Daily digest at {time} {zone}. /schedule off stops it.",
+                      time=clock(parse_local_time(chat.digest_time), tr.language), zone=chat.digest_timezone)
 
 
-async def _empty_day(tools: Tools, chat: ChatSettings, choice: str) -> list[Message]:
+async def _empty_day(tools: Tools, chat: ChatSettings, choice: str, tr: Translator) -> list[Message]:
     if choice not in {"say", "skip"}:
-        return reply("Use /schedule empty say (post a short note on a quiet day) or /schedule empty skip.")
+        return reply(tr.gettext("Use /schedule empty say (post a short note on a quiet day) or /schedule empty "
+                                "skip."))
     await asyncio.to_thread(_set_empty_day, tools, chat.id, choice)
-    return reply("On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent.")
+    return reply(tr.gettext("On a quiet day I will say so.") if choice == "say"
+                 else tr.gettext("On a quiet day I will stay silent."))
 
 
 def _set_empty_day(tools: Tools, chat_id: int, choice: str) -> None:
@@ -75,8 +84,8 @@ def _plan(tools: Tools, chat_id: int, local_time: str, zone: str, first: datetim
 
 
 SCHEDULE = Command(
-    "schedule", "/schedule HH:MM [Area/City] | off | empty say|skip",
-    "the daily digest time in this chat's time zone; what an empty day sends",
-    "Daily digest time, e.g. /schedule 07:30 Europe/Berlin", schedule,
+    "schedule", lazy("/schedule HH:MM [Area/City] | off | empty say|skip"),
+    lazy("the daily digest time in this chat's time zone; what an empty day sends"),
+    lazy("Daily digest time, e.g. /schedule 07:30 Europe/Berlin"), schedule,
     examples=("/schedule 07:30 Europe/Berlin", "/schedule off", "/schedule empty say"),
     changes_settings=unless_bare)

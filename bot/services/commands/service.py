@@ -12,6 +12,8 @@ import logging
 from dataclasses import replace
 
 from bot.domain.models import ChatSettings, Message
+from bot.i18n import chat_language, translator
+from bot.i18n.messages import ADMINS_ONLY, CHAT_BUSY, DATABASE_BUSY, SOMETHING_WENT_WRONG
 from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Incoming
 from bot.services.commands.catalog import COMMANDS
@@ -25,13 +27,14 @@ from bot.store.store import Store, StoreBusy
 
 log = logging.getLogger(__name__)
 
-SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a minute."
 TEXT_COMMAND = SUMMARY.name  # what a message without a command asks for: a plain text or a bare link
+# How long an answer that needs no chat row (/help, an unknown command) waits to read the chat's language.
+LANGUAGE_READ_WAIT_S = 0.2
 
 
-def something_went_wrong() -> list[Message]:
+def something_went_wrong(language: str | None = None) -> list[Message]:
     """The answer when a command failed in a way nobody foresaw (adapters use it as their last resort)."""
-    return reply(SOMETHING_WENT_WRONG)
+    return [replace(m, language=language) for m in reply(translator(language).gettext(SOMETHING_WENT_WRONG))]
 
 
 class CommandService:
@@ -54,12 +57,16 @@ class CommandService:
             incoming = replace(incoming, command=TEXT_COMMAND)
         command = self.commands.get(incoming.command)
         if command is None:
-            return reply(unknown_text(self.commands, incoming))
+            incoming = await self._in_chat_language(incoming)
+            return _in(incoming, reply(unknown_text(self.commands, incoming)))
         key = (incoming.chat.platform, incoming.chat.chat_id)
         try:
             self.pending.enter(key)
         except ChatBusy as busy:
-            return reply(busy.text()) if busy.first else []
+            if not busy.first:
+                return []
+            incoming = await self._in_chat_language(incoming)
+            return _in(incoming, reply(busy.text(incoming.tr)))
         try:
             return await self._run(command, incoming)
         finally:
@@ -69,30 +76,62 @@ class CommandService:
         # Store work runs in threads (the event loop serves every chat) and waits a bounded time for a lock.
         try:
             with self.store.waiting_at_most(self.db_wait_s):
-                chat = await asyncio.to_thread(self._ensure_chat, incoming) if command.needs_chat else None
+                if command.needs_chat:
+                    chat, chosen = await asyncio.to_thread(self._ensure_chat, incoming)
+                    incoming = _answered_in(incoming, chosen)
+                else:
+                    chat, incoming = None, await self._in_chat_language(incoming)
                 if command.changes_settings(incoming.args, incoming.attachment) and not await _may_change(incoming):
-                    return reply(self._admins_only())
+                    return _in(incoming, reply(self._admins_only(incoming)))
                 messages = await command.handler(self.tools, incoming, chat)
             zone = chat.timezone if chat else None  # dates in briefs are shown in the chat's time zone
-            return [replace(m, timezone=m.timezone or zone) for m in messages]
+            return [replace(m, timezone=m.timezone or zone, language=m.language or incoming.language)
+                    for m in messages]
         except StoreBusy as exc:
             log.warning("command /%s: %s", command.name, exc)
-            return reply(f"The database is busy (it stayed locked for {exc.waited_s:g} s). "
-                         "Nothing was changed; please try again in a minute.")
+            return _in(incoming, reply(incoming.tr.gettext(DATABASE_BUSY, seconds=format(exc.waited_s, "g"))))
         except Exception:
             log.exception("command /%s failed", command.name)
-            return something_went_wrong()
+            return something_went_wrong(incoming.language)
 
-    def _admins_only(self) -> str:
+    def _admins_only(self, incoming: Incoming) -> str:
+        tr = incoming.tr
         everyone = [f"/{c.name}" for c in self.commands.listed() if not c.for_admins]
-        listed = ", ".join(everyone[:-1]) + " and " + everyone[-1] if len(everyone) > 1 else "".join(everyone)
-        return ("Only the admins of this chat can change its sources, alerts and schedule. "
-                f"Everyone can use {listed}.")
+        listed = (tr.gettext("{commands} and {last}", commands=", ".join(everyone[:-1]), last=everyone[-1])
+                  if len(everyone) > 1 else "".join(everyone))
+        return tr.gettext(ADMINS_ONLY, commands=listed)
 
-    def _ensure_chat(self, incoming: Incoming) -> ChatSettings:
+    def _ensure_chat(self, incoming: Incoming) -> tuple[ChatSettings, str | None]:
+        """The chat's settings and its chosen language; the language its person reports is noted."""
         with self.store.transaction() as tx:
-            return tx.chats.ensure_settings(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
+            chat = tx.chats.ensure_settings(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
                                             title=incoming.chat_title, timezone=self.default_timezone)
+            if incoming.chat_kind == "private":
+                tx.chat_language.note_user_locale(chat.id, incoming.user_locale)
+            return chat, tx.chat_language.language(chat.id)
+
+    async def _in_chat_language(self, incoming: Incoming) -> Incoming:
+        """For an answer that needs no chat row: the chat's chosen language if the database says it at
+        once, else the rule without it (a locked database must not hold up /help)."""
+        try:
+            with self.store.waiting_at_most(min(self.db_wait_s, LANGUAGE_READ_WAIT_S)):
+                chosen = await asyncio.to_thread(self._chosen_language, incoming)
+        except Exception as exc:  # busy or broken: the answer matters more than its language
+            log.debug("no chosen language for %s: %s", incoming.chat.chat_id, exc)
+            chosen = None
+        return _answered_in(incoming, chosen)
+
+    def _chosen_language(self, incoming: Incoming) -> str | None:
+        with self.store.transaction() as tx:
+            return tx.chat_language.chosen(incoming.chat.platform, incoming.chat.chat_id)
+
+
+def _answered_in(incoming: Incoming, chosen: str | None) -> Incoming:
+    return replace(incoming, language=chat_language(incoming.chat_kind, chosen, incoming.user_locale))
+
+
+def _in(incoming: Incoming, messages: list[Message]) -> list[Message]:
+    return [replace(m, language=incoming.language) for m in messages]
 
 
 async def _may_change(incoming: Incoming) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.models import ChatSettings, Message
+from bot.i18n import Translator, lazy
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
@@ -12,65 +13,67 @@ from bot.services.feeds import (AlreadyFollowed, Followed, Imported, NotFollowed
 
 
 async def sources(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
+    tr = incoming.tr
     if incoming.attachment is not None:
         result = await tools.feeds.import_opml(chat.id, incoming.attachment.content,
                                                thread_id=incoming.chat.thread_id)
-        return reply(said(result))
+        return reply(said(result, tr))
     action, _, rest = incoming.args.strip().partition(" ")
     action, rest = action.lower(), rest.strip()
     if not action or action == "list":
-        return await asyncio.to_thread(_list, tools, chat)
+        return await asyncio.to_thread(_list, tools, chat, tr)
     if action == "add":
         if not rest:
-            return reply("Which feed? For example: /sources add https://example.com/feed.xml")
-        return reply(said(await tools.feeds.add(chat.id, rest, thread_id=incoming.chat.thread_id)))
+            return reply(tr.gettext("Which feed? For example: /sources add https://example.com/feed.xml"))
+        return reply(said(await tools.feeds.add(chat.id, rest, thread_id=incoming.chat.thread_id), tr))
     if action in {"remove", "rm", "delete"}:
         if not rest:
-            return reply("Which feed? Send /sources to see the numbers, then /sources remove 2.")
-        return reply(said(await asyncio.to_thread(tools.feeds.remove, chat.id, rest)))
+            return reply(tr.gettext("Which feed? Send /sources to see the numbers, then /sources remove 2."))
+        return reply(said(await asyncio.to_thread(tools.feeds.remove, chat.id, rest), tr))
     if URL.match(action):
-        return reply(f"To follow that feed, send /sources add {action}")
-    return reply("Use /sources, /sources add <feed url> or /sources remove <n | url>.")
+        return reply(tr.gettext("To follow that feed, send /sources add {url}", url=action))
+    return reply(tr.gettext("Use /sources, /sources add <feed url> or /sources remove <n | url>."))
 
 
-def said(result: Followed | AlreadyFollowed | Unfollowed | NotFollowed | Imported | Refused) -> str:
+def said(result: Followed | AlreadyFollowed | Unfollowed | NotFollowed | Imported | Refused, tr: Translator) -> str:
     """What the feed service did, told to the chat."""
     match result:
         case Followed(name, url):
-            return (f"Now following {name} ({url}). New stories arrive as briefs with the next poll; "
-                    "/sources lists this chat's feeds.")
+            return tr.gettext("Now following {name} ({url}). New stories arrive as briefs with the next poll; "
+                              "/sources lists this chat's feeds.", name=name, url=url)
         case AlreadyFollowed(name):
-            return f"This chat already follows {name}."
+            return tr.gettext("This chat already follows {name}.", name=name)
         case Unfollowed(name):
-            return f"Stopped following {name}."
+            return tr.gettext("Stopped following {name}.", name=name)
         case NotFollowed(ref):
-            return f"This chat follows no feed “{ref}”. Send /sources to see the list."
+            return tr.gettext("This chat follows no feed “{ref}”. Send /sources to see the list.", ref=ref)
         case Imported():
-            return imported(result)
+            return imported(result, tr)
         case Refused(reason):
-            return reason
+            return tr.gettext(reason)
     raise TypeError(f"no words for {result!r}")
 
 
-def imported(result: Imported) -> str:
-    report = f"Imported {result.added} feed{'s' if result.added != 1 else ''}"
+def imported(result: Imported, tr: Translator) -> str:
+    report = tr.ngettext("Imported {n} feed", "Imported {n} feeds", result.added)
     if result.already:
-        report += f", {result.already} already followed"
+        report += tr.gettext(", {count} already followed", count=result.already)
     if result.skipped:
-        report += f", {len(result.skipped)} skipped:\n" + "\n".join(result.skipped[:10])
+        report += tr.gettext(", {count} skipped:", count=len(result.skipped)) + "\n" + "\n".join(
+            tr.gettext(line) for line in result.skipped[:10])
     return report + "."
 
 
-def _list(tools: Tools, chat: ChatSettings) -> list[Message]:
-    lines = tools.feeds.describe(chat.id)
+def _list(tools: Tools, chat: ChatSettings, tr: Translator) -> list[Message]:
+    lines = tools.feeds.describe(chat.id, language=tr.language)
     if not lines:
-        return reply("This chat follows no feeds. Add one with /sources add <feed url>.")
-    return reply("\n".join(lines), heading="Sources")
+        return reply(tr.gettext("This chat follows no feeds. Add one with /sources add <feed url>."))
+    return reply("\n".join(lines), heading=tr.gettext("Sources"))
 
 
 SOURCES = Command(
-    "sources", "/sources [add <feed url> | remove <n | url>]",
-    "the feeds this chat follows and how they are doing; add or remove one",
-    "Feeds this chat follows; add, remove, or send an OPML file", sources,
+    "sources", lazy("/sources [add <feed url> | remove <n | url>]"),
+    lazy("the feeds this chat follows and how they are doing; add or remove one"),
+    lazy("Feeds this chat follows; add, remove, or send an OPML file"), sources,
     examples=("/sources add https://example.com/feed.xml", "/sources remove 2"), aliases=("feeds",),
-    changes_settings=unless_bare, attachment="An OPML list of feeds")
+    changes_settings=unless_bare, attachment=lazy("An OPML list of feeds"))
