@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from bot.domain.models import BriefItem, Link, Message
+from bot.i18n import translator
+from bot.i18n.dates import clock, weekday_date
 
 SAME_STORY_THRESHOLD = 0.885
 MARKS_WEIGHT = 0.3
@@ -167,35 +169,43 @@ def _complete_linkage(similarity: np.ndarray, threshold: float) -> list[list[int
     return [sorted(group) for _, group in sorted(members.items())]
 
 
-def period_phrase(since: datetime, now: datetime, zone: ZoneInfo) -> str:
-    """"since 07:30 yesterday", "since 10:14 today", "since Monday 2 March, 07:30": in the chat's own time."""
+def period_phrase(since: datetime, now: datetime, zone: ZoneInfo, language: str | None = None) -> str:
+    """"since 07:30 yesterday", "since 10:14 today", "since Monday 2 March, 07:30": in the chat's own time
+    and language."""
+    tr = translator(language)
     start, today = since.astimezone(zone), now.astimezone(zone).date()
-    clock = f"{start:%H:%M}"
+    time = clock(start, tr.language, zone.key)
     if start.date() == today:
-        return f"since {clock} today"
+        return tr.gettext("since {time} today", time=time)
     if start.date() == today - timedelta(days=1):
-        return f"since {clock} yesterday"
-    return f"since {start:%A} {start.day} {start:%B}" + (f" {start.year}" if start.year != today.year else "") + f", {clock}"
+        return tr.gettext("since {time} yesterday", time=time)
+    return tr.gettext("since {date}, {time}", date=weekday_date(start, tr.language, zone.key,
+                                                                     year=start.year != today.year),
+                      time=time)
 
 
 def digest_message(stories: list[Story], *, heading: str, max_items: int, say_when_empty: bool, period: str,
-                   recap: bool = False, timezone: str | None = None) -> Message | None:
+                   recap: bool = False, timezone: str | None = None, language: str | None = None) -> Message | None:
     """The digest to post: None on an empty day when the chat prefers silence. `period` says what it
-    covers ("since 07:30 yesterday"); a `recap` repeats the stories already sent in that period."""
+    covers ("since 07:30 yesterday"); a `recap` repeats the stories already sent in that period. Its
+    words are in `language` (English by default); the briefs stay in their articles' languages."""
+    tr = translator(language)
     if recap:
-        text = f"Recap of every story {period}, those already sent included." if stories else f"No stories {period}."
+        text = (tr.gettext("Recap of every story {period}, those already sent included.", period=period) if stories
+                else tr.gettext("No stories {period}.", period=period))
     else:
-        text = f"New {period}:" if stories else f"No new stories {period}."
+        text = (tr.gettext("New {period}:", period=period) if stories
+                else tr.gettext("No new stories {period}.", period=period))
     if not stories:
         if not say_when_empty:
             return None
-        return Message(kind="digest", heading=heading, text=text, timezone=timezone)
+        return Message(kind="digest", heading=heading, text=text, timezone=timezone, language=language)
     shown = stories[:max_items]
     left = len(stories) - len(shown)
-    footer = (f"{left} more {'story' if left == 1 else 'stories'} not shown; /summary lists the latest."
-              if left else None)
+    footer = (tr.ngettext("{n} more story not shown; /summary lists the latest.",
+                          "{n} more stories not shown; /summary lists the latest.", left) if left else None)
     return Message(kind="digest", heading=heading, text=text, items=[story.item() for story in shown],
-                   footer=footer, timezone=timezone)
+                   footer=footer, timezone=timezone, language=language)
 
 
 def _host(url: str) -> str:

@@ -20,6 +20,8 @@ from typing import Literal, Protocol
 from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
 from bot.domain.models import ChatRef
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
+from bot.i18n import Translator, chat_language, lazy, translator
+from bot.i18n.dates import clock, weekday_date
 from bot.runtime.clock import utcnow
 from bot.services.chat_io import ChatKind
 from bot.store.actions import ActionSpec, StoredAction
@@ -41,11 +43,11 @@ MAX_TOAST_CHARS = 200  # the shortest toast limit among the platforms
 
 View = Literal["sources", "alerts", "schedule"]
 
-EXPIRED = "This button has expired. Send the command again for fresh buttons."
-FORGED = "This button is not for this chat."
-NOT_ADMIN = "Only the admins of this chat can change its feeds, alerts and schedule."
-BUSY = "The database is busy. Nothing was changed; please try again in a minute."
-FAILED = "Sorry, something went wrong on my side. Nothing was changed; please try again in a minute."
+EXPIRED = lazy("This button has expired. Send the command again for fresh buttons.")
+FORGED = lazy("This button is not for this chat.")
+NOT_ADMIN = lazy("Only the admins of this chat can change its feeds, alerts and schedule.")
+BUSY = lazy("The database is busy. Nothing was changed; please try again in a minute.")
+FAILED = lazy("Sorry, something went wrong on my side. Nothing was changed; please try again in a minute.")
 
 
 @dataclass(frozen=True)
@@ -79,55 +81,65 @@ class ActionService:
         self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
 
     async def press(self, chat: ChatRef, token: str, *, presser_is_admin: Callable[[], Awaitable[bool]],
-                    chat_kind: ChatKind) -> PressResult:
-        """Do what the button `token`, pressed in `chat`, stands for; always an answer, never an exception."""
+                    chat_kind: ChatKind, presser_locale: str | None = None) -> PressResult:
+        """Do what the button `token`, pressed in `chat`, stands for; always an answer, never an exception.
+        Toasts and labels are in the chat's language (`presser_locale`: the presser's, as the platform
+        reports it, for a toast said before the chat is known)."""
+        tr = translator(chat_language(chat_kind, None, presser_locale))
         try:
             with self.store.waiting_at_most(self.db_wait_s):
-                found = await asyncio.to_thread(self._resolve, chat, token)
+                found = await asyncio.to_thread(self._resolve, chat, token, tr)
                 if isinstance(found, PressResult):
                     return found
+                action, tr = found
                 # Asked after the token checks (a forged press costs no platform call), outside any transaction.
                 if chat_kind != "private" and not await presser_is_admin():
-                    return PressResult(NOT_ADMIN)
-                return await asyncio.to_thread(self._perform, found, chat.thread_id)
+                    return PressResult(tr.gettext(NOT_ADMIN))
+                return await asyncio.to_thread(self._perform, action, chat.thread_id, tr)
         except StoreBusy as exc:
             log.warning("button press: %s", exc)
-            return PressResult(BUSY)
+            return PressResult(tr.gettext(BUSY))
         except Exception:
             log.exception("button press failed")
-            return PressResult(FAILED)
+            return PressResult(tr.gettext(FAILED))
 
     def prune(self, now: datetime | None = None) -> int:
         """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""
         with self.store.transaction() as tx:
             return tx.actions.prune(now=now or utcnow())
 
-    def _resolve(self, chat: ChatRef, token: str) -> StoredAction | PressResult:
+    def _resolve(self, chat: ChatRef, token: str, tr: Translator) -> tuple[StoredAction, Translator] | PressResult:
+        """The action and the chat's translator, or the answer to a press that does nothing."""
         if not is_token(token):
-            return PressResult(EXPIRED)
+            return PressResult(tr.gettext(EXPIRED))
         with self.store.transaction() as tx:
             action = tx.actions.resolve(token, now=utcnow())
             if action is None:
-                return PressResult(EXPIRED)
+                return PressResult(tr.gettext(EXPIRED))
             row = tx.chats.find(chat.platform, chat.chat_id)
             if row is None or row.id != action.chat_id:
                 log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
                             chat.platform, chat.chat_id)
-                return PressResult(FORGED)
-        return action
+                return PressResult(tr.gettext(FORGED))
+            return action, _chat_tr(tx, row.id)
 
-    def _perform(self, action: StoredAction, thread_id: str | None) -> PressResult:
+    def _perform(self, action: StoredAction, thread_id: str | None, tr: Translator) -> PressResult:
         perform = _PERFORM.get(action.kind)
         if perform is None:
             log.warning("a button of an unknown kind %r was pressed", action.kind)
-            return PressResult(EXPIRED)
+            return PressResult(tr.gettext(EXPIRED))
         with self.store.transaction() as tx:
             if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked
-                return PressResult(EXPIRED)
+                return PressResult(tr.gettext(EXPIRED))
             result = perform(tx, action, thread_id)
         if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
             self.scheduler.reschedule_chat(action.chat_id)
         return result
+
+
+def _chat_tr(tx: Tx, chat_id: int) -> Translator:
+    """The chat's language (bot.i18n.chat_language of what the store knows of it): toasts and labels."""
+    return translator(tx.chat_language.resolved([chat_id]).get(chat_id))
 
 
 # What each kind does, inside the transaction that holds the chat's row.
@@ -138,53 +150,54 @@ def _feed_name(tx: Tx, source_id: int | None) -> str | None:
 
 
 def _pause(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True, done="Paused {}: no briefs from it here until you resume it.",
-                        already="{} is already paused.")
+    return _switch_feed(tx, action, paused=True,
+                        done=lazy("Paused {feed}: no briefs from it here until you resume it."),
+                        already=lazy("{feed} is already paused."))
 
 
 def _resume(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done="Resumed {}.", already="{} is not paused.")
+    return _switch_feed(tx, action, paused=False, done=lazy("Resumed {feed}."), already=lazy("{feed} is not paused."))
 
 
 def _mute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True, done="Muted {} in this chat; /sources can resume it.",
-                        already="{} is already muted.")
+    return _switch_feed(tx, action, paused=True, done=lazy("Muted {feed} in this chat; /sources can resume it."),
+                        already=lazy("{feed} is already muted."))
 
 
 def _unmute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done="Unmuted {}.", already="{} is not muted.")
+    return _switch_feed(tx, action, paused=False, done=lazy("Unmuted {feed}."), already=lazy("{feed} is not muted."))
 
 
 def _switch_feed(tx: Tx, action: StoredAction, *, paused: bool, done: str, already: str) -> PressResult:
     chat_id, source_id = action.chat_id, action.target_id
-    name = _feed_name(tx, source_id)
+    tr, name = _chat_tr(tx, chat_id), _feed_name(tx, source_id)
     if name is None or not tx.sources.follows(chat_id, source_id):
-        toast, changed = "That feed was already removed.", False
+        toast, changed = tr.gettext("That feed was already removed."), False
     elif tx.sources.set_paused(chat_id, source_id, paused):
-        toast, changed = done.format(name), True
+        toast, changed = tr.gettext(done, feed=name), True
     else:
-        toast, changed = already.format(name), False
+        toast, changed = tr.gettext(already, feed=name), False
     if "group" in action.args:  # under a brief: its own buttons again, in their new state
         return PressResult(toast, changed, feed_brief_buttons(tx, chat_id, _sources(tx, action.args["group"])))
     return PressResult(toast, changed, sources_buttons(tx, chat_id), "sources")
 
 
 def _remove(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    name = _feed_name(tx, action.target_id)
+    tr, name = _chat_tr(tx, action.chat_id), _feed_name(tx, action.target_id)
     if name is not None and tx.sources.unfollow(action.chat_id, action.target_id):
-        toast, changed = f"Stopped following {name}.", True
+        toast, changed = tr.gettext("Stopped following {name}.", name=name), True
     else:
-        toast, changed = "That feed was already removed.", False
+        toast, changed = tr.gettext("That feed was already removed."), False
     return PressResult(toast, changed, sources_buttons(tx, action.chat_id), "sources")
 
 
 def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id = action.chat_id
+    chat_id, tr = action.chat_id, _chat_tr(tx, action.chat_id)
     subscription = next((s for s in tx.chats.subscriptions(chat_id) if s.id == action.target_id), None)
     if subscription is not None and tx.chats.unsubscribe(chat_id, subscription.query):
-        toast, changed = f"Alert for {subscription.display} stopped.", True
+        toast, changed = tr.gettext("Alert for {query} stopped.", query=subscription.display), True
     else:
-        toast, changed = "That alert was already stopped.", False
+        toast, changed = tr.gettext("That alert was already stopped."), False
     if "group" in action.args:
         group = set(action.args["group"])
         left = [s for s in tx.chats.subscriptions(chat_id) if s.id in group]
@@ -193,38 +206,45 @@ def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None) -> PressRes
 
 
 def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id, local_time = action.chat_id, action.args["time"]
+    chat_id, local_time, tr = action.chat_id, action.args["time"], _chat_tr(tx, action.chat_id)
     chat, existing = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
     try:
         zone = parse_timezone(chat.timezone)
     except ScheduleError:
         zone = parse_timezone("UTC")
     if existing is not None and existing.local_time == local_time:
-        return PressResult(f"The daily digest is already at {local_time} {existing.timezone}.", False,
-                           schedule_buttons(tx, chat_id), "schedule")
+        return PressResult(tr.gettext("The daily digest is already at {time} {zone}.",
+                                      time=clock(parse_local_time(local_time), tr.language), zone=existing.timezone),
+                           False, schedule_buttons(tx, chat_id), "schedule")
     first = next_run(parse_local_time(local_time), zone, utcnow())
     tx.chats.set_schedule(chat_id, local_time=local_time, timezone=zone.key, next_run_at=first,
                           thread_id=existing.thread_id if existing else thread_id,
                           covered_until=existing.covered_until if existing else None)
-    toast = f"Daily digest set for {local_time} {zone.key}; the next one comes {first.astimezone(zone):%A %-d %B}."
+    toast = tr.gettext("Daily digest set for {time} {zone}; the next one comes {day}.",
+                       time=clock(parse_local_time(local_time), tr.language), zone=zone.key,
+                       day=weekday_date(first, tr.language, zone.key, year=False))
     return PressResult(toast, True, schedule_buttons(tx, chat_id), "schedule")
 
 
 def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    removed = tx.chats.clear_schedule(action.chat_id)
-    toast = "Daily digest turned off." if removed else "The daily digest is already off."
+    removed, tr = tx.chats.clear_schedule(action.chat_id), _chat_tr(tx, action.chat_id)
+    toast = tr.gettext("Daily digest turned off.") if removed else tr.gettext("The daily digest is already off.")
     return PressResult(toast, removed, schedule_buttons(tx, action.chat_id), "schedule")
 
 
 def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    choice = action.args["choice"]
+    choice, tr = action.args["choice"], _chat_tr(tx, action.chat_id)
     chat = tx.chats.get(action.chat_id)
-    said = "On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent."
     changed = chat.empty_digest != choice
     if changed:
         chat.empty_digest = choice
-    return PressResult(said if changed else f"Already so: {said[0].lower()}{said[1:]}", changed,
-                       schedule_buttons(tx, action.chat_id), "schedule")
+    if choice == "say":
+        said = tr.gettext("On a quiet day I will say so.") if changed else tr.gettext("Already so: on a quiet day I "
+                                                                                       "will say so.")
+    else:
+        said = (tr.gettext("On a quiet day I will stay silent.") if changed
+                else tr.gettext("Already so: on a quiet day I will stay silent."))
+    return PressResult(said, changed, schedule_buttons(tx, action.chat_id), "schedule")
 
 
 _PERFORM: dict[str, Callable[[Tx, StoredAction, str | None], PressResult]] = {
@@ -254,42 +274,44 @@ def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSp
 def sources_buttons(tx: Tx, chat_id: int, followed: Sequence[FollowedSource] | None = None) -> ButtonRows:
     """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
     followed = tx.sources.followed_by(chat_id) if followed is None else followed
-    rows = []
+    tr, rows = _chat_tr(tx, chat_id), []
     for item in followed[:MAX_ROWS]:
         n, source_id = item.position, item.source.id
-        switch = ((f"Resume {n}", "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
-                  else (f"Pause {n}", "default", ActionSpec(FEED_PAUSE, source_id)))
-        rows.append([switch, (f"Remove {n}", "danger", ActionSpec(FEED_REMOVE, source_id))])
+        switch = ((tr.gettext("Resume {n}", n=n), "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
+                  else (tr.gettext("Pause {n}", n=n), "default", ActionSpec(FEED_PAUSE, source_id)))
+        rows.append([switch, (tr.gettext("Remove {n}", n=n), "danger", ActionSpec(FEED_REMOVE, source_id))])
     return _rows(tx, chat_id, rows)
 
 
 def alerts_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike] | None = None) -> ButtonRows:
     """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
     subscriptions = tx.chats.subscriptions(chat_id) if subscriptions is None else subscriptions
-    buttons = [(f"Stop {n}", "danger", ActionSpec(ALERT_STOP, s.id))
+    tr = _chat_tr(tx, chat_id)
+    buttons = [(tr.gettext("Stop {n}", n=n), "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
     return _rows(tx, chat_id, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)])
 
 
 def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
     """A few digest times and Off (the current one marked), then what an empty day sends."""
-    schedule, chat = tx.chats.schedule(chat_id), tx.chats.get(chat_id)
+    schedule, chat, tr = tx.chats.schedule(chat_id), tx.chats.get(chat_id), _chat_tr(tx, chat_id)
     current = schedule.local_time if schedule else None
     times = [[(t, "primary" if t == current else "default", ActionSpec(SCHEDULE_SET, args={"time": t}))
               for t in row] for row in SCHEDULE_TIMES]
-    times[-1].append(("Off", "primary" if current is None else "default", ActionSpec(SCHEDULE_OFF)))
-    empty = [(f"Empty days: {choice}", "primary" if chat.empty_digest == choice else "default",
+    times[-1].append((tr.gettext("Off"), "primary" if current is None else "default", ActionSpec(SCHEDULE_OFF)))
+    labels = {"say": tr.gettext("Empty days: say"), "skip": tr.gettext("Empty days: skip")}
+    empty = [(labels[choice], "primary" if chat.empty_digest == choice else "default",
               ActionSpec(EMPTY_DAYS, args={"choice": choice})) for choice in ("say", "skip")]
     return _rows(tx, chat_id, [*times, empty])
 
 
 def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike]) -> ButtonRows:
     """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
-    group = [s.id for s in subscriptions]
+    group, tr = [s.id for s in subscriptions], _chat_tr(tx, chat_id)
     if len(subscriptions) == 1:
-        labels = ["Stop this alert"]
+        labels = [tr.gettext("Stop this alert")]
     else:
-        labels = [f"Stop: {s.display}" for s in subscriptions]
+        labels = [tr.gettext("Stop: {query}", query=s.display) for s in subscriptions]
     return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
                                 for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]])
 
@@ -299,14 +321,17 @@ def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> 
     muted offers Unmute. A feed the chat no longer follows gets no button."""
     followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_id)}
     shown = [s for s in sources if s.id in followed][:MAX_ROWS]
-    group = [s.id for s in shown]
+    group, tr = [s.id for s in shown], _chat_tr(tx, chat_id)
     rows = []
     for source in shown:
-        name = "this feed" if len(shown) == 1 else (source.title or source.url)
+        one = len(shown) == 1
+        name = source.title or source.url
         if followed[source.id]:
-            rows.append([(f"Unmute {name}", "primary", ActionSpec(FEED_UNMUTE, source.id, {"group": group}))])
+            label = tr.gettext("Unmute this feed") if one else tr.gettext("Unmute {feed}", feed=name)
+            rows.append([(label, "primary", ActionSpec(FEED_UNMUTE, source.id, {"group": group}))])
         else:
-            rows.append([(f"Mute {name}", "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
+            label = tr.gettext("Mute this feed") if one else tr.gettext("Mute {feed}", feed=name)
+            rows.append([(label, "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
     return _rows(tx, chat_id, rows)
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_query
 from bot.domain.models import BriefItem, Message
+from bot.i18n import translator
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
 from bot.store.store import Store, Tx
@@ -68,13 +69,15 @@ class AlertService:
         if not matches:
             return 0
         zones: dict[int, str] = {}  # the active chats, with their time zones (dates are shown in them)
+        languages: dict[int, str] = {}  # and the languages they are written in
         chat_ids = sorted(matches)
         for start in range(0, len(chat_ids), CHUNK):
             zones |= tx.chats.active_chat_zones(chat_ids[start:start + CHUNK])
+            languages |= tx.chat_language.resolved(chat_ids[start:start + CHUNK])
         queued = 0
         for start in range(0, len(chat_ids), CHUNK):
             chunk = [chat_id for chat_id in chat_ids[start:start + CHUNK] if chat_id in zones]
-            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now, zones)
+            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now, zones, languages)
         return queued
 
     def match(self, tx: Tx, briefs: list[StoredBrief]) -> dict[int, list[_Match]]:
@@ -110,7 +113,9 @@ class AlertService:
             log.info("compiled %d keyword subscriptions (version %d)", len(subscribers), version)
         return self._index
 
-    def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime, zones: dict[int, str]) -> int:
+    def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime, zones: dict[int, str],
+               languages: dict[int, str] | None = None) -> int:
+        languages = languages or {}
         chat_ids = set(matches)
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
         done = tx.chats.already_alerted(chat_ids, brief_ids)
@@ -119,7 +124,7 @@ class AlertService:
         records: list[dict] = []
 
         def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
-            message = replace(message, timezone=zones.get(chat_id))
+            message = replace(message, timezone=zones.get(chat_id), language=languages.get(chat_id))
             messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
             records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,
@@ -128,8 +133,9 @@ class AlertService:
         for chat_id, found in matches.items():
             fresh = [m for m in found if (chat_id, m.brief.brief_id) not in done]
             room = max(0, self.alerts_per_hour - recent.get(chat_id, 0))
+            tr = translator(languages.get(chat_id))
             for match in fresh[:room]:
-                message = Message(kind="alert", heading=f"Alert: {match.subscriber.display}",
+                message = Message(kind="alert", heading=tr.gettext("Alert: {query}", query=match.subscriber.display),
                                   items=[brief_item(match.brief)])
                 add(chat_id, match.subscriber.thread_id, f"alert:{chat_id}:{match.brief.brief_id}", message, [match])
             by_thread: dict[str | None, list[_Match]] = defaultdict(list)
@@ -138,19 +144,19 @@ class AlertService:
             for thread_id, folded in by_thread.items():
                 # The first story identifies the fold: a story is alerted to a chat only once.
                 add(chat_id, thread_id, f"alert-fold:{chat_id}:{folded[0].brief.brief_id}",
-                    self.folded_message(folded), folded)
+                    self.folded_message(folded, languages.get(chat_id)), folded)
         tx.chats.record_alerts(records, now=now)
         return tx.outbox.enqueue_many(messages, now=now)
 
-    def folded_message(self, matches: list[_Match]) -> Message:
-        count = len(matches)
+    def folded_message(self, matches: list[_Match], language: str | None = None) -> Message:
+        tr, count = translator(language), len(matches)
         items = [BriefItem(headline=f"{item.headline} ({match.subscriber.display})", points=[], links=item.links,
                            published=item.published, brief_id=item.brief_id)
                  for match in matches for item in [brief_item(match.brief)]]
-        noun = "story" if count == 1 else "stories"
-        return Message(kind="alert", heading=f"{count} more {noun} matched your alerts", items=items,
-                       footer=f"This chat gets at most {self.alerts_per_hour} single alerts an hour; "
-                              "the rest come together like this.")
+        return Message(kind="alert", heading=tr.ngettext("{n} more story matched your alerts",
+                                                         "{n} more stories matched your alerts", count), items=items,
+                       footer=tr.gettext("This chat gets at most {limit} single alerts an hour; the rest come "
+                                         "together like this.", limit=self.alerts_per_hour), language=language)
 
 
 def searchable_text(brief: StoredBrief) -> str:

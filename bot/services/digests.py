@@ -24,6 +24,8 @@ import numpy as np
 from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories, period_phrase
 from bot.domain.models import Message
 from bot.domain.schedule import next_run, parse_local_time
+from bot.i18n import translator
+from bot.i18n.dates import weekday_date
 from bot.runtime.metrics import Metrics
 from bot.store.articles import StoredBrief
 from bot.store.store import Store
@@ -58,20 +60,23 @@ class DigestService:
         self.first_digest_window = first_digest_window
         self.metrics = metrics
 
-    def compose(self, chat_id: int, now: datetime, *, recap: bool = False) -> Message:
+    def compose(self, chat_id: int, now: datetime, *, recap: bool = False, language: str | None = None) -> Message:
         """This chat's digest now (the /digest command); the schedule is left as it is. The stories it
         shows are noted, so that no later digest repeats them; a `recap` shows the last day's stories,
-        those already sent included, and notes nothing."""
+        those already sent included, and notes nothing. `language`: the one the chat is answered in
+        (default: the chat's own, as for a scheduled digest)."""
         with self.store.transaction() as tx:
             chat, schedule = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
             zone = ZoneInfo(schedule.timezone if schedule else chat.timezone)
             since, first = (now - self.first_digest_window, True) if recap else self._since(tx, chat_id, now)
             briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
             sent = [] if recap else self._sent(tx, chat_id, now)
+            language = language or tx.chat_language.resolved([chat_id]).get(chat_id)
         stories = self.stories(briefs, sent)
-        message = digest_message(stories, heading=heading(now.astimezone(zone).date()), max_items=self.max_items,
-                                 say_when_empty=True, period=self._period(since, now, zone, first), recap=recap,
-                                 timezone=chat.timezone)
+        message = digest_message(stories, heading=heading(now.astimezone(zone).date(), language),
+                                 max_items=self.max_items, say_when_empty=True,
+                                 period=self._period(since, now, zone, first, language), recap=recap,
+                                 timezone=chat.timezone, language=language)
         assert message is not None
         if not recap and stories:
             with self.store.transaction() as tx:
@@ -97,11 +102,13 @@ class DigestService:
             since, first = self._since(tx, chat_id, now)
             briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
             sent = self._sent(tx, chat_id, now)
+            language = tx.chat_language.resolved([chat_id]).get(chat_id)
         day = due.astimezone(zone).date()
         stories = self.stories(briefs, sent)
-        message = digest_message(stories, heading=heading(day), max_items=self.max_items,
-                                 say_when_empty=chat.empty_digest == "say", period=self._period(since, now, zone, first),
-                                 timezone=chat.timezone)
+        message = digest_message(stories, heading=heading(day, language), max_items=self.max_items,
+                                 say_when_empty=chat.empty_digest == "say",
+                                 period=self._period(since, now, zone, first, language), timezone=chat.timezone,
+                                 language=language)
         with self.store.transaction() as tx:
             schedule = tx.chats.lock_schedule(chat_id)
             if schedule is None or schedule.next_run_at != due:  # another process ran it, or it was changed
@@ -152,16 +159,17 @@ class DigestService:
     def _sent(self, tx, chat_id: int, now: datetime) -> list[StoredBrief]:
         return tx.articles.briefs_by_id(tx.chats.digested(chat_id, since=now - SENT_MEMORY))
 
-    def _period(self, since: datetime, now: datetime, zone: ZoneInfo, first: bool) -> str:
-        phrase = period_phrase(since, now, zone)
+    def _period(self, since: datetime, now: datetime, zone: ZoneInfo, first: bool, language: str | None = None) -> str:
+        phrase = period_phrase(since, now, zone, language)
         if not first:
             return phrase
         hours = round(self.first_digest_window.total_seconds() / 3600)
-        return f"in the last {hours} hours ({phrase})"
+        return translator(language).ngettext("in the last {n} hour ({period})", "in the last {n} hours ({period})",
+                                             hours, period=phrase)
 
     def _shown(self, stories: list[Story]) -> list[int]:
         return [brief.brief_id for story in stories[:self.max_items] for brief in story.briefs]
 
 
-def heading(day: date) -> str:
-    return f"Your digest for {day:%A} {day.day} {day:%B %Y}"
+def heading(day: date, language: str | None = None) -> str:
+    return translator(language).gettext("Your digest for {date}", date=weekday_date(day, language))

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 3600.0  # someone who switches their Slack language is followed within the hour
-FAILED_CACHE_SECONDS = 60.0  # users.info failed: English meanwhile, asked again after this
+FAILED_CACHE_SECONDS = 60.0  # users.info failed: English meanwhile (a nicety, so no warning), asked again after this
 _CACHE_LIMIT = 4096
 
 
@@ -43,11 +43,11 @@ class UserLocales:
         try:
             response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
-            log.warning("users.info (locale) failed for %s: %s", user_id, exc.response.get("error"))
+            log.info("users.info (locale) failed for %s: %s", user_id, exc.response.get("error"))
             self._remember(user_id, None, now + FAILED_CACHE_SECONDS)
             return None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            log.warning("users.info (locale) failed for %s: %s", user_id, type(exc).__name__)
+            log.info("users.info (locale) failed for %s: %s", user_id, type(exc).__name__)
             self._remember(user_id, None, now + FAILED_CACHE_SECONDS)
             return None
         locale = (response.get("user") or {}).get("locale") or None
