@@ -42,7 +42,7 @@ async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> l
                                 "/unsubscribe all."))
     if args.lower() == "all":
         removed = await asyncio.to_thread(_remove, tools, chat.id, None)
-        return reply(tr.ngettext("Removed all {n} alerts.", "Removed all {n} alerts.", removed) if removed
+        return reply(tr.ngettext("Removed {n} alert.", "Removed all {n} alerts.", removed) if removed
                      else tr.gettext("This chat has no alerts."))
     try:
         query = parse_query(args)

@@ -26,7 +26,8 @@ async def language(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list
     if choice.code is not None:
         answer = now.gettext(LANGUAGE_SET, language=language_name(choice.code))
     else:
-        answer = now.gettext(LANGUAGE_FOLLOWS_YOU if incoming.chat_kind == "private" else LANGUAGE_DEFAULT)
+        default = LANGUAGE_FOLLOWS_YOU if incoming.chat_kind == "private" else LANGUAGE_DEFAULT
+        answer = now.gettext(default)
     return [Message(kind="reply", text=answer, language=now.language)]
 
 

@@ -97,7 +97,7 @@ class CommandService:
     def _admins_only(self, incoming: Incoming) -> str:
         tr = incoming.tr
         everyone = [f"/{c.name}" for c in self.commands.listed() if not c.for_admins]
-        listed = (tr.gettext("{commands} and {last}", commands=", ".join(everyone[:-1]), last=everyone[-1])
+        listed = (tr.gettext("{first} and {second}", first=", ".join(everyone[:-1]), second=everyone[-1])
                   if len(everyone) > 1 else "".join(everyone))
         return tr.gettext(ADMINS_ONLY, commands=listed)
 
