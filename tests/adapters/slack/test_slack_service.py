@@ -278,3 +278,17 @@ async def test_alerts_digests_and_briefs_show_the_publication_date_in_the_channe
     assert when in await running.command("/summary", user=MEMBER)
     digest = await running.command("/digest", user=MEMBER)
     assert digest.count(when) == 2  # each story with its date
+
+
+async def test_a_direct_message_follows_the_persons_slack_language_asked_once(running):
+    running.slack.set_locale(MEMBER, "de-DE")
+    help_ = await running.command("/briefbot-help", user=MEMBER, channel="D0MEMBER")
+    assert "Ich verdichte Nachrichten zu Kurzfassungen" in help_
+    assert "teile die Datei im Kanal mit der Nachricht /sources" in help_  # Slack's own words, translated
+    dm = await running.event(message_event("alerts", user=MEMBER, channel="D0MEMBER", channel_type="im"),
+                             posts_before=0)
+    assert dm.startswith("Hier gibt es noch keine Stichwort-Alarme")
+    in_channel = await running.command("/alerts", user=MEMBER)  # a channel is in English until /language
+    assert in_channel.startswith("No keyword alerts here yet")
+    asked = [c for c in running.slack.calls("users.info") if c.params.get("include_locale")]
+    assert [c.params["user"] for c in asked] == [MEMBER]  # once per person, not once per message

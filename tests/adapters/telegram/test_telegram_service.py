@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -317,3 +318,41 @@ async def test_briefs_show_their_date_in_the_chat_time_zone_and_a_second_digest_
     recap = text_of(await ask(tg, chat, "/digest recap"))
     assert "those already sent included" in recap and "Vellmark observatory" in recap
     assert "/digest recap" in text_of(await ask(tg, chat, "/digest everything"))
+
+
+# ----- languages -------------------------------------------------------------------------------------
+
+async def test_a_person_whose_telegram_is_in_german_gets_german_answers_without_asking(tg, bot, feeds):
+    person = user(next(_ids), "Leserin", language_code="de")
+    chat = private_chat(person)
+    help_ = text_of(await ask(tg, chat, "/help", sender=person))
+    assert help_.startswith("<b>briefbot</b>\n\nIch verdichte Nachrichten zu Kurzfassungen")
+    assert "/subscribe <Stichwörter> - alarmiert diesen Chat" in help_ and "z. B. /summary Zinsen" in help_
+    assert "sende die Datei mit der Bildunterschrift /sources" in help_  # Telegram's own words, translated
+    assert text_of(await ask(tg, chat, "/frobnicate", sender=person)).startswith("/frobnicate kenne ich nicht.")
+    refused = text_of(await ask(tg, chat, "/subscribe gold OR silver", sender=person))
+    assert refused == "OR wird nicht unterstützt: Alle Wörter müssen vorkommen. Abonniere jede Alternative einzeln."
+    set_ = text_of(await ask(tg, chat, "/schedule 07:30 Europe/Berlin", sender=person))
+    assert set_.startswith("Täglicher Nachrichtenüberblick auf 07:30 Europe/Berlin gestellt; der nächste kommt am ")
+
+    await ask(tg, chat, f"/sources add {feeds.url('/feed.xml')}", sender=person)
+    await bot.ingestor.summarize_pending()
+    digest = text_of(await ask(tg, chat, "/digest", sender=person))
+    assert digest.startswith("<b>Dein Nachrichtenüberblick für ") and "Vellmark observatory" in digest  # briefs as written
+    assert "\n\nNeu in den letzten 24 Stunden (seit " in digest
+    assert re.search(r"<i>\d\d\.\d\d\.\d{4}, \d\d:\d\d</i>", digest)  # the renderer's dates in German too
+
+
+async def test_language_es_by_an_admin_switches_a_group_to_spanish_and_a_member_is_refused(tg, bot):
+    group = new_group("Redacción")
+    member, admin = user(next(_ids), "Miembro", language_code="es"), user(next(_ids), "Admin", language_code="de")
+    tg.set_member(group["id"], member, "member")
+    tg.set_member(group["id"], admin, "administrator")
+    assert text_of(await ask(tg, group, "/help", sender=admin)).startswith("<b>briefbot</b>\n\nI condense news")  # English
+    refused = text_of(await ask(tg, group, "/language es", sender=member))
+    assert refused.startswith("Only the admins of this chat can change")
+    assert text_of(await ask(tg, group, "/language es", sender=admin)) == "A partir de ahora escribo aquí en Español."
+    assert text_of(await ask(tg, group, "/help", sender=admin)).startswith("<b>briefbot</b>\n\nCondenso las noticias")
+    again = text_of(await ask(tg, group, "/language fr", sender=member))
+    assert again.startswith("Solo los administradores de este chat pueden cambiar")
+    assert text_of(await ask(tg, group, "/alerts", sender=member)).startswith("Aquí todavía no hay alertas")
