@@ -43,7 +43,8 @@ def parse_timezone(name: str) -> ZoneInfo:
     if len(matches) == 1:
         return ZoneInfo(matches[0])
     if matches:
-        raise ScheduleError(lazy("“{name}” could be {zones}: send the whole name.", name=name, zones=" or ".join(matches)))
+        raise ScheduleError(lazy("“{name}” could be {zones}: send the whole name.", name=name,
+                                 zones=" or ".join(matches)))
     raise ScheduleError(lazy("“{name}” is not a time zone I know. Use an Area/City name such as Europe/Berlin, "
                              "America/New_York or Asia/Tokyo.", name=name))
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from bot.domain.models import ChatSettings, Message
 from bot.i18n import chat_language, translator
-from bot.i18n.messages import ADMINS_ONLY, CHAT_BUSY, DATABASE_BUSY, SOMETHING_WENT_WRONG
+from bot.i18n.messages import ADMINS_ONLY, DATABASE_BUSY, SOMETHING_WENT_WRONG
 from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Incoming
 from bot.services.commands.catalog import COMMANDS
