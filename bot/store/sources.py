@@ -8,10 +8,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.runtime.clock import utcnow
 from bot.store.tables import Chat, ChatSource, Source
 from bot.store.upsert import insert_ignore
 
 MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FeedToPoll:
+    """What polling a feed needs to know of it."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    seeded: bool  # False until the first successful poll: a new feed posts only its newest few items
+    failures: int  # consecutive failed polls
 
 
 @dataclass(frozen=True)
@@ -31,9 +44,11 @@ class SourceRepo:
     def by_url(self, url: str) -> Source | None:
         return self.session.scalar(select(Source).where(Source.url == url))
 
-    def ensure(self, url: str, *, title: str | None = None) -> Source:
+    def ensure(self, url: str, *, title: str | None = None, now: datetime | None = None) -> Source:
+        """The feed's row, created on first follow (due for polling at once)."""
+        now = now or utcnow()
         insert_ignore(self.session, Source, {"url": url, "title": title, "consecutive_failures": 0,
-                                              "seeded": False})
+                                              "seeded": False, "created_at": now, "next_poll_at": now})
         source = self.by_url(url)
         assert source is not None
         return source
@@ -56,18 +71,22 @@ class SourceRepo:
             .where(ChatSource.chat_id == chat_id).order_by(ChatSource.id)).all()
         return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
 
-    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Source]:
+    def feed_to_poll(self, source_id: int) -> FeedToPoll | None:
+        source = self.session.get(Source, source_id)
+        return _feed_to_poll(source) if source is not None else None
+
+    def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[FeedToPoll]:
         """Feeds due for polling that some active chat follows, pushed `lease` ahead so that
         another poller process does not take them too (rows locked with SKIP LOCKED on PostgreSQL)."""
         followed = select(ChatSource.source_id).join(Chat, Chat.id == ChatSource.chat_id).where(
             Chat.active.is_(True))
         query = (select(Source).where(Source.next_poll_at <= now, Source.id.in_(followed))
                  .order_by(Source.next_poll_at).limit(limit).with_for_update(skip_locked=True))
-        sources = list(self.session.scalars(query))
-        for source in sources:
-            source.next_poll_at = now + lease
-        self.session.flush()
-        return sources
+        feeds = [_feed_to_poll(source) for source in self.session.scalars(query)]
+        if feeds:
+            self.session.execute(update(Source).where(Source.id.in_([feed.id for feed in feeds]))
+                                 .values(next_poll_at=now + lease))
+        return feeds
 
     def record_success(self, source_id: int, *, now: datetime, interval: timedelta, etag: str | None,
                        last_modified: str | None, title: str | None = None,
@@ -94,3 +113,8 @@ class SourceRepo:
         backoff = min(interval * (2 ** min(source.consecutive_failures, 16)), MAX_BACKOFF)
         source.next_poll_at = now + max(backoff, interval)
 
+
+
+def _feed_to_poll(source: Source) -> FeedToPoll:
+    return FeedToPoll(id=source.id, url=source.url, etag=source.etag, last_modified=source.last_modified,
+                      seeded=source.seeded, failures=source.consecutive_failures)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from bot.runtime.clock import use_clock
 from bot.domain.digest import DigestBrief, digest_message, group_stories
 from bot.domain.models import Message
 from bot.services.digests import DigestService
@@ -27,11 +26,11 @@ def embed():
 
 
 def add_story(store, feed: str, headline: str, points: list[str], url: str, at: datetime) -> None:
-    with use_clock(lambda: at), store.transaction() as tx:
-        source = tx.sources.ensure(feed, title=feed.split("//")[1].split("/")[0])
+    with store.transaction() as tx:
+        source = tx.sources.ensure(feed, title=feed.split("//")[1].split("/")[0], now=at)
         article_id, _ = tx.articles.add(NewArticle(fingerprint=url, text=headline, url=url, title=headline),
-                                        source_id=source.id, guid=url)
-        tx.articles.save_brief(article_id, headline=headline, points=points, backend="lead")
+                                        source_id=source.id, guid=url, now=at)
+        tx.articles.save_brief(article_id, headline=headline, points=points, backend="lead", now=at)
 
 
 def chat_with_schedule(store, *feeds: str, empty: str = "skip", covered_until: datetime | None = None) -> int:
