@@ -75,7 +75,7 @@ def build_services(settings: Settings) -> Services:
     briefs = BriefMaker.from_settings(settings, metrics=metrics)
     fetcher = SafeFetcher.from_settings(settings)
     alerts = AlertService(store=store, alerts_per_hour=settings.alerts_per_hour)
-    digests = DigestService(store=store, metrics=metrics)
+    digests = DigestService(store=store, embed=briefs.embed, metrics=metrics)  # the summarizer's model and thread
     interval = timedelta(minutes=settings.poll_interval_minutes)
     ingestor = Ingestor(store=store, fetcher=fetcher, briefs=briefs, interval=interval,
                         new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs, metrics=metrics)

@@ -43,13 +43,12 @@ class DigestRun:
 
 
 class DigestService:
-    def __init__(self, *, store: Store, embed: Embed | None = None, max_items: int = 12, max_briefs: int = 300,
+    def __init__(self, *, store: Store, embed: Embed, max_items: int = 12, max_briefs: int = 300,
                  threshold: float = SAME_STORY_THRESHOLD, first_digest_window: timedelta = timedelta(hours=24),
                  metrics: Metrics | None = None) -> None:
-        """`embed`: texts -> L2-normalized embeddings (default: summarizer.embed, MiniLM). `max_items`
-        stories are shown (the footer counts the rest); at most `max_briefs` newest briefs are grouped."""
-        if embed is None:
-            from summarizer import embed
+        """`embed`: texts -> L2-normalized embeddings (`BriefMaker.embed`: the summarizer's model, on its
+        thread). `max_items` stories are shown (the footer counts the rest); at most `max_briefs` newest
+        briefs are grouped."""
         self.store = store
         self.embed = embed
         self.max_items = max_items

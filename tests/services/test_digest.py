@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -20,9 +21,9 @@ GRACE = timedelta(hours=3)
 
 @pytest.fixture(scope="module")
 def embed():
-    from summarizer import embed as real_embed
+    from summarizer import get_summarizer
 
-    return real_embed
+    return get_summarizer().embed
 
 
 def add_story(store, feed: str, headline: str, points: list[str], url: str, at: datetime) -> None:
@@ -196,3 +197,26 @@ def test_a_later_copy_of_a_story_already_sent_is_not_told_again(store, embed):
     later = service.compose(chat_id, DUE - timedelta(minutes=30))
     assert [item.headline for item in later.items] == ["Storm closes the harbour"]
     assert later.text == "New since 05:30 today:"  # Berlin time of the last digest
+
+
+def test_the_digests_embeddings_come_from_the_summarizer_on_its_one_thread(store):
+    from summarizer import Summarizer
+
+    from bot.services.briefs import BriefMaker
+
+    threads: list[str] = []
+
+    class Watched(Summarizer):
+        def embed(self, texts):
+            threads.append(threading.current_thread().name)
+            return super().embed(texts)
+
+    briefs = BriefMaker(Watched())
+    try:
+        chat_id = chat_with_schedule(store, "https://a.example/feed")
+        add_story(store, "https://a.example/feed", "Ferry goes electric", ["The ferry runs on batteries."],
+                  "https://a.example/1", DUE - timedelta(hours=2))
+        DigestService(store=store, embed=briefs.embed).compose(chat_id, DUE)
+    finally:
+        briefs.close()
+    assert len(threads) == 1 and threads[0].startswith("summarizer")

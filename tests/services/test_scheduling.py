@@ -21,9 +21,9 @@ GRACE = timedelta(hours=3)
 
 @pytest.fixture(scope="module")
 def embed():
-    from summarizer import embed as real_embed
+    from summarizer import get_summarizer
 
-    return real_embed
+    return get_summarizer().embed
 
 
 def scheduled_chat(store, key: str, local: str, zone: str, next_run_at: datetime) -> int:
