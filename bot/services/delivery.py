@@ -223,7 +223,7 @@ class DeliveryLoop:
 
     async def _renew_leases(self) -> None:
         held, until = list(self._held), self.clock() + self.lease
-        chats = sorted({delivery.chat_id for delivery in self._held.values()})
+        chats = sorted({delivery.chat_pk for delivery in self._held.values()})
 
         def renew(tx: Tx) -> None:
             tx.outbox.extend_lease(held, worker=self.worker, lease_until=until)
@@ -370,7 +370,7 @@ class DeliveryLoop:
 
             def forbidden(tx: Tx) -> None:
                 tx.outbox.mark_failed(delivery.id, outbox_error)
-                tx.chats.deactivate(delivery.chat_id, error.detail)
+                tx.chats.deactivate(delivery.chat_pk, error.detail)
 
             await self._finish(delivery, "forbidden", forbidden)
         elif error.outcome == "unknown":

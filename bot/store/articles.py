@@ -161,11 +161,11 @@ class ArticleRepo:
         return self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
                             .where(Brief.id.in_(brief_ids)).order_by(Brief.id))
 
-    def briefs_for_chat(self, chat_id: int, *, since: datetime | None = None, until: datetime | None = None,
+    def briefs_for_chat(self, chat_pk: int, *, since: datetime | None = None, until: datetime | None = None,
                         limit: int = 50) -> list[StoredBrief]:
         """Newest briefs of the feeds a chat follows (made after `since`, up to `until`)."""
         followed = select(ArticleSource.article_id).join(
-            ChatSource, ChatSource.source_id == ArticleSource.source_id).where(ChatSource.chat_id == chat_id)
+            ChatSource, ChatSource.source_id == ArticleSource.source_id).where(ChatSource.chat_id == chat_pk)
         query = (select(Brief, Article).join(Article, Article.id == Brief.article_id)
                  .where(Brief.article_id.in_(followed)))
         if since is not None:

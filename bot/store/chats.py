@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.tables import AlertRecord, Chat, Delivery, DigestRecord, DigestSchedule, Subscription, Version
@@ -14,12 +15,46 @@ from bot.store.upsert import insert_ignore, insert_ignore_many
 SUBSCRIPTIONS_VERSION = "subscriptions"
 
 
+@dataclass(frozen=True)
+class DigestChat:
+    """What a digest needs of its chat."""
+
+    chat_pk: int
+    timezone: str
+    empty_digest: str  # an empty digest day: "skip" sends nothing, "say" sends a short note
+    active: bool
+
+
+@dataclass(frozen=True)
+class ChatSchedule:
+    """A chat's daily digest: local time and zone, the next run in UTC, and where the last one ended."""
+
+    chat_pk: int
+    local_time: str  # HH:MM
+    timezone: str
+    thread_id: str | None
+    next_run_at: datetime
+    last_run_at: datetime | None
+    covered_until: datetime | None  # briefs newer than this go into the next digest
+
+
+@dataclass(frozen=True)
+class AlertSubscription:
+    """A keyword subscription as the alert matcher compiles it."""
+
+    id: int
+    chat_pk: int
+    query: str  # normalized
+    display: str  # as the user typed it
+    thread_id: str | None
+
+
 class ChatRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, chat_id: int) -> Chat | None:
-        return self.session.get(Chat, chat_id)
+    def get(self, chat_pk: int) -> Chat | None:
+        return self.session.get(Chat, chat_pk)
 
     def find(self, platform: str, chat_key: str) -> Chat | None:
         return self.session.scalar(select(Chat).where(Chat.platform == platform, Chat.chat_key == chat_key))
@@ -38,12 +73,12 @@ class ChatRepo:
             chat.title = title
         return chat
 
-    def deactivate(self, chat_id: int, reason: str) -> None:
+    def deactivate(self, chat_pk: int, reason: str) -> None:
         """Stop alerts and digests to a chat that can no longer be reached (e.g. the bot was blocked).
         What was still queued for it fails with the reason, rather than going out if it comes back."""
-        self.session.execute(update(Chat).where(Chat.id == chat_id)
+        self.session.execute(update(Chat).where(Chat.id == chat_pk)
                              .values(active=False, deactivated_reason=reason[:500]))
-        self.session.execute(update(Delivery).where(Delivery.chat_id == chat_id,
+        self.session.execute(update(Delivery).where(Delivery.chat_id == chat_pk,
                                                     Delivery.status.in_(("pending", "claimed")))
                              .values(status="failed", claimed_by=None, lease_until=None,
                                      last_error=f"chat deactivated: {reason}"[:1000]))
@@ -59,17 +94,17 @@ class ChatRepo:
             old.active, old.deactivated_reason = False, f"migrated to {new_key}"
 
     # Keyword subscriptions
-    def subscribe(self, chat_id: int, query: str, display: str, thread_id: str | None = None) -> bool:
-        new_id = insert_ignore(self.session, Subscription, {"chat_id": chat_id, "query": query,
+    def subscribe(self, chat_pk: int, query: str, display: str, thread_id: str | None = None) -> bool:
+        new_id = insert_ignore(self.session, Subscription, {"chat_id": chat_pk, "query": query,
                                                              "display": display, "thread_id": thread_id},
                                returning=Subscription.id)
         if new_id is not None:
             self._bump(SUBSCRIPTIONS_VERSION)
         return new_id is not None
 
-    def unsubscribe(self, chat_id: int, query: str | None) -> int:
+    def unsubscribe(self, chat_pk: int, query: str | None) -> int:
         """Remove one subscription by its normalized query, or all of them when query is None."""
-        statement = delete(Subscription).where(Subscription.chat_id == chat_id)
+        statement = delete(Subscription).where(Subscription.chat_id == chat_pk)
         if query is not None:
             statement = statement.where(Subscription.query == query)
         removed = self.session.execute(statement).rowcount
@@ -77,92 +112,123 @@ class ChatRepo:
             self._bump(SUBSCRIPTIONS_VERSION)
         return removed
 
-    def subscription_count(self, chat_id: int) -> int:
+    def subscription_count(self, chat_pk: int) -> int:
         return self.session.scalar(select(func.count()).select_from(Subscription)
-                                   .where(Subscription.chat_id == chat_id)) or 0
+                                   .where(Subscription.chat_id == chat_pk)) or 0
 
-    def subscriptions(self, chat_id: int) -> list[Subscription]:
+    def subscriptions(self, chat_pk: int) -> list[Subscription]:
         return list(self.session.scalars(
-            select(Subscription).where(Subscription.chat_id == chat_id).order_by(Subscription.id)))
+            select(Subscription).where(Subscription.chat_id == chat_pk).order_by(Subscription.id)))
 
-    def all_subscriptions(self) -> list[Row]:
-        """Every subscription (id, chat_id, query, display, thread_id), active chat or not: the alert
-        matcher is compiled from these. Plain rows: loading 10,000 ORM objects costs more than parsing."""
-        return list(self.session.execute(
+    def all_subscriptions(self) -> list[AlertSubscription]:
+        """Every subscription, active chat or not: the alert matcher is compiled from these. Read as
+        plain columns: loading 10,000 ORM objects costs more than parsing the queries."""
+        return [AlertSubscription(*row) for row in self.session.execute(
             select(Subscription.id, Subscription.chat_id, Subscription.query, Subscription.display,
-                   Subscription.thread_id).order_by(Subscription.id)))
+                   Subscription.thread_id).order_by(Subscription.id))]
 
     def subscriptions_version(self) -> int:
         """Changes whenever a subscription is added or removed: compiled matchers are cached on it."""
         return self.session.scalar(select(Version.value).where(Version.name == SUBSCRIPTIONS_VERSION)) or 0
 
-    def active_chat_zones(self, chat_ids: set[int] | list[int]) -> dict[int, str]:
+    def active_chat_zones(self, chat_pks: set[int] | list[int]) -> dict[int, str]:
         """The active chats among these, each with its time zone."""
-        if not chat_ids:
+        if not chat_pks:
             return {}
-        rows = self.session.execute(select(Chat.id, Chat.timezone).where(Chat.id.in_(list(chat_ids)),
+        rows = self.session.execute(select(Chat.id, Chat.timezone).where(Chat.id.in_(list(chat_pks)),
                                                                          Chat.active.is_(True)))
         return dict(rows.tuples().all())
 
     def record_alerts(self, rows: list[dict], *, now: datetime) -> None:
-        """Note which stories go to which chats (dicts of chat_id, brief_id, subscription_id, dedupe_key)."""
-        insert_ignore_many(self.session, AlertRecord, [{**row, "created_at": now} for row in rows])
+        """Note which stories go to which chats (dicts of chat_pk, brief_id, subscription_id, dedupe_key)."""
+        insert_ignore_many(self.session, AlertRecord, [
+            {"chat_id": row["chat_pk"], "brief_id": row["brief_id"], "subscription_id": row["subscription_id"],
+             "dedupe_key": row["dedupe_key"], "created_at": now} for row in rows])
 
-    def already_alerted(self, chat_ids: set[int], brief_ids: set[int]) -> set[tuple[int, int]]:
+    def already_alerted(self, chat_pks: set[int], brief_ids: set[int]) -> set[tuple[int, int]]:
         """The (chat, brief) pairs among these that were alerted before."""
-        if not chat_ids or not brief_ids:
+        if not chat_pks or not brief_ids:
             return set()
         rows = self.session.execute(select(AlertRecord.chat_id, AlertRecord.brief_id).where(
-            AlertRecord.chat_id.in_(list(chat_ids)), AlertRecord.brief_id.in_(list(brief_ids)))).all()
-        return {(chat_id, brief_id) for chat_id, brief_id in rows}
+            AlertRecord.chat_id.in_(list(chat_pks)), AlertRecord.brief_id.in_(list(brief_ids)))).all()
+        return {(chat_pk, brief_id) for chat_pk, brief_id in rows}
 
     def _bump(self, name: str) -> None:
         insert_ignore(self.session, Version, {"name": name, "value": 0})
         self.session.execute(update(Version).where(Version.name == name).values(value=Version.value + 1))
 
     # Digests
-    def record_digest(self, chat_id: int, brief_ids: list[int], *, now: datetime) -> None:
+    def record_digest(self, chat_pk: int, brief_ids: list[int], *, now: datetime) -> None:
         """Note the briefs a digest showed this chat (a brief already noted keeps its first time)."""
         insert_ignore_many(self.session, DigestRecord,
-                           [{"chat_id": chat_id, "brief_id": brief_id, "sent_at": now} for brief_id in brief_ids])
+                           [{"chat_id": chat_pk, "brief_id": brief_id, "sent_at": now} for brief_id in brief_ids])
 
-    def digested(self, chat_id: int, *, since: datetime) -> list[int]:
+    def digested(self, chat_pk: int, *, since: datetime) -> list[int]:
         """The briefs shown to this chat in digests since then."""
         return list(self.session.scalars(select(DigestRecord.brief_id).where(
-            DigestRecord.chat_id == chat_id, DigestRecord.sent_at > since).order_by(DigestRecord.brief_id)))
+            DigestRecord.chat_id == chat_pk, DigestRecord.sent_at > since).order_by(DigestRecord.brief_id)))
 
-    def last_digest_at(self, chat_id: int) -> datetime | None:
+    def last_digest_at(self, chat_pk: int) -> datetime | None:
         """When this chat last got a digest with stories in it."""
-        latest = self.session.scalar(select(func.max(DigestRecord.sent_at)).where(DigestRecord.chat_id == chat_id))
+        latest = self.session.scalar(select(func.max(DigestRecord.sent_at)).where(DigestRecord.chat_id == chat_pk))
         if latest is not None and latest.tzinfo is None:  # SQLite returns an aggregate without its column type
             latest = datetime.fromisoformat(str(latest)).replace(tzinfo=UTC)
         return latest
 
     # Digest schedules
-    def schedule(self, chat_id: int) -> DigestSchedule | None:
-        return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id))
+    def digest_chat(self, chat_pk: int) -> DigestChat | None:
+        chat = self.session.get(Chat, chat_pk)
+        if chat is None:
+            return None
+        return DigestChat(chat_pk=chat.id, timezone=chat.timezone, empty_digest=chat.empty_digest,
+                          active=chat.active)
 
-    def set_schedule(self, chat_id: int, *, local_time: str, timezone: str, next_run_at: datetime,
-                     thread_id: str | None, covered_until: datetime | None) -> DigestSchedule:
-        schedule = self.schedule(chat_id)
+    def schedule(self, chat_pk: int) -> ChatSchedule | None:
+        row = self._schedule_row(chat_pk)
+        return _chat_schedule(row) if row is not None else None
+
+    def set_schedule(self, chat_pk: int, *, local_time: str, timezone: str, next_run_at: datetime,
+                     thread_id: str | None, covered_until: datetime | None) -> ChatSchedule:
+        schedule = self._schedule_row(chat_pk)
         if schedule is None:
-            schedule = DigestSchedule(chat_id=chat_id, covered_until=covered_until)
+            schedule = DigestSchedule(chat_id=chat_pk, covered_until=covered_until)
             self.session.add(schedule)
         schedule.local_time, schedule.timezone = local_time, timezone
         schedule.next_run_at, schedule.thread_id = next_run_at, thread_id
         self.session.flush()
-        return schedule
+        return _chat_schedule(schedule)
 
-    def clear_schedule(self, chat_id: int) -> bool:
-        return self.session.execute(delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id)).rowcount > 0
+    def clear_schedule(self, chat_pk: int) -> bool:
+        return self.session.execute(delete(DigestSchedule).where(DigestSchedule.chat_id == chat_pk)).rowcount > 0
 
-    def schedules(self) -> list[DigestSchedule]:
+    def schedules(self) -> list[ChatSchedule]:
         """Schedules of active chats (the scheduler rebuilds its jobs from these at start)."""
-        return list(self.session.scalars(
+        return [_chat_schedule(row) for row in self.session.scalars(
             select(DigestSchedule).join(Chat, Chat.id == DigestSchedule.chat_id)
-            .where(Chat.active.is_(True)).order_by(DigestSchedule.id)))
+            .where(Chat.active.is_(True)).order_by(DigestSchedule.id))]
 
-    def lock_schedule(self, chat_id: int) -> DigestSchedule | None:
-        """The schedule row, locked until the transaction ends (one digest per chat and day)."""
-        return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id)
-                                   .with_for_update())
+    def lock_schedule(self, chat_pk: int) -> ChatSchedule | None:
+        """The schedule, its row locked until the transaction ends (one digest per chat and day)."""
+        row = self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_pk)
+                                  .with_for_update())
+        return _chat_schedule(row) if row is not None else None
+
+    def advance_schedule(self, chat_pk: int, *, next_run_at: datetime, ran_at: datetime | None = None,
+                         covered_until: datetime | None = None) -> None:
+        """Move the schedule on to its next run; `ran_at` when a digest ran now, `covered_until` where the
+        next digest starts."""
+        values: dict = {"next_run_at": next_run_at}
+        if ran_at is not None:
+            values["last_run_at"] = ran_at
+        if covered_until is not None:
+            values["covered_until"] = covered_until
+        self.session.execute(update(DigestSchedule).where(DigestSchedule.chat_id == chat_pk).values(**values))
+
+    def _schedule_row(self, chat_pk: int) -> DigestSchedule | None:
+        return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_pk))
+
+
+def _chat_schedule(row: DigestSchedule) -> ChatSchedule:
+    return ChatSchedule(chat_pk=row.chat_id, local_time=row.local_time, timezone=row.timezone,
+                        thread_id=row.thread_id, next_run_at=row.next_run_at, last_run_at=row.last_run_at,
+                        covered_until=row.covered_until)

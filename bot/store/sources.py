@@ -53,22 +53,22 @@ class SourceRepo:
         assert source is not None
         return source
 
-    def follow(self, chat_id: int, source_id: int, thread_id: str | None = None) -> bool:
+    def follow(self, chat_pk: int, source_id: int, thread_id: str | None = None) -> bool:
         """Make a chat follow a feed; False when it already did."""
         new_id = insert_ignore(self.session, ChatSource,
-                               {"chat_id": chat_id, "source_id": source_id, "thread_id": thread_id},
+                               {"chat_id": chat_pk, "source_id": source_id, "thread_id": thread_id},
                                returning=ChatSource.id)
         return new_id is not None
 
-    def unfollow(self, chat_id: int, source_id: int) -> bool:
+    def unfollow(self, chat_pk: int, source_id: int) -> bool:
         result = self.session.execute(
-            delete(ChatSource).where(ChatSource.chat_id == chat_id, ChatSource.source_id == source_id))
+            delete(ChatSource).where(ChatSource.chat_id == chat_pk, ChatSource.source_id == source_id))
         return result.rowcount > 0
 
-    def followed_by(self, chat_id: int) -> list[FollowedSource]:
+    def followed_by(self, chat_pk: int) -> list[FollowedSource]:
         rows = self.session.execute(
             select(Source, ChatSource.thread_id).join(ChatSource, ChatSource.source_id == Source.id)
-            .where(ChatSource.chat_id == chat_id).order_by(ChatSource.id)).all()
+            .where(ChatSource.chat_id == chat_pk).order_by(ChatSource.id)).all()
         return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
 
     def feed_to_poll(self, source_id: int) -> FeedToPoll | None:

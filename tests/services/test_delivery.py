@@ -124,7 +124,7 @@ async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(s
         assert tx.chats.find("telegram", "-2001").active  # a 400 is final for the message, not the chat
         assert tx.outbox.counts() == {"failed": 4, "sent": 1}
     with store.transaction() as tx:
-        tx.outbox.enqueue(chat_id=gone.id, kind="alert", dedupe_key="later", payload={}, now=utcnow())
+        tx.outbox.enqueue(chat_pk=gone.id, kind="alert", dedupe_key="later", payload={}, now=utcnow())
     with store.transaction() as tx:  # an inactive chat gets nothing more
         assert tx.outbox.claim(worker="w", now=utcnow(), lease=timedelta(minutes=1), limit=10) == []
         assert tx.outbox.outstanding() == 0
@@ -185,7 +185,7 @@ async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_st
     assert len(parts) >= 3
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "1001")
-        tx.outbox.enqueue(chat_id=chat.id, kind="digest", dedupe_key="digest:1", payload=message.to_dict(),
+        tx.outbox.enqueue(chat_pk=chat.id, kind="digest", dedupe_key="digest:1", payload=message.to_dict(),
                           now=utcnow())
     # The first part goes; the second is refused by a 500 before it was delivered.
     original = sender.send_part

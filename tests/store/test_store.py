@@ -109,9 +109,9 @@ def test_subscriptions_and_schedules(store):
 def test_outbox_enqueue_is_idempotent_and_claims_are_exclusive(store):
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42")
-        assert tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1:9", payload={"kind": "alert"},
+        assert tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="alert:1:9", payload={"kind": "alert"},
                                  now=NOW)
-        assert not tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1:9",
+        assert not tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="alert:1:9",
                                      payload={"kind": "alert"}, now=NOW)
     lease = timedelta(seconds=30)
     with store.transaction() as tx:
@@ -134,7 +134,7 @@ def test_naive_datetimes_are_refused(store):
     with pytest.raises(Exception, match="naive"):
         with store.transaction() as tx:
             chat = tx.chats.ensure("telegram", "1")
-            tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="k", payload={},
+            tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="k", payload={},
                               now=datetime(2026, 1, 1))
 
 
