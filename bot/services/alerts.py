@@ -22,7 +22,7 @@ from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_quer
 from bot.domain.models import BriefItem, Message
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
-from bot.store.chats import AlertSubscription
+from bot.store.chats import KeywordSubscription
 from bot.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ CHUNK = 1000  # chats per query: keeps IN (...) lists well inside every database
 @dataclass(frozen=True)
 class _Match:
     brief: StoredBrief
-    subscriber: AlertSubscription
+    subscriber: KeywordSubscription
 
 
 class AlertService:
@@ -46,7 +46,7 @@ class AlertService:
         self.fold_accents = fold_accents
         self._version: int | None = None
         self._index: SubscriptionIndex[int] = SubscriptionIndex([])
-        self._subscribers: dict[int, AlertSubscription] = {}
+        self._subscribers: dict[int, KeywordSubscription] = {}
         self._parsed: dict[str, Query] = {}
 
     def prepare(self) -> None:
@@ -75,7 +75,7 @@ class AlertService:
         index = self.index(tx)
         per_chat: dict[int, list[_Match]] = defaultdict(list)
         for brief in sorted(briefs, key=lambda b: b.brief_id):
-            first_per_chat: dict[int, AlertSubscription] = {}
+            first_per_chat: dict[int, KeywordSubscription] = {}
             for subscription_id in sorted(index.match(searchable_text(brief))):
                 subscriber = self._subscribers[subscription_id]
                 first_per_chat.setdefault(subscriber.chat_pk, subscriber)

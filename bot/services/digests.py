@@ -62,7 +62,7 @@ class DigestService:
         shows are noted, so that no later digest repeats them; a `recap` shows the last day's stories,
         those already sent included, and notes nothing."""
         with self.store.transaction() as tx:
-            chat, schedule = tx.chats.digest_chat(chat_pk), tx.chats.schedule(chat_pk)
+            chat, schedule = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
             zone = ZoneInfo(schedule.timezone if schedule else chat.timezone)
             since, first = (now - self.first_digest_window, True) if recap else self._since(tx, chat_pk, now)
             briefs = tx.articles.briefs_for_chat(chat_pk, since=since, until=now, limit=self.max_briefs)
@@ -80,7 +80,7 @@ class DigestService:
     def run_due(self, chat_pk: int, now: datetime, *, grace: timedelta) -> DigestRun:
         """The scheduled digest of a chat, if due: queued once, or skipped when missed by more than `grace`."""
         with self.store.transaction() as tx:
-            schedule, chat = tx.chats.schedule(chat_pk), tx.chats.digest_chat(chat_pk)
+            schedule, chat = tx.chats.schedule(chat_pk), tx.chats.chat(chat_pk)
             if schedule is None or chat is None or not chat.active:
                 return DigestRun("no_schedule", None)
             due = schedule.next_run_at

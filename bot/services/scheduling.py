@@ -70,7 +70,7 @@ class Scheduler:
         """The chat's schedule changed (or went): plan its digest job from the database again."""
         with self.store.transaction() as tx:
             schedule = tx.chats.schedule(chat_pk)
-            chat = tx.chats.digest_chat(chat_pk)
+            chat = tx.chats.chat(chat_pk)
             next_run_at = schedule.next_run_at if schedule and chat and chat.active else None
         if next_run_at is None:
             self._drop(digest_job_id(chat_pk))

@@ -16,13 +16,18 @@ SUBSCRIPTIONS_VERSION = "subscriptions"
 
 
 @dataclass(frozen=True)
-class DigestChat:
-    """What a digest needs of its chat."""
+class StoredChat:
+    """A chat as the bot knows it (`id` is its row's; `chat_key` the platform's own id)."""
 
-    chat_pk: int
+    id: int
+    platform: str
+    chat_key: str
+    kind: str  # private | group | channel
+    title: str | None
     timezone: str
     empty_digest: str  # an empty digest day: "skip" sends nothing, "say" sends a short note
     active: bool
+    deactivated_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,8 @@ class ChatSchedule:
 
 
 @dataclass(frozen=True)
-class AlertSubscription:
-    """A keyword subscription as the alert matcher compiles it."""
+class KeywordSubscription:
+    """A keyword alert of a chat."""
 
     id: int
     chat_pk: int
@@ -56,22 +61,30 @@ class ChatRepo:
     def get(self, chat_pk: int) -> Chat | None:
         return self.session.get(Chat, chat_pk)
 
-    def find(self, platform: str, chat_key: str) -> Chat | None:
+    def chat(self, chat_pk: int) -> StoredChat | None:
+        row = self.session.get(Chat, chat_pk)
+        return _stored_chat(row) if row is not None else None
+
+    def find(self, platform: str, chat_key: str) -> StoredChat | None:
+        row = self._find(platform, chat_key)
+        return _stored_chat(row) if row is not None else None
+
+    def _find(self, platform: str, chat_key: str) -> Chat | None:
         return self.session.scalar(select(Chat).where(Chat.platform == platform, Chat.chat_key == chat_key))
 
     def ensure(self, platform: str, chat_key: str, *, kind: str = "private", title: str | None = None,
-               timezone: str = "UTC") -> Chat:
+               timezone: str = "UTC") -> StoredChat:
         """The chat row, created on first contact; a chat that talks to us again is active again."""
         insert_ignore(self.session, Chat, {"platform": platform, "chat_key": chat_key, "kind": kind,
                                            "title": title, "timezone": timezone, "empty_digest": "skip",
                                            "active": True})
-        chat = self.find(platform, chat_key)
+        chat = self._find(platform, chat_key)
         assert chat is not None
         if not chat.active:
             chat.active, chat.deactivated_reason = True, None
         if title and chat.title != title:
             chat.title = title
-        return chat
+        return _stored_chat(chat)
 
     def deactivate(self, chat_pk: int, reason: str) -> None:
         """Stop alerts and digests to a chat that can no longer be reached (e.g. the bot was blocked).
@@ -85,7 +98,7 @@ class ChatRepo:
 
     def migrate(self, platform: str, old_key: str, new_key: str) -> None:
         """A chat got a new id (a Telegram group became a supergroup): keep its feeds, alerts and schedule."""
-        old, new = self.find(platform, old_key), self.find(platform, new_key)
+        old, new = self._find(platform, old_key), self._find(platform, new_key)
         if old is None:
             return
         if new is None:
@@ -116,14 +129,15 @@ class ChatRepo:
         return self.session.scalar(select(func.count()).select_from(Subscription)
                                    .where(Subscription.chat_id == chat_pk)) or 0
 
-    def subscriptions(self, chat_pk: int) -> list[Subscription]:
-        return list(self.session.scalars(
-            select(Subscription).where(Subscription.chat_id == chat_pk).order_by(Subscription.id)))
+    def subscriptions(self, chat_pk: int) -> list[KeywordSubscription]:
+        return [KeywordSubscription(*row) for row in self.session.execute(
+            select(Subscription.id, Subscription.chat_id, Subscription.query, Subscription.display,
+                   Subscription.thread_id).where(Subscription.chat_id == chat_pk).order_by(Subscription.id))]
 
-    def all_subscriptions(self) -> list[AlertSubscription]:
+    def all_subscriptions(self) -> list[KeywordSubscription]:
         """Every subscription, active chat or not: the alert matcher is compiled from these. Read as
         plain columns: loading 10,000 ORM objects costs more than parsing the queries."""
-        return [AlertSubscription(*row) for row in self.session.execute(
+        return [KeywordSubscription(*row) for row in self.session.execute(
             select(Subscription.id, Subscription.chat_id, Subscription.query, Subscription.display,
                    Subscription.thread_id).order_by(Subscription.id))]
 
@@ -176,13 +190,6 @@ class ChatRepo:
         return latest
 
     # Digest schedules
-    def digest_chat(self, chat_pk: int) -> DigestChat | None:
-        chat = self.session.get(Chat, chat_pk)
-        if chat is None:
-            return None
-        return DigestChat(chat_pk=chat.id, timezone=chat.timezone, empty_digest=chat.empty_digest,
-                          active=chat.active)
-
     def schedule(self, chat_pk: int) -> ChatSchedule | None:
         row = self._schedule_row(chat_pk)
         return _chat_schedule(row) if row is not None else None
@@ -226,6 +233,12 @@ class ChatRepo:
 
     def _schedule_row(self, chat_pk: int) -> DigestSchedule | None:
         return self.session.scalar(select(DigestSchedule).where(DigestSchedule.chat_id == chat_pk))
+
+
+def _stored_chat(row: Chat) -> StoredChat:
+    return StoredChat(id=row.id, platform=row.platform, chat_key=row.chat_key, kind=row.kind, title=row.title,
+                      timezone=row.timezone, empty_digest=row.empty_digest, active=row.active,
+                      deactivated_reason=row.deactivated_reason)
 
 
 def _chat_schedule(row: DigestSchedule) -> ChatSchedule:

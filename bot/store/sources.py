@@ -28,9 +28,24 @@ class FeedToPoll:
 
 
 @dataclass(frozen=True)
+class FeedStatus:
+    """A feed and how its polling went, as /sources shows it."""
+
+    id: int
+    url: str
+    title: str | None
+    next_poll_at: datetime
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_reason: str | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
 class FollowedSource:
     position: int  # 1-based, as shown to users by /sources
-    source: Source
+    source: FeedStatus
     thread_id: str | None
 
 
@@ -44,14 +59,14 @@ class SourceRepo:
     def by_url(self, url: str) -> Source | None:
         return self.session.scalar(select(Source).where(Source.url == url))
 
-    def ensure(self, url: str, *, title: str | None = None, now: datetime | None = None) -> Source:
+    def ensure(self, url: str, *, title: str | None = None, now: datetime | None = None) -> FeedToPoll:
         """The feed's row, created on first follow (due for polling at once)."""
         now = now or utcnow()
         insert_ignore(self.session, Source, {"url": url, "title": title, "consecutive_failures": 0,
                                               "seeded": False, "created_at": now, "next_poll_at": now})
         source = self.by_url(url)
         assert source is not None
-        return source
+        return _feed_to_poll(source)
 
     def follow(self, chat_pk: int, source_id: int, thread_id: str | None = None) -> bool:
         """Make a chat follow a feed; False when it already did."""
@@ -69,7 +84,7 @@ class SourceRepo:
         rows = self.session.execute(
             select(Source, ChatSource.thread_id).join(ChatSource, ChatSource.source_id == Source.id)
             .where(ChatSource.chat_id == chat_pk).order_by(ChatSource.id)).all()
-        return [FollowedSource(i, source, thread) for i, (source, thread) in enumerate(rows, start=1)]
+        return [FollowedSource(i, _feed_status(source), thread) for i, (source, thread) in enumerate(rows, start=1)]
 
     def feed_to_poll(self, source_id: int) -> FeedToPoll | None:
         source = self.session.get(Source, source_id)
@@ -118,3 +133,10 @@ class SourceRepo:
 def _feed_to_poll(source: Source) -> FeedToPoll:
     return FeedToPoll(id=source.id, url=source.url, etag=source.etag, last_modified=source.last_modified,
                       seeded=source.seeded, failures=source.consecutive_failures)
+
+
+def _feed_status(source: Source) -> FeedStatus:
+    return FeedStatus(id=source.id, url=source.url, title=source.title, next_poll_at=source.next_poll_at,
+                      last_polled_at=source.last_polled_at, last_success_at=source.last_success_at,
+                      last_error=source.last_error, last_error_reason=source.last_error_reason,
+                      consecutive_failures=source.consecutive_failures)

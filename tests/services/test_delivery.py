@@ -103,8 +103,8 @@ async def test_server_errors_back_off_and_retry_then_give_up_on_record(store, tg
     with store.transaction() as tx:
         assert tx.outbox.counts() == {"sent": 1, "failed": 1}
         rows = {r.dedupe_key: r for r in _deliveries(tx)}
-    assert rows["a"].attempts == 2
-    assert rows["b"].attempts == 3 and rows["b"].last_error.startswith("gave up after 3 attempts")
+        assert rows["a"].attempts == 2
+        assert rows["b"].attempts == 3 and rows["b"].last_error.startswith("gave up after 3 attempts")
 
 
 async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(store, tg, sender):
