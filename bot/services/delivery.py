@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.domain.models import ChatRef, Message
 from bot.runtime.metrics import Metrics
 from bot.services.ratelimit import DEFAULT_LIMITS, NO_LIMITS, PlatformLimits, Rate, RateLimiter
@@ -88,7 +88,7 @@ class DeliveryLoop:
                  lease: timedelta = timedelta(seconds=10), prefetch: int | None = None, max_in_flight: int = 64,
                  backoff: Backoff = Backoff(), idle_poll_s: float = 1.0, timeout_resends: int = 1,
                  shared_limits: bool | None = None,
-                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
+                 clock: Clock = utcnow, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics | None = None) -> None:
         """`senders`: one per platform. `limits`: per platform (default: Telegram's and Slack's
         documented limits). `worker`: the lease owner's name (default: a new `process_identity()`).

@@ -19,7 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.services.digests import DigestService
 from bot.store.store import Store
 
@@ -35,7 +35,7 @@ def digest_job_id(chat_pk: int) -> str:
 class Scheduler:
     def __init__(self, *, store: Store, digests: DigestService, poll: Callable[[], Awaitable[Any]],
                  poll_interval: timedelta, grace: timedelta = timedelta(hours=3),
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Clock = utcnow) -> None:
         """`poll`: one polling cycle of the feeds. `clock`: "now" for the digests (tests move it);
         the scheduler itself fires jobs by the system clock."""
         self.store = store
