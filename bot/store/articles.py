@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.runtime.clock import utcnow
-from bot.store.tables import Article, ArticleSource, Brief, ChatSource, Source
+from bot.store.tables import Article, ArticleSource, BriefRow, ChatSource, Source
 from bot.store.upsert import insert_ignore, insert_ignore_many
 
 
@@ -142,9 +142,9 @@ class ArticleRepo:
     def save_brief(self, article_id: int, *, headline: str, points: list[str], backend: str,
                    now: datetime | None = None) -> int | None:
         """Store the article's brief; None when another process already summarized it."""
-        brief_id = insert_ignore(self.session, Brief, {
+        brief_id = insert_ignore(self.session, BriefRow, {
             "article_id": article_id, "headline": headline, "points": points, "backend": backend,
-            "created_at": now or utcnow()}, returning=Brief.id)
+            "created_at": now or utcnow()}, returning=BriefRow.id)
         self.session.execute(update(Article).where(Article.id == article_id).values(status="summarized"))
         return brief_id
 
@@ -153,35 +153,35 @@ class ArticleRepo:
                              .values(status="failed", summary_error=reason[:500]))
 
     def brief_for_article(self, article_id: int) -> StoredBrief | None:
-        briefs = self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                              .where(Brief.article_id == article_id))
+        briefs = self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                              .where(BriefRow.article_id == article_id))
         return briefs[0] if briefs else None
 
     def briefs_by_id(self, brief_ids: list[int]) -> list[StoredBrief]:
-        return self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                            .where(Brief.id.in_(brief_ids)).order_by(Brief.id))
+        return self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                            .where(BriefRow.id.in_(brief_ids)).order_by(BriefRow.id))
 
     def briefs_for_chat(self, chat_pk: int, *, since: datetime | None = None, until: datetime | None = None,
                         limit: int = 50) -> list[StoredBrief]:
         """Newest briefs of the feeds a chat follows (made after `since`, up to `until`)."""
         followed = select(ArticleSource.article_id).join(
             ChatSource, ChatSource.source_id == ArticleSource.source_id).where(ChatSource.chat_id == chat_pk)
-        query = (select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                 .where(Brief.article_id.in_(followed)))
+        query = (select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                 .where(BriefRow.article_id.in_(followed)))
         if since is not None:
-            query = query.where(Brief.created_at > since)
+            query = query.where(BriefRow.created_at > since)
         if until is not None:
-            query = query.where(Brief.created_at <= until)
-        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+            query = query.where(BriefRow.created_at <= until)
+        return self._briefs(query.order_by(BriefRow.created_at.desc(), BriefRow.id.desc()).limit(limit))
 
     def recent_briefs(self, *, limit: int = 50) -> list[StoredBrief]:
         """Newest briefs of every feed and request."""
-        query = select(Brief, Article).join(Article, Article.id == Brief.article_id)
-        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+        query = select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+        return self._briefs(query.order_by(BriefRow.created_at.desc(), BriefRow.id.desc()).limit(limit))
 
     def brief_for_url(self, url: str) -> StoredBrief | None:
         """The brief of the article stored under this canonical URL."""
-        briefs = self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
+        briefs = self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
                               .where(Article.url == url))
         return briefs[0] if briefs else None
 
