@@ -86,10 +86,6 @@ class SourceRepo:
             .where(ChatSource.chat_id == chat_pk).order_by(ChatSource.id)).all()
         return [FollowedSource(i, _feed_status(source), thread) for i, (source, thread) in enumerate(rows, start=1)]
 
-    def feed_to_poll(self, source_id: int) -> FeedToPoll | None:
-        source = self.session.get(Source, source_id)
-        return _feed_to_poll(source) if source is not None else None
-
     def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[FeedToPoll]:
         """Feeds due for polling that some active chat follows, pushed `lease` ahead so that
         another poller process does not take them too (rows locked with SKIP LOCKED on PostgreSQL)."""
