@@ -1,5 +1,5 @@
-"""Plain-text rendering of a neutral message (a terminal; fallback text for richer platforms), and the
-one way every platform writes a brief's publication date."""
+"""Plain-text rendering of a neutral message (the console), and the one way every platform writes a
+brief's publication date."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def item_lines(item: BriefItem, timezone: str | None = None) -> list[str]:
     return lines
 
 
-def plain_text(message: Message) -> str:
+def message_text(message: Message) -> str:
     blocks: list[str] = []
     if message.heading:
         blocks.append(message.heading)

@@ -122,7 +122,7 @@ class ActionService:
             log.warning("a button of an unknown kind %r was pressed", action.kind)
             return PressResult(EXPIRED)
         with self.store.transaction() as tx:
-            if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked
+            if not tx.chats.lock(action.chat_id):  # the chat row went while the press was checked
                 return PressResult(EXPIRED)
             result = perform(tx, action, thread_id)
         if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
