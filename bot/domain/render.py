@@ -1,5 +1,5 @@
-"""Plain-text rendering of a neutral message (the console), and the one way every platform writes a
-brief's publication date."""
+"""Plain-text rendering of a neutral message (a terminal; fallback text for richer platforms), and the
+one way every platform writes a brief's publication date."""
 
 from __future__ import annotations
 

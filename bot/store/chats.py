@@ -29,6 +29,7 @@ class StoredChat:
     empty_digest: str  # an empty digest day: "skip" sends nothing, "say" sends a short note
     active: bool
     deactivated_reason: str | None = None
+    language: str | None = None  # chosen with /language; None: the platform's or the default
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class ChatRepo:
 def _stored_chat(row: Chat) -> StoredChat:
     return StoredChat(id=row.id, platform=row.platform, chat_key=row.chat_key, kind=row.kind, title=row.title,
                       timezone=row.timezone, empty_digest=row.empty_digest, active=row.active,
-                      deactivated_reason=row.deactivated_reason)
+                      deactivated_reason=row.deactivated_reason, language=row.language)
 
 
 def _chat_schedule(row: DigestSchedule) -> ChatSchedule:

@@ -37,7 +37,7 @@ def add_story(store, feed: str, headline: str, points: list[str], url: str, at: 
 def chat_with_schedule(store, *feeds: str, empty: str = "skip", covered_until: datetime | None = None) -> int:
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
-        tx.chats.get(chat.id).empty_digest = empty
+        tx.chats.set_empty_digest(chat.id, empty)
         for feed in feeds:
             tx.sources.follow(chat.id, tx.sources.ensure(feed).id)
         tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
@@ -104,7 +104,7 @@ def test_the_first_digest_covers_the_day_before_it(store, embed):
     # A schedule set a minute before its time must not send a digest of that one minute.
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
-        tx.chats.get(chat.id).empty_digest = "say"
+        tx.chats.set_empty_digest(chat.id, "say")
         tx.sources.follow(chat.id, tx.sources.ensure("https://a.example/feed").id)
         tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
                               next_run_at=DUE, covered_until=None)
