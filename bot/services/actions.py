@@ -69,7 +69,7 @@ class PressResult:
 
 
 class Rescheduler(Protocol):
-    def reschedule_chat(self, chat_id: int) -> None: ...
+    def reschedule_chat(self, chat_pk: int) -> None: ...
 
 
 class ActionService:
@@ -112,8 +112,8 @@ class ActionService:
             if action is None:
                 return PressResult(EXPIRED)
             row = tx.chats.find(chat.platform, chat.chat_id)
-            if row is None or row.id != action.chat_id:
-                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
+            if row is None or row.id != action.chat_pk:
+                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_pk,
                             chat.platform, chat.chat_id)
                 return PressResult(FORGED)
         return action
@@ -124,11 +124,11 @@ class ActionService:
             log.warning("a button of an unknown kind %r was pressed", action.kind)
             return PressResult(EXPIRED)
         with self.store.transaction() as tx:
-            if not tx.chats.lock(action.chat_id):  # the chat row went while the press was checked
+            if not tx.chats.lock(action.chat_pk):  # the chat row went while the press was checked
                 return PressResult(EXPIRED)
             result = perform(tx, action, thread_id, self.clock())
         if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
-            self.scheduler.reschedule_chat(action.chat_id)
+            self.scheduler.reschedule_chat(action.chat_pk)
         return result
 
 
@@ -159,76 +159,76 @@ def _unmute(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) 
 
 def _switch_feed(tx: Tx, action: StoredAction, now: datetime, *, paused: bool, done: str,
                  already: str) -> PressResult:
-    chat_id, source_id = action.chat_id, action.target_id
+    chat_pk, source_id = action.chat_pk, action.target_id
     name = _feed_name(tx, source_id)
-    if name is None or not tx.sources.follows(chat_id, source_id):
+    if name is None or not tx.sources.follows(chat_pk, source_id):
         toast, changed = "That feed was already removed.", False
-    elif tx.sources.set_paused(chat_id, source_id, paused):
+    elif tx.sources.set_paused(chat_pk, source_id, paused):
         toast, changed = done.format(name), True
     else:
         toast, changed = already.format(name), False
     if "group" in action.args:  # under a brief: its own buttons again, in their new state
-        rows = feed_brief_buttons(tx, chat_id, _sources(tx, action.args["group"]), now=now)
+        rows = feed_brief_buttons(tx, chat_pk, _sources(tx, action.args["group"]), now=now)
         return PressResult(toast, changed, rows)
-    return PressResult(toast, changed, sources_buttons(tx, chat_id, now=now), "sources")
+    return PressResult(toast, changed, sources_buttons(tx, chat_pk, now=now), "sources")
 
 
 def _remove(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
     name = _feed_name(tx, action.target_id)
-    if name is not None and tx.sources.unfollow(action.chat_id, action.target_id):
+    if name is not None and tx.sources.unfollow(action.chat_pk, action.target_id):
         toast, changed = f"Stopped following {name}.", True
     else:
         toast, changed = "That feed was already removed.", False
-    return PressResult(toast, changed, sources_buttons(tx, action.chat_id, now=now), "sources")
+    return PressResult(toast, changed, sources_buttons(tx, action.chat_pk, now=now), "sources")
 
 
 def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
-    chat_id = action.chat_id
-    subscription = next((s for s in tx.chats.subscriptions(chat_id) if s.id == action.target_id), None)
-    if subscription is not None and tx.chats.unsubscribe(chat_id, subscription.query):
+    chat_pk = action.chat_pk
+    subscription = next((s for s in tx.chats.subscriptions(chat_pk) if s.id == action.target_id), None)
+    if subscription is not None and tx.chats.unsubscribe(chat_pk, subscription.query):
         toast, changed = f"Alert for {subscription.display} stopped.", True
     else:
         toast, changed = "That alert was already stopped.", False
     if "group" in action.args:
         group = set(action.args["group"])
-        left = [s for s in tx.chats.subscriptions(chat_id) if s.id in group]
-        return PressResult(toast, changed, alert_brief_buttons(tx, chat_id, left, now=now))
-    return PressResult(toast, changed, alerts_buttons(tx, chat_id, now=now), "alerts")
+        left = [s for s in tx.chats.subscriptions(chat_pk) if s.id in group]
+        return PressResult(toast, changed, alert_brief_buttons(tx, chat_pk, left, now=now))
+    return PressResult(toast, changed, alerts_buttons(tx, chat_pk, now=now), "alerts")
 
 
 def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
-    chat_id, local_time = action.chat_id, action.args["time"]
-    chat, existing = tx.chats.chat(chat_id), tx.chats.schedule(chat_id)
+    chat_pk, local_time = action.chat_pk, action.args["time"]
+    chat, existing = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
     try:
         zone = parse_timezone(chat.timezone)
     except ScheduleError:
         zone = parse_timezone("UTC")
     if existing is not None and existing.local_time == local_time:
         return PressResult(f"The daily digest is already at {local_time} {existing.timezone}.", False,
-                           schedule_buttons(tx, chat_id, now=now), "schedule")
+                           schedule_buttons(tx, chat_pk, now=now), "schedule")
     first = next_run(parse_local_time(local_time), zone, now)
-    tx.chats.set_schedule(chat_id, local_time=local_time, timezone=zone.key, next_run_at=first,
+    tx.chats.set_schedule(chat_pk, local_time=local_time, timezone=zone.key, next_run_at=first,
                           thread_id=existing.thread_id if existing else thread_id,
                           covered_until=existing.covered_until if existing else None)
     toast = f"Daily digest set for {local_time} {zone.key}; the next one comes {first.astimezone(zone):%A %-d %B}."
-    return PressResult(toast, True, schedule_buttons(tx, chat_id, now=now), "schedule")
+    return PressResult(toast, True, schedule_buttons(tx, chat_pk, now=now), "schedule")
 
 
 def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
-    removed = tx.chats.clear_schedule(action.chat_id)
+    removed = tx.chats.clear_schedule(action.chat_pk)
     toast = "Daily digest turned off." if removed else "The daily digest is already off."
-    return PressResult(toast, removed, schedule_buttons(tx, action.chat_id, now=now), "schedule")
+    return PressResult(toast, removed, schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
 def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
     choice = action.args["choice"]
-    chat = tx.chats.chat(action.chat_id)
+    chat = tx.chats.chat(action.chat_pk)
     said = "On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent."
     changed = chat.empty_digest != choice
     if changed:
         tx.chats.set_empty_digest(chat.id, choice)
     return PressResult(said if changed else f"Already so: {said[0].lower()}{said[1:]}", changed,
-                       schedule_buttons(tx, action.chat_id, now=now), "schedule")
+                       schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
 _PERFORM: dict[str, Callable[[Tx, StoredAction, str | None, datetime], PressResult]] = {
@@ -250,60 +250,60 @@ class _SubscriptionLike(Protocol):
     display: str
 
 
-def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]],
+def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]],
           now: datetime | None) -> ButtonRows:
-    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=now or utcnow()))
+    tokens = iter(tx.actions.mint(chat_pk, [spec for row in rows for _, _, spec in row], now=now or utcnow()))
     return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
 
 
-def sources_buttons(tx: Tx, chat_id: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
+def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
-    followed = tx.sources.followed_by(chat_id) if followed is None else followed
+    followed = tx.sources.followed_by(chat_pk) if followed is None else followed
     rows = []
     for item in followed[:MAX_ROWS]:
         n, source_id = item.position, item.source.id
         switch = ((f"Resume {n}", "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
                   else (f"Pause {n}", "default", ActionSpec(FEED_PAUSE, source_id)))
         rows.append([switch, (f"Remove {n}", "danger", ActionSpec(FEED_REMOVE, source_id))])
-    return _rows(tx, chat_id, rows, now)
+    return _rows(tx, chat_pk, rows, now)
 
 
-def alerts_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
+def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
-    subscriptions = tx.chats.subscriptions(chat_id) if subscriptions is None else subscriptions
+    subscriptions = tx.chats.subscriptions(chat_pk) if subscriptions is None else subscriptions
     buttons = [(f"Stop {n}", "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
-    return _rows(tx, chat_id, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)], now)
+    return _rows(tx, chat_pk, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)], now)
 
 
-def schedule_buttons(tx: Tx, chat_id: int, *, now: datetime | None = None) -> ButtonRows:
+def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> ButtonRows:
     """A few digest times and Off (the current one marked), then what an empty day sends."""
-    schedule, chat = tx.chats.schedule(chat_id), tx.chats.chat(chat_id)
+    schedule, chat = tx.chats.schedule(chat_pk), tx.chats.chat(chat_pk)
     current = schedule.local_time if schedule else None
     times = [[(t, "primary" if t == current else "default", ActionSpec(SCHEDULE_SET, args={"time": t}))
               for t in row] for row in SCHEDULE_TIMES]
     times[-1].append(("Off", "primary" if current is None else "default", ActionSpec(SCHEDULE_OFF)))
     empty = [(f"Empty days: {choice}", "primary" if chat.empty_digest == choice else "default",
               ActionSpec(EMPTY_DAYS, args={"choice": choice})) for choice in ("say", "skip")]
-    return _rows(tx, chat_id, [*times, empty], now)
+    return _rows(tx, chat_pk, [*times, empty], now)
 
 
-def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike], *, now: datetime | None = None) -> ButtonRows:
+def alert_brief_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike], *, now: datetime | None = None) -> ButtonRows:
     """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
     group = [s.id for s in subscriptions]
     if len(subscriptions) == 1:
         labels = ["Stop this alert"]
     else:
         labels = [f"Stop: {s.display}" for s in subscriptions]
-    return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
+    return _rows(tx, chat_pk, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
                                 for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], now)
 
 
-def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike], *,
+def feed_brief_buttons(tx: Tx, chat_pk: int, sources: Sequence[_SourceLike], *,
                        now: datetime | None = None) -> ButtonRows:
     """Under a digest or feed brief: Mute this feed (Mute <feed> for each of several); a feed already
     muted offers Unmute. A feed the chat no longer follows gets no button."""
-    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_id)}
+    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_pk)}
     shown = [s for s in sources if s.id in followed][:MAX_ROWS]
     group = [s.id for s in shown]
     rows = []
@@ -313,7 +313,7 @@ def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike], *,
             rows.append([(f"Unmute {name}", "primary", ActionSpec(FEED_UNMUTE, source.id, {"group": group}))])
         else:
             rows.append([(f"Mute {name}", "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
-    return _rows(tx, chat_id, rows, now)
+    return _rows(tx, chat_pk, rows, now)
 
 
 def _sources(tx: Tx, source_ids: list[int]) -> list:

@@ -25,7 +25,7 @@ def test_a_token_is_short_random_and_resolves_to_its_chat_kind_target_and_args(s
     assert all(t.startswith("a:") and len(t.encode()) <= 16 for t in tokens)  # Telegram allows 64 bytes
     with store.transaction() as tx:
         pause, schedule = (tx.actions.resolve(t, now=NOW + timedelta(days=1)) for t in tokens)
-        assert (pause.chat_id, pause.kind, pause.target_id, pause.args) == (chat.id, "feed_pause", 7, {})
+        assert (pause.chat_pk, pause.kind, pause.target_id, pause.args) == (chat.id, "feed_pause", 7, {})
         assert (schedule.kind, schedule.target_id, schedule.args) == ("schedule_set", None, {"time": "07:00"})
         assert tx.actions.resolve("a:nosuchtoken", now=NOW) is None
 
