@@ -19,12 +19,14 @@ from bot.runtime.http_server import HttpServer, raise_open_file_limit
 from bot.runtime.logs import setup_logging
 from bot.runtime.metrics import Metrics
 from bot.services.scheduling import Scheduler
+from bot.services.actions import ActionService
 from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
 from bot.services.delivery import DeliveryLoop
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
+from bot.services.home import HomeService
 from bot.services.ingest import Ingestor
 from bot.services.pages import PageService
 from bot.services.seen_events import SeenEvents
@@ -55,6 +57,8 @@ class Services:
     scheduler: Scheduler
     metrics: Metrics
     seen_events: SeenEvents
+    actions: ActionService
+    home: HomeService
     clock: Clock = utcnow  # the one "now" every service is given
     senders: dict[str, Sender] = field(default_factory=dict)
 
@@ -93,9 +97,13 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
                               max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
                               db_wait_s=settings.command_db_wait_s,
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
+    actions = ActionService(store=store, scheduler=scheduler, db_wait_s=settings.command_db_wait_s, clock=clock)
+    home = HomeService(store=store, feeds=feeds, max_alerts_per_chat=settings.max_alerts_per_chat,
+                       default_timezone=settings.default_timezone, db_wait_s=settings.command_db_wait_s)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), clock=clock)
+                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), clock=clock,
+                    actions=actions, home=home)
 
 
 def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
@@ -112,7 +120,8 @@ def build_connections(services: Services, http: HttpServer, stop: asyncio.Event,
         namespace = platform.event_namespace(settings) if platform.event_namespace else None
         wiring = Wiring(settings=settings, commands=services.commands, http=http,
                         first_sighting=services.seen_events.for_platform(namespace) if namespace else None,
-                        on_chat_migrated=services.chat_migrated, shutdown=stop.set)
+                        on_chat_migrated=services.chat_migrated, shutdown=stop.set,
+                        actions=services.actions, home=services.home)
         built.append((platform, build(wiring)))
     return built
 
