@@ -4,15 +4,19 @@ or an alert (views.open, then view_submission answered with the modal's errors o
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.adapters.slack.home import ENTRY_ACTION, ENTRY_BLOCK
 from bot.services.actions import NOT_ADMIN
 from tests.adapters.slack.interactive import (ADMIN, ADMIN_DM, CHANNEL, MEMBER, MEMBER_DM, buttons, feed_server,
                                               running_bot, shown, stand_in)
+from tests.support.news import rss, story_items
 from tests.support.standins.slack_interactions import interaction_body
 
 PAYLOADS = Path(__file__).with_name("payloads")
@@ -192,3 +196,22 @@ async def test_many_channels_stay_within_a_views_100_blocks(bot):
     assert bot.slack.calls("views.publish")[-1].response["ok"] is True
     assert len(view["blocks"]) <= 100
     assert "more channels not shown here" in shown(view["blocks"])
+
+
+async def test_a_feed_slow_to_check_turns_the_modal_into_a_note_and_home_tells_the_outcome(bot):
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)  # longer than Slack waits for a submission's answer
+        return web.Response(body=rss(story_items(range(5, 7)), title="Slow Times"),
+                            content_type="application/rss+xml")
+
+    bot.feeds.route("/slow.xml", slow)
+    await open_home(bot, MEMBER, MEMBER_DM)
+    await press_home(bot, MEMBER, "briefbot-home:add_feed")
+    publishes = len(bot.slack.calls("views.publish"))
+    started = time.monotonic()
+    status, answer = await submit(bot, MEMBER, bot.feeds.url("/slow.xml"))
+    answered_in = time.monotonic() - started
+    assert status == 200 and answered_in < 3
+    assert answer["response_action"] == "update" and "Checking the feed" in shown(answer["view"]["blocks"])
+    await bot.slack.await_calls("views.publish", count=publishes + 1, timeout=15)
+    assert shown(bot.slack.home_view(MEMBER)["blocks"]).startswith("Now following Slow Times")
