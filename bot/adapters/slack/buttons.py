@@ -9,7 +9,8 @@ in a direct message they may. Its answer is a toast, which Slack does not have: 
 message to the presser through the press's `response_url`, which needs no scope and works where the
 bot is not a member (chat.postEphemeral needs both). When the press changed what the message shows, the
 message is updated in place with chat.update: new buttons, and the listing's text again when it is one
-(/sources, /alerts, /schedule). A press on the App Home tab (a `view` container) gets the tab published
+(/sources, /alerts, /schedule). A slash command's answer came through its response_url and may be out
+of chat.update's reach: then the press's response_url replaces it (`replace_original`). A press on the App Home tab (a `view` container) gets the tab published
 again instead, with the toast at its top.
 """
 
@@ -78,7 +79,7 @@ class SlackButtons:
         result = await self._press(chat, token, user_id)
         await self._toast(respond, client, chat, user_id, result.toast)
         if result.edits and (message.get("ts") or container.get("message_ts")):
-            await self._update(client, chat, message, container, result, user_id)
+            await self._update(client, respond, chat, message, container, result, user_id)
 
     async def _press(self, chat: ChatRef, token: str, user_id: str | None) -> PressResult:
         direct = is_direct_message(chat.chat_id)
@@ -114,7 +115,7 @@ class SlackButtons:
             except SlackApiError as exc:
                 log.warning("could not answer a press in %s: %s", chat.chat_id, exc.response.get("error"))
 
-    async def _update(self, client: AsyncWebClient, chat: ChatRef, message: dict[str, Any],
+    async def _update(self, client: AsyncWebClient, respond, chat: ChatRef, message: dict[str, Any],
                       container: dict[str, Any], result: PressResult, user_id: str | None) -> None:
         kept = [block for block in message.get("blocks") or [] if not is_our_button_block(block)]
         text, blocks = message.get("text") or "…", kept + button_blocks(result.buttons or ())
@@ -127,8 +128,19 @@ class SlackButtons:
         try:
             await client.chat_update(channel=chat.chat_id, ts=message.get("ts") or container["message_ts"],
                                      text=text, blocks=blocks)
+            return
         except SlackApiError as exc:
-            log.warning("could not update the pressed message in %s: %s", chat.chat_id, exc.response.get("error"))
+            error = exc.response.get("error")
+        # An answer a slash command got through its response_url (or an ephemeral one) may be no message
+        # chat.update can reach; the press's own response_url replaces it wherever it came from.
+        try:
+            response = await respond(text=text, blocks=blocks, replace_original=True)
+            if response.status_code == 200:
+                return
+            error = f"{error}; response_url: HTTP {response.status_code}"
+        except (ValueError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = f"{error}; response_url: {type(exc).__name__}"
+        log.warning("could not update the pressed message in %s: %s", chat.chat_id, error)
 
     async def _listing(self, chat: ChatRef, view: str, user_id: str | None) -> Message | None:
         """The listing the pressed message shows, as its command answers now."""

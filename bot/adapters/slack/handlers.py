@@ -105,10 +105,6 @@ class SlackCommands:
     async def _respond(self, respond, client: AsyncWebClient, chat: ChatRef, messages: list[Message],
                        *, public: bool) -> None:
         parts = [part for message in messages for part in render_message(message)]
-        if public and any(has_buttons(part) for part in parts):
-            # A press updates its message in place (chat.update), which needs the message's ts: only
-            # chat.postMessage tells it. Where the bot may not post, the response_url takes the rest.
-            parts = parts[await self._post(client, chat, parts):]
         sent = 0
         for part in parts[:MAX_RESPONSES]:
             response = await respond(text=part["text"], blocks=part["blocks"], unfurl_links=False,
@@ -173,17 +169,11 @@ class SlackCommands:
                                  is_admin=self.admin.checker(user_id, direct_message=direct))
 
     @staticmethod
-    async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> int:
-        """Post the parts in order; how many went out (the rest stop at the first refusal)."""
-        for sent, part in enumerate(parts):
+    async def _post(client: AsyncWebClient, chat: ChatRef, parts: list[dict[str, Any]]) -> None:
+        for part in parts:
             try:
                 await client.chat_postMessage(channel=chat.chat_id, thread_ts=chat.thread_id, text=part["text"],
                                               blocks=part["blocks"], unfurl_links=False, unfurl_media=False)
             except SlackApiError as exc:
                 log.warning("could not answer in %s: %s", chat.chat_id, exc.response.get("error"))
-                return sent
-        return len(parts)
-
-
-def has_buttons(part: dict[str, Any]) -> bool:
-    return any(block.get("type") == "actions" for block in part["blocks"])
+                return

@@ -23,7 +23,8 @@ from tests.adapters.slack.interactive import (ADMIN, CHANNEL, MEMBER, MEMBER_DM,
                                               action_id, buttons, feed_server, running_bot, shown, stand_in)
 from tests.support.databases import sqlite_url
 from tests.support.standins.slack import post_signed
-from tests.support.standins.slack_interactions import interaction_body
+from tests.support.standins.slack_interactions import (block_actions_payload, button_action, interaction_body,
+                                                       interaction_user)
 from tests.support.standins.slack_socket import SlackSocketStandIn
 
 PAYLOADS = Path(__file__).with_name("payloads")
@@ -213,6 +214,31 @@ async def test_stop_under_an_alert_removes_the_button_and_keeps_the_brief(bot):
     assert shown(updated["blocks"]) == "Climate talks end with a deal" and buttons(updated["blocks"]) == {}
     with bot.services.store.transaction() as tx:
         assert tx.chats.subscriptions(chat_id) == []
+
+
+async def test_a_press_on_a_slash_commands_answer_replaces_it_through_the_response_url(bot):
+    await follow_two(bot)
+    chat_id = bot.chat_id(CHANNEL)
+    with bot.services.store.transaction() as tx:
+        rows = sources_buttons(tx, chat_id)
+    (part,) = render_message(Message(kind="reply", heading="Sources", text="1. World News", buttons=rows))
+    # An answer posted through a slash command's response_url: chat.update does not know it.
+    message = {"type": "message", "user": bot.slack.bot_user_id, "ts": "1764400000.000009", "text": part["text"],
+               "blocks": part["blocks"]}
+    payload = block_actions_payload(
+        button_action(buttons(part["blocks"])["Pause 1"], "b1"), user=interaction_user(ADMIN, team_id=bot.slack.team_id),
+        team={"id": bot.slack.team_id, "domain": "standin"}, api_app_id="A0STANDIN",
+        trigger_id=bot.slack.new_trigger_id(),
+        container={"type": "message", "message_ts": message["ts"], "channel_id": CHANNEL, "is_ephemeral": False},
+        channel={"id": CHANNEL, "name": "news"}, message=message, response_url=bot.slack.new_response_url())
+    status, _ = await bot.post(interaction_body(payload))
+    key = payload["response_url"].rsplit("/", 1)[-1]
+    await bot.slack.await_calls("response_url", count=2, where=lambda c: c.params["key"] == key, timeout=15)
+    toast, replaced = bot.slack.responses(payload["response_url"])
+    assert status == 200 and toast["text"].startswith("Paused World News")
+    assert replaced["replace_original"] is True
+    assert {"Resume 1", "Remove 1", "Pause 2", "Remove 2"} == set(buttons(replaced["blocks"]))
+    assert paused(bot) == [True, False]
 
 
 # ----- Socket Mode ------------------------------------------------------------------------------
