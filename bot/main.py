@@ -99,7 +99,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
     actions = ActionService(store=store, scheduler=scheduler, db_wait_s=settings.command_db_wait_s, clock=clock)
     home = HomeService(store=store, feeds=feeds, max_alerts_per_chat=settings.max_alerts_per_chat,
-                       default_timezone=settings.default_timezone, db_wait_s=settings.command_db_wait_s)
+                       default_timezone=settings.default_timezone, db_wait_s=settings.command_db_wait_s,
+                       clock=clock)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
                     scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), clock=clock,

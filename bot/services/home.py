@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatRef
@@ -19,6 +20,8 @@ from bot.services.chat_io import ChatKind
 from bot.services.commands.alerts import add_alert
 from bot.services.commands.sources import said
 from bot.services.feeds import FeedService, Followed
+from bot.runtime.clock import Clock, utcnow
+from bot.store.chats import StoredChat
 from bot.store.home import shared_chats
 from bot.store.store import Store, Tx
 
@@ -59,8 +62,9 @@ class Added:
 
 class HomeService:
     def __init__(self, *, store: Store, feeds: FeedService, max_alerts_per_chat: int = 100,
-                 default_timezone: str = "UTC", db_wait_s: float = 5.0) -> None:
+                 default_timezone: str = "UTC", db_wait_s: float = 5.0, clock: Clock = utcnow) -> None:
         self.store = store
+        self.clock = clock
         self.feeds = feeds
         self.max_alerts_per_chat = max_alerts_per_chat
         self.default_timezone = default_timezone
@@ -72,30 +76,31 @@ class HomeService:
             return await asyncio.to_thread(self._overview, own, with_shared)
 
     def _overview(self, own: ChatRef, with_shared: bool) -> Overview:
+        now = self.clock()
         with self.store.transaction() as tx:
             row = tx.chats.find(own.platform, own.chat_id)
-            chats = [_managed(tx, row) if row is not None else ManagedChat(own, "private", None)]
+            chats = [_managed(tx, row, now) if row is not None else ManagedChat(own, "private", None)]
             more = 0
             if with_shared:
-                shared = shared_chats(tx, own.platform, limit=MAX_SHARED_CHATS * 25)
+                shared = shared_chats(tx, own.platform)
                 more = max(0, len(shared) - MAX_SHARED_CHATS)
-                chats += [_managed(tx, chat) for chat in shared[:MAX_SHARED_CHATS]]
+                chats += [_managed(tx, chat, now) for chat in shared[:MAX_SHARED_CHATS]]
         return Overview(tuple(chats), more)
 
     async def add_feed(self, chat: ChatRef, url: str, *, kind: ChatKind,
                        may_change: Callable[[], Awaitable[bool]]) -> Added:
         if kind != "private" and not await may_change():
             return Added(False, NOT_ADMIN)
-        chat_id = await self._ensure(chat, kind)
-        result = await self.feeds.add(chat_id, url.strip(), thread_id=chat.thread_id)
+        chat_pk = await self._ensure(chat, kind)
+        result = await self.feeds.add(chat_pk, url.strip(), thread_id=chat.thread_id)
         return Added(isinstance(result, Followed), said(result))
 
     async def add_alert(self, chat: ChatRef, words: str, *, kind: ChatKind,
                         may_change: Callable[[], Awaitable[bool]]) -> Added:
         if kind != "private" and not await may_change():
             return Added(False, NOT_ADMIN)
-        chat_id = await self._ensure(chat, kind)
-        ok, text = await add_alert(self.store, chat_id, words, thread_id=chat.thread_id,
+        chat_pk = await self._ensure(chat, kind)
+        ok, text = await add_alert(self.store, chat_pk, words, thread_id=chat.thread_id,
                                    max_alerts=self.max_alerts_per_chat)
         return Added(ok, text)
 
@@ -108,7 +113,7 @@ class HomeService:
             return await asyncio.to_thread(ensure)
 
 
-def _managed(tx: Tx, chat) -> ManagedChat:
+def _managed(tx: Tx, chat: StoredChat, now: datetime) -> ManagedChat:
     followed = tx.sources.followed_by(chat.id)
     subscriptions = tx.chats.subscriptions(chat.id)
     schedule = tx.chats.schedule(chat.id)
@@ -117,5 +122,5 @@ def _managed(tx: Tx, chat) -> ManagedChat:
         feeds=tuple(ManagedFeed(f.position, f.source.title or f.source.url, f.source.url, f.paused) for f in followed),
         alerts=tuple(s.display for s in subscriptions),
         digest=f"{schedule.local_time} {schedule.timezone}" if schedule else None,
-        feed_buttons=sources_buttons(tx, chat.id, followed) if followed else (),
-        alert_buttons=alerts_buttons(tx, chat.id, subscriptions) if subscriptions else ())
+        feed_buttons=sources_buttons(tx, chat.id, followed, now=now) if followed else (),
+        alert_buttons=alerts_buttons(tx, chat.id, subscriptions, now=now) if subscriptions else ())

@@ -126,8 +126,8 @@ def test_the_manifest_is_for_socket_mode_and_shows_the_http_alternative(manifest
     text = MANIFEST_PATH.read_text()
     assert f"request_url: https://YOUR-HOST{EVENTS_PATH}" in text and f"url: https://YOUR-HOST{EVENTS_PATH}" in text
     # HTTP mode: interactions go to the same signed endpoint as commands and events.
-    assert re.search(rf"#     interactivity:\n#       is_enabled: true\n#       request_url: https://YOUR-HOST{EVENTS_PATH}",
-                     text)
+    assert (f"#     interactivity:\n#       is_enabled: true\n"
+            f"#       request_url: https://YOUR-HOST{EVENTS_PATH}") in text
     assert "connections:write" in text  # the app-level token Socket Mode needs
 
 

@@ -10,8 +10,8 @@ message to the presser through the press's `response_url`, which needs no scope 
 bot is not a member (chat.postEphemeral needs both). When the press changed what the message shows, the
 message is updated in place with chat.update: new buttons, and the listing's text again when it is one
 (/sources, /alerts, /schedule). A slash command's answer came through its response_url and may be out
-of chat.update's reach: then the press's response_url replaces it (`replace_original`). A press on the App Home tab (a `view` container) gets the tab published
-again instead, with the toast at its top.
+of chat.update's reach: then the press's response_url replaces it (`replace_original`). A press on the
+App Home tab (a `view` container) gets the tab published again instead, with the toast at its top.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ async def subscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> lis
     return reply(said)
 
 
-async def add_alert(store: Store, chat_id: int, words: str, *, thread_id: str | None,
+async def add_alert(store: Store, chat_pk: int, words: str, *, thread_id: str | None,
                     max_alerts: int) -> tuple[bool, str]:
     """Set an alert for `words` in the chat: (whether one was set, what to tell the person). /subscribe
     and any other way of adding an alert (an app's form) say the same."""
@@ -30,7 +30,7 @@ async def add_alert(store: Store, chat_id: int, words: str, *, thread_id: str | 
         query = parse_query(words)
     except QueryError as exc:
         return False, str(exc)
-    added, count = await asyncio.to_thread(_add, store, chat_id, query, thread_id, max_alerts)
+    added, count = await asyncio.to_thread(_add, store, chat_pk, query, thread_id, max_alerts)
     if added is None:
         return False, (f"This chat has {count} alerts, the most a chat can have ({max_alerts}). "
                        "Remove one first: /alerts lists them, /unsubscribe <keywords> removes one.")

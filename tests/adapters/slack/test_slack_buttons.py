@@ -226,9 +226,9 @@ async def test_a_press_on_a_slash_commands_answer_replaces_it_through_the_respon
     message = {"type": "message", "user": bot.slack.bot_user_id, "ts": "1764400000.000009", "text": part["text"],
                "blocks": part["blocks"]}
     payload = block_actions_payload(
-        button_action(buttons(part["blocks"])["Pause 1"], "b1"), user=interaction_user(ADMIN, team_id=bot.slack.team_id),
-        team={"id": bot.slack.team_id, "domain": "standin"}, api_app_id="A0STANDIN",
-        trigger_id=bot.slack.new_trigger_id(),
+        button_action(buttons(part["blocks"])["Pause 1"], "b1"),
+        user=interaction_user(ADMIN, team_id=bot.slack.team_id), team={"id": bot.slack.team_id, "domain": "standin"},
+        api_app_id="A0STANDIN", trigger_id=bot.slack.new_trigger_id(),
         container={"type": "message", "message_ts": message["ts"], "channel_id": CHANNEL, "is_ephemeral": False},
         channel={"id": CHANNEL, "name": "news"}, message=message, response_url=bot.slack.new_response_url())
     status, _ = await bot.post(interaction_body(payload))
