@@ -90,12 +90,14 @@ class SlackButtons:
                           user_id: str | None, token: str) -> None:
         found = HOME_BLOCK.match(str(action.get("block_id") or ""))
         view = body.get("view") or {}
-        if found is None or not user_id or self.home is None:
+        own = str(view.get("private_metadata") or "")
+        chat_key = found.group(1) if found else ""
+        # A private chat's buttons are only ever on its own person's tab (its private_metadata).
+        if not chat_key or not user_id or self.home is None or (is_direct_message(chat_key) and chat_key != own):
             log.warning("a press on a view this bot did not publish; ignored")
             return
-        result = await self._press(ChatRef(PLATFORM.name, found.group(1)), token, user_id)
-        await self.home.publish(client, user_id, own_chat=str(view.get("private_metadata") or ""),
-                                notice=result.toast)
+        result = await self._press(ChatRef(PLATFORM.name, chat_key), token, user_id)
+        await self.home.publish(client, user_id, own_chat=own, notice=result.toast)
 
     @staticmethod
     async def _toast(respond, client: AsyncWebClient, chat: ChatRef, user_id: str | None, toast: str) -> None:

@@ -93,6 +93,9 @@ class SlackHome:
             log.warning("an add button without a chat; ignored")
             return
         own = str((body.get("view") or {}).get("private_metadata") or "")
+        if is_direct_message(chat_key) and chat_key != own:
+            log.warning("an add button for someone else's direct messages; ignored")
+            return
         try:
             await client.views_open(trigger_id=body["trigger_id"], view=form_view(which, chat_key, own))
         except SlackApiError as exc:
@@ -106,7 +109,8 @@ class SlackHome:
             chat_key, own = str(meta["chat"]), str(meta.get("own") or "")
         except (ValueError, KeyError, TypeError):
             meta = None
-        if meta is None or not CHAT_KEY.match(chat_key) or not user_id:
+        if meta is None or not CHAT_KEY.match(chat_key) or not user_id or \
+                (is_direct_message(chat_key) and chat_key != own):
             await ack(response_action="errors", errors={ENTRY_BLOCK: "This form has expired; open it again."})
             return
         entered = (((view.get("state") or {}).get("values") or {}).get(ENTRY_BLOCK) or {}).get(ENTRY_ACTION) or {}
