@@ -103,7 +103,7 @@ def button_blocks(rows: ButtonRows, *, prefix: str = ACTION_PREFIX) -> list[dict
                     element["style"] = button.style
                 elements.append(element)
             blocks.append({"type": "actions", "elements": elements})
-    return blocks[:MAX_BUTTON_BLOCKS * 2]
+    return blocks[:MAX_BUTTON_BLOCKS * 2]  # rows split in two count twice: at most 40 of a message's 50
 
 
 def is_our_button_block(block: dict[str, Any]) -> bool:
