@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 3_000_000
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-# A script or style element, or an unclosed one running to the end (one pass: linear time).
-_HIDDEN = re.compile(rb"<(script|style)\b([^>]*)(?:>|\Z).*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+# A script or style element, or an unclosed one running to the end (one pass: linear time). Its end tag
+# ends at the first ">", as a browser reads it, even when something stands between ("</script\n<!-- x -->"):
+# required right after the name, a lone "</script" would hide the rest of the page.
+_HIDDEN = re.compile(rb"<(script|style)\b([^>]*)(?:>|\Z).*?(?:</\1(?:[\s/][^>]{0,2000})?>|\Z)",
+                     re.DOTALL | re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -237,26 +240,55 @@ def _replace_with_text(element, letter: str) -> None:
     parent.remove(element)
 
 
+_LINES = ("p", "item", "quote", "head", "code")  # each a line of its own in trafilatura's tree
+_CONTAINERS = ("list", "table", "div")  # hold lines, are none
+
+
 def _body_text(body) -> str:
-    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line."""
+    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line.
+
+    Text between those elements belongs too: trafilatura keeps a paragraph the page wrote without <p>
+    (the words after a <figure>, say) as loose text beside them, and it reads as a line of its own."""
     if body is None:
         return ""
-    lines = []
-    for element in body.iter("p", "item", "quote", "row", "head", "code", "list", "table"):
-        if element.tag in ("list", "table"):
-            continue
-        if element.tag in ("p", "item", "quote", "head", "code") and _inside(element, ("p", "item", "quote", "cell",
-                                                                                   "head")):
-            continue
-        if element.tag == "row":
-            cells = [" ".join(_text_of(cell).split()) for cell in element.iter("cell")]
-            text = " | ".join(cell for cell in cells if cell)
-        else:
-            text = " ".join(_text_of(element).split())
-        text = SERVER_WARNING.sub(" ", text).strip()
-        if text:
-            lines.append(text)
+    lines: list[str] = []
+    _walk(body, lines)
     return "\n".join(lines)
+
+
+def _walk(container, lines: list[str]) -> None:
+    loose = [container.text or ""]  # text outside any line, up to the next line
+    # Only beside lines: a tree of loose text alone is trafilatura's fallback on a page it found no text in.
+    structured = any(child.tag in (*_LINES, "row", *_CONTAINERS) for child in container)
+
+    def flush() -> None:
+        if structured:
+            _add_line("".join(loose), lines)
+        loose.clear()
+
+    for child in container:
+        if child.tag in _LINES or child.tag == "row":
+            flush()
+            if child.tag == "row":
+                cells = [" ".join(_text_of(cell).split()) for cell in child.iter("cell")]
+                _add_line(" | ".join(cell for cell in cells if cell), lines)
+            else:
+                _add_line(_text_of(child), lines)
+        elif child.tag in _CONTAINERS:
+            flush()
+            _walk(child, lines)
+        elif child.tag == "lb":
+            loose.append(" ")
+        else:  # inline: <hi>, <ref>, <del>...
+            loose.append(_text_of(child))
+        loose.append(child.tail or "")
+    flush()
+
+
+def _add_line(text: str, lines: list[str]) -> None:
+    text = SERVER_WARNING.sub(" ", " ".join(text.split())).strip()
+    if text:
+        lines.append(text)
 
 
 def _text_of(element) -> str:
@@ -266,10 +298,6 @@ def _text_of(element) -> str:
         parts += [" ", _text_of(child)] if child.tag == "lb" else [_text_of(child)]
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-def _inside(element, tags: tuple[str, ...]) -> bool:
-    return any(ancestor.tag in tags for ancestor in element.iterancestors())
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -197,6 +197,23 @@ def test_a_drop_cap_stays_on_its_word(drop_cap):
     assert "Turkey, Poland and Hungary agreed on a shared ferry fund on Monday." in found.text.splitlines()
 
 
+def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
+    loose = "The new ferry can carry two hundred passengers and forty cars on each crossing of the bay."
+    body = (paragraphs(FILLER[:3]) + '<figure><img src="ferry.jpg" alt="The ferry"><figcaption>The ferry'
+            f"</figcaption></figure>\n{loose}\n" + paragraphs(FILLER[3:]))
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert loose in found.text.splitlines()
+    assert found.text.splitlines().index(loose) == 3  # in reading order
+
+
+def test_a_script_end_tag_with_something_before_its_bracket_hides_only_the_script():
+    # Browsers end "</script" at the first ">", whatever stands between; the page after it is the page.
+    head = '<script src="/tracker.js"></script\n  <!-- the page plugin -->\n'
+    found = read_page(page(paragraphs(FILLER), head=head).encode(), url="https://gazette.example/timetable")
+    assert found.text.splitlines() == FILLER
+    assert "tracker" not in found.text
+
+
 def test_the_character_set_comes_from_the_header_the_page_or_detection():
     body = paragraphs(["Die Fähre fährt für alle Gäste — auch im Winter, sagte der Bürgermeister am Montag.",
                        *FILLER])
