@@ -58,8 +58,11 @@ def split_of(page: str) -> str:
 
 
 def normal(text: str) -> str:
-    """Compared as a reader sees them: canonically equal characters (composed or not), any case, any spacing."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    """Compared as a reader sees them: canonically equal characters (composed or not), any case, any spacing,
+    without invisible format characters (a soft hyphen, a zero-width space: the bot removes them, a snippet
+    may carry them)."""
+    shown = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf")
+    return " ".join(shown.casefold().split())
 
 
 def words(text: str) -> list[str]:
