@@ -40,6 +40,21 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 SERVER_WARNING = re.compile(
     r"(?:Strict Standards|Deprecated|Warning|Notice|Fatal error|Parse error|Catchable fatal error)\s*:"
     r"[^\n]{0,600}?\bon line\s+\d+\.?", re.IGNORECASE)
+# A link to another story set inside the text ("Lea también: ...", "Read more: ...", "Lesen Sie auch: ..."),
+# or such a label alone as the heading of a list of them ("Weitere Themen"). Not the story's words.
+_SEE_ALSO_LABELS = (
+    "read more|read also|also read|see also|related|related articles?|related stories|related coverage|"
+    "more on this|more on this story|recommended|watch|read|"
+    "lea también|lea más|lee también|lee más|lea|lee|le puede interesar|te puede interesar|"
+    "también te puede interesar|mira|ver también|ver más|noticia relacionada|noticias relacionadas|"
+    "leia também|leia mais|veja também|veja|saiba mais|"
+    "lire aussi|à lire aussi|lire également|à lire également|voir aussi|à voir aussi|"
+    "lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|das könnte sie auch interessieren|siehe auch|"
+    "weitere themen|mehr themen|weitere artikel|"
+    "leggi anche|vedi anche|"
+    "czytaj też|czytaj także|czytaj więcej|zobacz też|zobacz także|przeczytaj też|przeczytaj także|"
+    "dowiedz się więcej|lees ook|lees meer|zie ook")
+_SEE_ALSO = re.compile(rf"^(?:{_SEE_ALSO_LABELS})\s*(?::\s*\S.{{0,300}}|:?)$", re.IGNORECASE)
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
@@ -117,6 +132,9 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     if document is None:
         return Page(text="", title=page_title(found, url), published=None)
     found["trafilatura"] = [document.title] if document.title else []
+    # The main text's own headings: "Story | Blog name" in <title> beside a heading "Story" names the story.
+    found["headings"] = [" ".join(_text_of(head).split()) for head in document.body.iter("head")][:5] \
+        if document.body is not None else []
     found["site_names"] += [document.sitename] if document.sitename else []
     return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
                 site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
@@ -287,7 +305,7 @@ def _walk(container, lines: list[str]) -> None:
 
 def _add_line(text: str, lines: list[str]) -> None:
     text = SERVER_WARNING.sub(" ", " ".join(text.split())).strip()
-    if text:
+    if text and not _SEE_ALSO.match(text):
         lines.append(text)
 
 

@@ -65,6 +65,25 @@ def test_the_headline_drops_the_sites_name_and_separators(title):
     assert found.title == "Ferry timetable changes for winter"
 
 
+def test_a_title_whose_site_name_stands_in_brackets_loses_it_and_keeps_its_guillemets():
+    head = '<meta property="og:title" content="»Die Fähre bleibt im Hafen« (Hafen Kurier)">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://www.hafen-kurier.example/artikel/7")
+    assert found.title == "»Die Fähre bleibt im Hafen«"
+    head = '<meta property="og:title" content="« Le bac reste au port » | Le Courrier du Port">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://courrier-du-port.example/bac")
+    assert found.title == "« Le bac reste au port »"
+
+
+def test_a_blogs_title_tail_goes_when_the_posts_own_heading_names_the_story():
+    # No og:title, no <h1>: the post's heading is an <h2> in the main text, the blog's name follows a bar.
+    head = "<title>Neue Fähre im Einsatz | Notizen vom Hafen und mehr</title>"
+    body = "<h2>Neue Fähre im Einsatz</h2>" + paragraphs(FILLER)
+    found = extract_page(page(body, head=head), url="https://notizen.example/2024/05/neue-faehre/")
+    assert found.title == "Neue Fähre im Einsatz"
+    brief = lead_brief(found.text, title=found.title)
+    assert "Neue Fähre im Einsatz" not in brief.points
+
+
 def test_a_title_whose_tail_is_not_the_site_keeps_it():
     head = '<title>Strikes end - talks resume</title><meta property="og:site_name" content="Harbour Gazette">'
     found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/strikes")
@@ -154,6 +173,14 @@ def test_german_ordinal_dates_stay_inside_their_sentence():
     assert not any(re.search(r"\b\d{1,2}\.$", point) for point in brief.points)
 
 
+def test_a_german_numeric_date_does_not_end_the_sentence():
+    text = ("Nach der Sitzung vom 7.10. wurde der neue Fahrplan verschoben, teilte die Gemeinde am Montag mit. "
+            "Die Opposition kritisierte das sofort.")
+    assert split_sentences(text, "de") == [
+        "Nach der Sitzung vom 7.10. wurde der neue Fahrplan verschoben, teilte die Gemeinde am Montag mit.",
+        "Die Opposition kritisierte das sofort."]
+
+
 @pytest.mark.parametrize(("text", "language", "first"), [
     ('The captain said: "We sail at six. Nobody stays behind." The crew cheered loudly at the news.', "en",
      'The captain said: "We sail at six. Nobody stays behind."'),
@@ -171,6 +198,9 @@ def test_cut_fragments_are_not_whole_sentences():
     assert not is_whole_sentence("Die Sitzung findet am 25.", "de")
     assert not is_whole_sentence('He said "we will go there tomorrow.')
     assert not is_whole_sentence("- 1 Pck. Backpulver und etwas Zucker.")
+    assert not is_whole_sentence("03.04. | Die Leitfrage ist gepostet und kommentiert.", "de")  # a table row
+    assert not is_whole_sentence("[Our latest forecast: who will win the harbour seat?]")  # a link to another story
+    assert is_whole_sentence("The mayor [of the harbour town] resigned on Friday.")
     assert is_whole_sentence("He had been in hospital since February 5.", "en")
     assert is_whole_sentence("Ellipses… do not end it, the full stop does.")
 
@@ -195,6 +225,20 @@ def test_link_text_inside_a_sentence_survives():
 def test_a_drop_cap_stays_on_its_word(drop_cap):
     found = read_page(page(drop_cap + paragraphs(FILLER)).encode(), url="https://gazette.example/fund")
     assert "Turkey, Poland and Hungary agreed on a shared ferry fund on Monday." in found.text.splitlines()
+
+
+@pytest.mark.parametrize("see_also", [
+    "Read more: Ferry crews vote to strike over winter rota",
+    "Lea también: Los transbordadores del puerto cambian de horario",
+    "LE PUEDE INTERESAR: El puerto abre una nueva terminal",
+    "Lesen Sie auch: Die Fähre fährt bald elektrisch",
+    "Czytaj także: Prom wraca na linię",
+    "Weitere Themen",
+])
+def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
+    body = paragraphs(FILLER[:3]) + f"<p><strong>{see_also}</strong></p>" + paragraphs(FILLER[3:])
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert found.text.splitlines() == FILLER
 
 
 def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
