@@ -297,6 +297,30 @@ def test_url_pages_and_saved_files_read_the_same(tmp_path):
     assert document.title == from_url.title == "Ferry timetable changes for winter"
 
 
+def test_a_saved_page_is_read_by_the_same_reader_as_a_fetched_one(tmp_path):
+    from bot.cli.summarize import read_input
+
+    # A zero-width space and a soft hyphen: the bot's page reader removes both, whichever way the page came.
+    sentences = ["The harbour\u200b board met on Tues\u00adday evening to discuss the winter timetable.", *FILLER[1:]]
+    head = ('<title>Ferry timetable changes for winter | Harbour Gazette</title>'
+            '<meta property="og:site_name" content="Harbour Gazette">'
+            '<meta property="article:published_time" content="2024-02-20T09:30:00+01:00">')
+    raw = page(paragraphs(sentences), head=head, charset="windows-1252").encode("cp1252", "ignore")
+    path = tmp_path / "saved.html"
+    path.write_bytes(raw)
+    fetched = extract_page(raw, url="https://gazette.example/ferry", content_type="text/html")
+    saved = read_input(str(path))
+    assert (saved.text, saved.title, saved.published) == (fetched.text, fetched.title, fetched.date)
+    assert fetched.text.startswith("The harbour board met on Tuesday evening")
+
+
+def test_only_the_page_reader_calls_trafilatura():
+    callers = sorted(str(path.relative_to(ROOT)) for folder in ("bot", "summarizer")
+                     for path in (ROOT / folder).rglob("*.py") if "trafilatura" in path.read_text(encoding="utf-8")
+                     and re.search(r"^\s*(?:from|import) trafilatura", path.read_text(encoding="utf-8"), re.M))
+    assert callers == ["summarizer/page.py"]
+
+
 def test_a_feed_description_with_inline_tags_becomes_plain_text():
     description = ("The <b>harbour board</b> met on Tuesday &amp; agreed on <a href='https://x.example/t'>the "
                    "winter timetable</a> for both ferries.<br>Crossings start at <i>six</i> every morning.")
