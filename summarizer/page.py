@@ -135,9 +135,23 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     # The main text's own headings: "Story | Blog name" in <title> beside a heading "Story" names the story.
     found["headings"] = [" ".join(_text_of(head).split()) for head in document.body.iter("head")][:5] \
         if document.body is not None else []
-    found["site_names"] += [document.sitename] if document.sitename else []
+    if _plausible_site_name(document.sitename, found):
+        found["site_names"].append(document.sitename)
     return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
                 site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
+
+
+def _plausible_site_name(name: str | None, found: dict) -> bool:
+    """trafilatura guesses a site's name from the <title> when the page declares none, and may take the story
+    for it ("Story? | Site" gives "Story?"): a name of many words, or one that is a title of the page, is not."""
+    if not name or len(name.split()) > 5:
+        return False
+    letters = _letters(name)
+    return not any(_letters(title) == letters for title in found["og"] + found["h1"])
+
+
+def _letters(text: str) -> str:
+    return "".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
 def _keep_json_ld(match: re.Match[bytes]) -> bytes:
@@ -169,7 +183,7 @@ def _metadata(tree) -> dict:
     titles = tree.xpath("//title")
     page_url = (meta("og:url") or [""])[0]
     links = []
-    for anchor in tree.xpath("//a[@href]"):
+    for anchor in tree.xpath("//a[@href][not(ancestor::h1)]"):  # a linked <h1> is still the story's title
         text = " ".join(anchor.text_content().split())
         if text and len(text) <= 80:
             links.append((text, anchor.get("href")))

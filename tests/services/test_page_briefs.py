@@ -84,6 +84,20 @@ def test_a_blogs_title_tail_goes_when_the_posts_own_heading_names_the_story():
     assert "Neue Fähre im Einsatz" not in brief.points
 
 
+def test_a_title_with_a_question_before_the_sites_name_keeps_the_question():
+    # No declared site name: the story before the bar must not be taken for the site's name.
+    head = "<title>Fähre im Winter. Teuer, nötig oder beides? | Hafenblatt</title>"
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://hafenblatt.example/faehre-im-winter")
+    assert found.title == "Fähre im Winter. Teuer, nötig oder beides?"
+
+
+def test_a_linked_h1_is_the_headline_not_a_label():
+    head = "<title>Home</title>"
+    body = '<h1><a href="https://video.example/watch/7">Time to say goodbye.</a></h1>' + paragraphs(FILLER)
+    found = extract_page(page(body, head=head), url="https://gazette.example/")
+    assert found.title == "Time to say goodbye."
+
+
 def test_a_title_whose_tail_is_not_the_site_keeps_it():
     head = '<title>Strikes end - talks resume</title><meta property="og:site_name" content="Harbour Gazette">'
     found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/strikes")
