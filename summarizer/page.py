@@ -55,6 +55,22 @@ _SEE_ALSO_LABELS = (
     "czytaj też|czytaj także|czytaj więcej|zobacz też|zobacz także|przeczytaj też|przeczytaj także|"
     "dowiedz się więcej|lees ook|lees meer|zie ook")
 _SEE_ALSO = re.compile(rf"^(?:{_SEE_ALSO_LABELS})\s*(?::\s*\S.{{0,300}}|:?)$", re.IGNORECASE)
+# A call to action or a rights notice set as a paragraph of its own, in the languages the bot meets: the
+# site speaking to its reader (subscribe, follow us, write to the editor), not the story.
+_APPEAL = re.compile(
+    r"\b(?:sign(?:ing)? up (?:for|to) (?:our|the [\w ]{1,30}newsletter)|subscribe to (?:our|my|the [\w ]{1,30}"
+    r"newsletter)|subscribe (?:now|today)|please subscribe|already a subscriber|our (?:daily )?newsletter|"
+    r"follow (?:us|@\w+|the \w+ on)|letter to the editor|copyrighted property|written permission|"
+    r"suscríbete|únete (?:a|desde)|síguenos|canal de (?:telegram|whatsapp)|"
+    r"newsletter abonnieren|jetzt abonnieren|folgen sie uns|abonnez-vous|inscrivez-vous|suivez-nous|"
+    r"inscreva-se|siga-nos|zapisz się|obserwuj nas)\b", re.IGNORECASE)
+APPEAL_MAX_CHARS = 300  # a longer paragraph that mentions a newsletter is more likely the story's own
+# A rights notice: "© 2024 Gazette. All rights reserved.", "Foto: © Agency", a bare "All rights reserved."
+# (a sentence about licences may say it too: without the sign, only a line too short to be one).
+_RIGHTS = re.compile(r"\b(?:all rights reserved|todos los derechos reservados|alle rechte vorbehalten|"
+                     r"tous droits réservés|todos os direitos reservados|wszelkie prawa zastrzeżone)\b",
+                     re.IGNORECASE)
+RIGHTS_MAX_CHARS, BARE_RIGHTS_MAX_CHARS = 120, 60
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
@@ -319,8 +335,14 @@ def _walk(container, lines: list[str]) -> None:
 
 def _add_line(text: str, lines: list[str]) -> None:
     text = SERVER_WARNING.sub(" ", " ".join(text.split())).strip()
-    if text and not _SEE_ALSO.match(text):
+    if text and not _SEE_ALSO.match(text) and not _addresses_the_reader(text):
         lines.append(text)
+
+
+def _addresses_the_reader(line: str) -> bool:
+    return ((len(line) <= APPEAL_MAX_CHARS and _APPEAL.search(line) is not None)
+            or (len(line) <= RIGHTS_MAX_CHARS and "©" in line)
+            or (len(line) <= BARE_RIGHTS_MAX_CHARS and _RIGHTS.search(line) is not None))
 
 
 def _text_of(element) -> str:

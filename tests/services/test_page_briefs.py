@@ -255,6 +255,27 @@ def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
     assert found.text.splitlines() == FILLER
 
 
+@pytest.mark.parametrize("appeal", [
+    "Never miss a sailing: sign up for our newsletter today!",
+    "To read the whole story, please subscribe to the Harbour Gazette.",
+    "Follow the Gazette on Twitter and on Facebook for the latest timetables.",
+    "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular.",
+    "© 2024 Harbour Gazette. All rights reserved.",
+    "Foto: © Hafenamt",
+])
+def test_calls_to_action_and_rights_notices_are_not_the_story(appeal):
+    body = paragraphs(FILLER[:4]) + f"<p>{appeal}</p>" + paragraphs(FILLER[4:])
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert found.text.splitlines() == FILLER
+
+
+def test_a_story_about_subscriptions_and_rights_keeps_its_sentences():
+    story = ["New users can sign up for an account on the ferry app and get their first crossing free.",
+             "The licence says some rights reserved, not all rights reserved, so the photos may be reused freely."]
+    found = read_page(page(paragraphs([*story, *FILLER])).encode(), url="https://gazette.example/app")
+    assert found.text.splitlines() == [*story, *FILLER]
+
+
 def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
     loose = "The new ferry can carry two hundred passengers and forty cars on each crossing of the bay."
     body = (paragraphs(FILLER[:3]) + '<figure><img src="ferry.jpg" alt="The ferry"><figcaption>The ferry'
