@@ -10,8 +10,9 @@ The character set comes from the bytes: the HTTP header, a byte-order mark, `<me
 detection (charset-normalizer). Scripts and styles are cut out with a linear scan before parsing
 (JSON-LD is kept for its metadata) and what remains is capped, so hostile HTML stays cheap.
 trafilatura finds the main text; before it runs, inline links inside prose are unwrapped and drop caps
-joined to their word, so neither link text nor a story's first letter goes missing. Server warnings
-printed into the page are left out.
+joined to their word, so neither link text nor a story's first letter goes missing. Server warnings,
+links to other stories set inside the text ("Read more: ..."), calls to action and rights notices
+are left out.
 """
 
 from __future__ import annotations
