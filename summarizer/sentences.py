@@ -48,6 +48,12 @@ MIN_WORDS = 4
 # A table row as the page reader writes it ("Monday | 9:00 | Harbour"), or a line wholly in brackets: an
 # editor's insert or a link to another story ("[Read: Who will win the primary?]").
 _NOT_PROSE = re.compile(r"\s\|\s|^\s*\[[^\]]*\][.!?]?\s*$")
+# A photo caption carries its credit ("... in the harbour. Photo: J. Smith", "(Foto: dpa)", "© Reuters"); an
+# update stamp opens with its words ("Updated on 7 January.", "Article mis à jour le 7 janvier 2020.").
+_CAPTION_OR_STAMP = re.compile(
+    r"©|\b(?:Photo|Foto|Fotos|Fot|Bild|Bildquelle|Image|Picture|Crédito|Crédit|Credit)\s*:\s*\S"
+    r"|^(?:Article |Artikel |Post )?(?:updated|last updated|mis à jour|aktualisiert|actualizado|atualizado)\b",
+    re.IGNORECASE)
 
 
 def split_sentences(text: str, language: str | None = None) -> list[str]:
@@ -91,7 +97,8 @@ def is_whole_sentence(sentence: str, language: str | None = None, *, needs_closi
     else:
         long_enough = len(re.findall(r"[^\W_]+", text)) >= MIN_WORDS
     closed = bool(_CLOSING.search(text)) or (not needs_closing and len(text.split()) >= 8)
-    if not long_enough or not closed or _LIST_MARK.match(text) or _NOT_PROSE.search(text):
+    if not long_enough or not closed or _LIST_MARK.match(text) or _NOT_PROSE.search(text) \
+            or _CAPTION_OR_STAMP.search(text):
         return False
     first = next((ch for ch in text if ch.isalnum()), "")
     if first.islower():

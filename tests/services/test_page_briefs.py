@@ -215,6 +215,10 @@ def test_cut_fragments_are_not_whole_sentences():
     assert not is_whole_sentence("03.04. | Die Leitfrage ist gepostet und kommentiert.", "de")  # a table row
     assert not is_whole_sentence("[Our latest forecast: who will win the harbour seat?]")  # a link to another story
     assert is_whole_sentence("The mayor [of the harbour town] resigned on Friday.")
+    assert not is_whole_sentence("The new ferry leaves the harbour on its first crossing. Photo: J. Smith.")
+    assert not is_whole_sentence("Die neue Fähre im Hafen von Kiel am Montag (Foto: dpa).", "de")
+    assert not is_whole_sentence("Article mis à jour le 7 janvier 2020 à midi.", "fr")
+    assert is_whole_sentence("The photo agency updated its prices on Monday.")
     assert is_whole_sentence("He had been in hospital since February 5.", "en")
     assert is_whole_sentence("Ellipses… do not end it, the full stop does.")
 
