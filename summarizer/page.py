@@ -29,10 +29,11 @@ log = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 3_000_000
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-# A script or style element, or an unclosed one running to the end (one pass: linear time). Its end tag
-# ends at the first ">", as a browser reads it, even when something stands between ("</script\n<!-- x -->"):
-# required right after the name, a lone "</script" would hide the rest of the page.
-_HIDDEN = re.compile(rb"<(script|style)\b([^>]*)(?:>|\Z).*?(?:</\1(?:[\s/][^>]{0,2000})?>|\Z)",
+# A script or style element (not a custom element such as <script-loader>), or an unclosed one running to
+# the end (one pass: linear time). Its end tag ends at the first ">", as a browser reads it, even when
+# something stands between ("</script\n<!-- x -->"): required right after the name, a lone "</script"
+# would hide the rest of the page.
+_HIDDEN = re.compile(rb"<(script|style)(?![\w.:-])([^>]*)(?:>|\Z).*?(?:</\1(?:[\s/][^>]{0,2000})?>|\Z)",
                      re.DOTALL | re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -87,8 +88,19 @@ class Page:
 
 
 def decode(raw: bytes, content_type: str | None = None) -> str:
-    """The page's text, in the character set the HTTP header, a BOM or a <meta> names, else the one detected."""
-    for name in _declared_charsets(raw, content_type):
+    """The page's text, in the character set the HTTP header, a BOM or a <meta> names, else the one detected.
+
+    Bytes that read as UTF-8 with a character beyond ASCII are UTF-8 whatever is declared (a server's default
+    ISO-8859-1 header, a template's stale <meta>): text in another character set almost never forms valid
+    UTF-8 sequences, so the declaration is what is wrong."""
+    declared = _declared_charsets(raw, content_type)
+    if not any(name.lower().replace("_", "-").startswith("utf-16") for name in declared) and not raw.isascii():
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(raw) - 4:  # a character cut by the size cap, at the very end
+                return raw.decode("utf-8-sig", errors="replace")
+    for name in declared:
         try:
             return raw.decode(_codec(name))
         except LookupError:

@@ -307,6 +307,21 @@ def test_the_character_set_comes_from_the_header_the_page_or_detection():
     assert "für alle Gäste" in read_page(bare).text  # detected
 
 
+def test_a_utf8_page_that_declares_latin_1_is_read_as_utf8():
+    # A server's default header or a stale template <meta> names ISO-8859-1; the bytes are UTF-8.
+    body = paragraphs(["Die Fähre fährt für alle Gäste — auch im Winter, sagte der Bürgermeister am Montag.",
+                       *FILLER])
+    raw = page(body, charset="iso-8859-1", lang="de").encode("utf-8")
+    assert "für alle Gäste — auch" in read_page(raw).text
+    assert "für alle Gäste — auch" in read_page(raw, content_type="text/html; charset=ISO-8859-1").text
+
+
+def test_a_custom_element_named_like_a_script_hides_nothing():
+    body = '<script-loader src="/widgets.js"></script-loader>' + paragraphs(FILLER)
+    found = read_page(page(body).encode(), url="https://gazette.example/timetable")
+    assert found.text.splitlines() == FILLER
+
+
 def test_a_windows_1252_page_through_python_m_bot_summarize(tmp_path):
     sentences = ["Die Stadtwerke erhöhen die Preise für Fähren und Busse ab März um zwölf Prozent.",
                  "Für Schüler und Rentner bleibt der Fahrpreis gleich, teilte die Gemeinde mit.",
