@@ -11,8 +11,8 @@ detection (charset-normalizer). Scripts and styles are cut out with a linear sca
 (JSON-LD is kept for its metadata) and what remains is capped, so hostile HTML stays cheap.
 trafilatura finds the main text; before it runs, inline links inside prose are unwrapped and drop caps
 joined to their word, so neither link text nor a story's first letter goes missing. Server warnings,
-links to other stories set inside the text ("Read more: ..."), calls to action and rights notices
-are left out.
+links to other stories set inside the text ("Read more: ..."), calls to action, rights notices and
+credit lines are left out.
 """
 
 from __future__ import annotations
@@ -73,6 +73,11 @@ _RIGHTS = re.compile(r"\b(?:all rights reserved|todos los derechos reservados|al
                      r"tous droits réservés|todos os direitos reservados|wszelkie prawa zastrzeżone)\b",
                      re.IGNORECASE)
 RIGHTS_MAX_CHARS, BARE_RIGHTS_MAX_CHARS = 120, 60
+# A picture's or a figure's credit on a line of its own: "Foto: dpa", "Titelbild: ...", "Quelle: Amt".
+_CREDIT = re.compile(r"^(?:Foto|Fotos|Fot\.|Photo|Photos|Photograph|Bild|Bilder|Titelbild|Bildquelle|Bildnachweis|"
+                     r"Image|Images|Credit|Crédito|Crédit|Quelle|Source|Sources|Fuente|Fonte|Źródło|Zdjęcie)"
+                     r"\s*[:.]", re.IGNORECASE)
+CREDIT_MAX_CHARS = 150
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
@@ -354,6 +359,7 @@ def _add_line(text: str, lines: list[str]) -> None:
 
 def _addresses_the_reader(line: str) -> bool:
     return ((len(line) <= APPEAL_MAX_CHARS and _APPEAL.search(line) is not None)
+            or (len(line) <= CREDIT_MAX_CHARS and _CREDIT.match(line) is not None)
             or (len(line) <= RIGHTS_MAX_CHARS and "©" in line)
             or (len(line) <= BARE_RIGHTS_MAX_CHARS and _RIGHTS.search(line) is not None))
 

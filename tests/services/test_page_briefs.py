@@ -266,6 +266,8 @@ def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
     "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular.",
     "© 2024 Harbour Gazette. All rights reserved.",
     "Foto: © Hafenamt",
+    "Quelle: Hafenamt Kiel",
+    "Titelbild: Hafenamt/Archiv",
 ])
 def test_calls_to_action_and_rights_notices_are_not_the_story(appeal):
     body = paragraphs(FILLER[:4]) + f"<p>{appeal}</p>" + paragraphs(FILLER[4:])
