@@ -154,7 +154,7 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
     markup = _XML_DECLARATION.sub("", markup)
     try:
-        tree = lxml.html.document_fromstring(markup)
+        tree = lxml.html.document_fromstring(markup, parser=_parser())
     except (ValueError, lxml.etree.ParserError):
         return Page(text="", title=None, published=None)
     found = _metadata(tree)
@@ -186,6 +186,15 @@ def _plausible_site_name(name: str | None, found: dict) -> bool:
 
 def _letters(text: str) -> str:
     return "".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _parser():
+    """lxml's HTML parser without comments and processing instructions: trafilatura drops such a node with
+    the text after it, so "half a sentence<!-- ad --> and the rest" would lose the rest. A new one each
+    time: lxml's parsers may not be shared between threads, and pages are read on several."""
+    import lxml.html
+
+    return lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def _keep_json_ld(match: re.Match[bytes]) -> bytes:

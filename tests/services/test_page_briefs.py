@@ -282,6 +282,14 @@ def test_a_story_about_subscriptions_and_rights_keeps_its_sentences():
     assert found.text.splitlines() == [*story, *FILLER]
 
 
+def test_an_html_comment_inside_a_sentence_does_not_cut_it():
+    body = (paragraphs(FILLER[:3]) + "<p>The ferry will keep its winter timetable<!-- ad slot --> until the end of "
+            "March, the harbour board said.</p><!-- teaser -->" + paragraphs(FILLER[3:]))
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert ("The ferry will keep its winter timetable until the end of March, the harbour board said."
+            in found.text.splitlines())
+
+
 def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
     loose = "The new ferry can carry two hundred passengers and forty cars on each crossing of the bay."
     body = (paragraphs(FILLER[:3]) + '<figure><img src="ferry.jpg" alt="The ferry"><figcaption>The ferry'
