@@ -136,6 +136,12 @@ def _declared_charsets(raw: bytes, content_type: str | None) -> list[str]:
     return names
 
 
+def _binary(raw: bytes, content_type: str | None) -> bool:
+    """An image, an archive, a PDF: NUL bytes, which no text in an 8-bit or UTF-8 character set holds."""
+    return b"\x00" in raw[:4096] and not any(name.lower().replace("_", "-").startswith("utf-16")
+                                             for name in _declared_charsets(raw, content_type))
+
+
 def _codec(name: str) -> str:
     # Browsers read "iso-8859-1" and "ascii" as windows-1252 (the WHATWG encoding standard); so do we.
     lowered = name.lower().strip()
@@ -149,6 +155,8 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     from trafilatura import bare_extraction
 
     raw = html.encode("utf-8") if isinstance(html, str) else html
+    if _binary(raw, content_type):
+        return Page(text="", title=None, published=None)
     lean = _HIDDEN.sub(_keep_json_ld, raw)[:max_bytes]
     # Text is decoded already: whatever its <meta charset> says, it is read as it is.
     markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
@@ -161,7 +169,9 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     _repair_inline(tree)
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
     # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
-    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+    # Comments are taken apart (and not read): left in, trafilatura prunes every element whose class opens
+    # with "comment", the article too when its wrapper is a "comments-enabled" <div>.
+    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=True, include_tables=True,
                                date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
     if document is None:
         return Page(text="", title=page_title(found, url), published=None)
@@ -333,12 +343,9 @@ def _body_text(body) -> str:
 
 def _walk(container, lines: list[str]) -> None:
     loose = [container.text or ""]  # text outside any line, up to the next line
-    # Only beside lines: a tree of loose text alone is trafilatura's fallback on a page it found no text in.
-    structured = any(child.tag in (*_LINES, "row", *_CONTAINERS) for child in container)
 
     def flush() -> None:
-        if structured:
-            _add_line("".join(loose), lines)
+        _add_line("".join(loose), lines)
         loose.clear()
 
     for child in container:

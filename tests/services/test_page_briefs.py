@@ -290,6 +290,21 @@ def test_an_html_comment_inside_a_sentence_does_not_cut_it():
             in found.text.splitlines())
 
 
+def test_an_article_inside_a_wrapper_whose_class_opens_with_comment_is_read():
+    html = (f'<html><body><div class="comments-enabled"><article>{paragraphs(FILLER)}</article></div>'
+            '<div id="comments"><p>What a great idea, the council should have done this years ago.</p></div>'
+            "</body></html>")
+    text = read_page(html.encode(), url="https://gazette.example/ferry").text
+    assert all(sentence in text for sentence in FILLER) and "great idea" not in text  # no reader's comment
+
+
+def test_an_old_page_set_in_font_tags_and_line_breaks_is_read():
+    body = "<font face='Arial'>" + "".join(f"<font>{sentence}</font><br>" for sentence in FILLER) + "</font>"
+    html = f"<html><head><title>Ferry news</title></head><body>{body}</body></html>"
+    text = read_page(html.encode()).text
+    assert all(sentence in text for sentence in FILLER)
+
+
 def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
     loose = "The new ferry can carry two hundred passengers and forty cars on each crossing of the bay."
     body = (paragraphs(FILLER[:3]) + '<figure><img src="ferry.jpg" alt="The ferry"><figcaption>The ferry'
