@@ -22,7 +22,7 @@ from bot.domain.models import ChatRef
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
 from bot.i18n import Translator, chat_language, lazy, translator
 from bot.i18n.dates import clock, weekday_date
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.services.chat_io import ChatKind
 from bot.store.actions import ActionSpec, StoredAction
 from bot.store.sources import FollowedSource
@@ -71,12 +71,14 @@ class PressResult:
 
 
 class Rescheduler(Protocol):
-    def reschedule_chat(self, chat_id: int) -> None: ...
+    def reschedule_chat(self, chat_pk: int) -> None: ...
 
 
 class ActionService:
-    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, db_wait_s: float = 5.0) -> None:
+    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, db_wait_s: float = 5.0,
+                 clock: Clock = utcnow) -> None:
         self.store = store
+        self.clock = clock
         self.scheduler = scheduler  # told when a chat's schedule changes
         self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
 
@@ -106,19 +108,19 @@ class ActionService:
     def prune(self, now: datetime | None = None) -> int:
         """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""
         with self.store.transaction() as tx:
-            return tx.actions.prune(now=now or utcnow())
+            return tx.actions.prune(now=now or self.clock())
 
     def _resolve(self, chat: ChatRef, token: str, tr: Translator) -> tuple[StoredAction, Translator] | PressResult:
         """The action and the chat's translator, or the answer to a press that does nothing."""
         if not is_token(token):
             return PressResult(tr.gettext(EXPIRED))
         with self.store.transaction() as tx:
-            action = tx.actions.resolve(token, now=utcnow())
+            action = tx.actions.resolve(token, now=self.clock())
             if action is None:
                 return PressResult(tr.gettext(EXPIRED))
             row = tx.chats.find(chat.platform, chat.chat_id)
-            if row is None or row.id != action.chat_id:
-                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
+            if row is None or row.id != action.chat_pk:
+                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_pk,
                             chat.platform, chat.chat_id)
                 return PressResult(tr.gettext(FORGED))
             return action, _chat_tr(tx, row.id)
@@ -129,17 +131,17 @@ class ActionService:
             log.warning("a button of an unknown kind %r was pressed", action.kind)
             return PressResult(tr.gettext(EXPIRED))
         with self.store.transaction() as tx:
-            if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked
+            if not tx.chats.lock(action.chat_pk):  # the chat row went while the press was checked
                 return PressResult(tr.gettext(EXPIRED))
-            result = perform(tx, action, thread_id)
+            result = perform(tx, action, thread_id, self.clock())
         if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
-            self.scheduler.reschedule_chat(action.chat_id)
+            self.scheduler.reschedule_chat(action.chat_pk)
         return result
 
 
-def _chat_tr(tx: Tx, chat_id: int) -> Translator:
+def _chat_tr(tx: Tx, chat_pk: int) -> Translator:
     """The chat's language (bot.i18n.chat_language of what the store knows of it): toasts and labels."""
-    return translator(tx.chat_language.resolved([chat_id]).get(chat_id))
+    return translator(tx.chat_language.resolved([chat_pk]).get(chat_pk))
 
 
 # What each kind does, inside the transaction that holds the chat's row.
@@ -149,65 +151,69 @@ def _feed_name(tx: Tx, source_id: int | None) -> str | None:
     return (source.title or source.url) if source else None
 
 
-def _pause(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True,
+def _pause(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=True,
                         done=lazy("Paused {feed}: no briefs from it here until you resume it."),
                         already=lazy("{feed} is already paused."))
 
 
-def _resume(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done=lazy("Resumed {feed}."), already=lazy("{feed} is not paused."))
+def _resume(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=False, done=lazy("Resumed {feed}."),
+                        already=lazy("{feed} is not paused."))
 
 
-def _mute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True, done=lazy("Muted {feed} in this chat; /sources can resume it."),
+def _mute(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=True, done=lazy("Muted {feed} in this chat; /sources can resume it."),
                         already=lazy("{feed} is already muted."))
 
 
-def _unmute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done=lazy("Unmuted {feed}."), already=lazy("{feed} is not muted."))
+def _unmute(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=False, done=lazy("Unmuted {feed}."),
+                        already=lazy("{feed} is not muted."))
 
 
-def _switch_feed(tx: Tx, action: StoredAction, *, paused: bool, done: str, already: str) -> PressResult:
-    chat_id, source_id = action.chat_id, action.target_id
-    tr, name = _chat_tr(tx, chat_id), _feed_name(tx, source_id)
-    if name is None or not tx.sources.follows(chat_id, source_id):
+def _switch_feed(tx: Tx, action: StoredAction, now: datetime, *, paused: bool, done: str,
+                 already: str) -> PressResult:
+    chat_pk, source_id = action.chat_pk, action.target_id
+    tr, name = _chat_tr(tx, chat_pk), _feed_name(tx, source_id)
+    if name is None or not tx.sources.follows(chat_pk, source_id):
         toast, changed = tr.gettext("That feed was already removed."), False
-    elif tx.sources.set_paused(chat_id, source_id, paused):
+    elif tx.sources.set_paused(chat_pk, source_id, paused):
         toast, changed = tr.gettext(done, feed=name), True
     else:
         toast, changed = tr.gettext(already, feed=name), False
     if "group" in action.args:  # under a brief: its own buttons again, in their new state
-        return PressResult(toast, changed, feed_brief_buttons(tx, chat_id, _sources(tx, action.args["group"])))
-    return PressResult(toast, changed, sources_buttons(tx, chat_id), "sources")
+        rows = feed_brief_buttons(tx, chat_pk, _sources(tx, action.args["group"]), now=now)
+        return PressResult(toast, changed, rows)
+    return PressResult(toast, changed, sources_buttons(tx, chat_pk, now=now), "sources")
 
 
-def _remove(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    tr, name = _chat_tr(tx, action.chat_id), _feed_name(tx, action.target_id)
-    if name is not None and tx.sources.unfollow(action.chat_id, action.target_id):
+def _remove(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    tr, name = _chat_tr(tx, action.chat_pk), _feed_name(tx, action.target_id)
+    if name is not None and tx.sources.unfollow(action.chat_pk, action.target_id):
         toast, changed = tr.gettext("Stopped following {name}.", name=name), True
     else:
         toast, changed = tr.gettext("That feed was already removed."), False
-    return PressResult(toast, changed, sources_buttons(tx, action.chat_id), "sources")
+    return PressResult(toast, changed, sources_buttons(tx, action.chat_pk, now=now), "sources")
 
 
-def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id, tr = action.chat_id, _chat_tr(tx, action.chat_id)
-    subscription = next((s for s in tx.chats.subscriptions(chat_id) if s.id == action.target_id), None)
-    if subscription is not None and tx.chats.unsubscribe(chat_id, subscription.query):
+def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    chat_pk, tr = action.chat_pk, _chat_tr(tx, action.chat_pk)
+    subscription = next((s for s in tx.chats.subscriptions(chat_pk) if s.id == action.target_id), None)
+    if subscription is not None and tx.chats.unsubscribe(chat_pk, subscription.query):
         toast, changed = tr.gettext("Alert for {query} stopped.", query=subscription.display), True
     else:
         toast, changed = tr.gettext("That alert was already stopped."), False
     if "group" in action.args:
         group = set(action.args["group"])
-        left = [s for s in tx.chats.subscriptions(chat_id) if s.id in group]
-        return PressResult(toast, changed, alert_brief_buttons(tx, chat_id, left))
-    return PressResult(toast, changed, alerts_buttons(tx, chat_id), "alerts")
+        left = [s for s in tx.chats.subscriptions(chat_pk) if s.id in group]
+        return PressResult(toast, changed, alert_brief_buttons(tx, chat_pk, left, now=now))
+    return PressResult(toast, changed, alerts_buttons(tx, chat_pk, now=now), "alerts")
 
 
-def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id, local_time, tr = action.chat_id, action.args["time"], _chat_tr(tx, action.chat_id)
-    chat, existing = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
+def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    chat_pk, local_time, tr = action.chat_pk, action.args["time"], _chat_tr(tx, action.chat_pk)
+    chat, existing = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
     try:
         zone = parse_timezone(chat.timezone)
     except ScheduleError:
@@ -215,39 +221,39 @@ def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None) -> PressR
     if existing is not None and existing.local_time == local_time:
         return PressResult(tr.gettext("The daily digest is already at {time} {zone}.",
                                       time=clock(parse_local_time(local_time), tr.language), zone=existing.timezone),
-                           False, schedule_buttons(tx, chat_id), "schedule")
-    first = next_run(parse_local_time(local_time), zone, utcnow())
-    tx.chats.set_schedule(chat_id, local_time=local_time, timezone=zone.key, next_run_at=first,
+                           False, schedule_buttons(tx, chat_pk, now=now), "schedule")
+    first = next_run(parse_local_time(local_time), zone, now)
+    tx.chats.set_schedule(chat_pk, local_time=local_time, timezone=zone.key, next_run_at=first,
                           thread_id=existing.thread_id if existing else thread_id,
                           covered_until=existing.covered_until if existing else None)
     toast = tr.gettext("Daily digest set for {time} {zone}; the next one comes {day}.",
                        time=clock(parse_local_time(local_time), tr.language), zone=zone.key,
                        day=weekday_date(first, tr.language, zone.key, year=False))
-    return PressResult(toast, True, schedule_buttons(tx, chat_id), "schedule")
+    return PressResult(toast, True, schedule_buttons(tx, chat_pk, now=now), "schedule")
 
 
-def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    removed, tr = tx.chats.clear_schedule(action.chat_id), _chat_tr(tx, action.chat_id)
+def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    removed, tr = tx.chats.clear_schedule(action.chat_pk), _chat_tr(tx, action.chat_pk)
     toast = tr.gettext("Daily digest turned off.") if removed else tr.gettext("The daily digest is already off.")
-    return PressResult(toast, removed, schedule_buttons(tx, action.chat_id), "schedule")
+    return PressResult(toast, removed, schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
-def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    choice, tr = action.args["choice"], _chat_tr(tx, action.chat_id)
-    chat = tx.chats.get(action.chat_id)
+def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    choice, tr = action.args["choice"], _chat_tr(tx, action.chat_pk)
+    chat = tx.chats.chat(action.chat_pk)
     changed = chat.empty_digest != choice
     if changed:
-        chat.empty_digest = choice
+        tx.chats.set_empty_digest(chat.id, choice)
     if choice == "say":
         said = tr.gettext("On a quiet day I will say so.") if changed else tr.gettext("Already so: on a quiet day I "
                                                                                        "will say so.")
     else:
         said = (tr.gettext("On a quiet day I will stay silent.") if changed
                 else tr.gettext("Already so: on a quiet day I will stay silent."))
-    return PressResult(said, changed, schedule_buttons(tx, action.chat_id), "schedule")
+    return PressResult(said, changed, schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
-_PERFORM: dict[str, Callable[[Tx, StoredAction, str | None], PressResult]] = {
+_PERFORM: dict[str, Callable[[Tx, StoredAction, str | None, datetime], PressResult]] = {
     FEED_PAUSE: _pause, FEED_RESUME: _resume, FEED_REMOVE: _remove, FEED_MUTE: _mute, FEED_UNMUTE: _unmute,
     ALERT_STOP: _stop_alert, SCHEDULE_SET: _set_schedule, SCHEDULE_OFF: _schedule_off, EMPTY_DAYS: _empty_days,
 }
@@ -266,35 +272,36 @@ class _SubscriptionLike(Protocol):
     display: str
 
 
-def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]]) -> ButtonRows:
-    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=utcnow()))
+def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]],
+          now: datetime | None) -> ButtonRows:
+    tokens = iter(tx.actions.mint(chat_pk, [spec for row in rows for _, _, spec in row], now=now or utcnow()))
     return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
 
 
-def sources_buttons(tx: Tx, chat_id: int, followed: Sequence[FollowedSource] | None = None) -> ButtonRows:
+def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
-    followed = tx.sources.followed_by(chat_id) if followed is None else followed
-    tr, rows = _chat_tr(tx, chat_id), []
+    followed = tx.sources.followed_by(chat_pk) if followed is None else followed
+    tr, rows = _chat_tr(tx, chat_pk), []
     for item in followed[:MAX_ROWS]:
         n, source_id = item.position, item.source.id
         switch = ((tr.gettext("Resume {n}", n=n), "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
                   else (tr.gettext("Pause {n}", n=n), "default", ActionSpec(FEED_PAUSE, source_id)))
         rows.append([switch, (tr.gettext("Remove {n}", n=n), "danger", ActionSpec(FEED_REMOVE, source_id))])
-    return _rows(tx, chat_id, rows)
+    return _rows(tx, chat_pk, rows, now)
 
 
-def alerts_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike] | None = None) -> ButtonRows:
+def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
-    subscriptions = tx.chats.subscriptions(chat_id) if subscriptions is None else subscriptions
-    tr = _chat_tr(tx, chat_id)
+    subscriptions = tx.chats.subscriptions(chat_pk) if subscriptions is None else subscriptions
+    tr = _chat_tr(tx, chat_pk)
     buttons = [(tr.gettext("Stop {n}", n=n), "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
-    return _rows(tx, chat_id, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)])
+    return _rows(tx, chat_pk, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)], now)
 
 
-def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
+def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> ButtonRows:
     """A few digest times and Off (the current one marked), then what an empty day sends."""
-    schedule, chat, tr = tx.chats.schedule(chat_id), tx.chats.get(chat_id), _chat_tr(tx, chat_id)
+    schedule, chat, tr = tx.chats.schedule(chat_pk), tx.chats.chat(chat_pk), _chat_tr(tx, chat_pk)
     current = schedule.local_time if schedule else None
     times = [[(t, "primary" if t == current else "default", ActionSpec(SCHEDULE_SET, args={"time": t}))
               for t in row] for row in SCHEDULE_TIMES]
@@ -302,26 +309,27 @@ def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
     labels = {"say": tr.gettext("Empty days: say"), "skip": tr.gettext("Empty days: skip")}
     empty = [(labels[choice], "primary" if chat.empty_digest == choice else "default",
               ActionSpec(EMPTY_DAYS, args={"choice": choice})) for choice in ("say", "skip")]
-    return _rows(tx, chat_id, [*times, empty])
+    return _rows(tx, chat_pk, [*times, empty], now)
 
 
-def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike]) -> ButtonRows:
+def alert_brief_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike], *, now: datetime | None = None) -> ButtonRows:
     """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
-    group, tr = [s.id for s in subscriptions], _chat_tr(tx, chat_id)
+    group, tr = [s.id for s in subscriptions], _chat_tr(tx, chat_pk)
     if len(subscriptions) == 1:
         labels = [tr.gettext("Stop this alert")]
     else:
         labels = [tr.gettext("Stop: {query}", query=s.display) for s in subscriptions]
-    return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
-                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]])
+    return _rows(tx, chat_pk, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
+                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], now)
 
 
-def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> ButtonRows:
+def feed_brief_buttons(tx: Tx, chat_pk: int, sources: Sequence[_SourceLike], *,
+                       now: datetime | None = None) -> ButtonRows:
     """Under a digest or feed brief: Mute this feed (Mute <feed> for each of several); a feed already
     muted offers Unmute. A feed the chat no longer follows gets no button."""
-    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_id)}
+    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_pk)}
     shown = [s for s in sources if s.id in followed][:MAX_ROWS]
-    group, tr = [s.id for s in shown], _chat_tr(tx, chat_id)
+    group, tr = [s.id for s in shown], _chat_tr(tx, chat_pk)
     rows = []
     for source in shown:
         one = len(shown) == 1
@@ -332,7 +340,7 @@ def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> 
         else:
             label = tr.gettext("Mute this feed") if one else tr.gettext("Mute {feed}", feed=name)
             rows.append([(label, "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
-    return _rows(tx, chat_id, rows)
+    return _rows(tx, chat_pk, rows, now)
 
 
 def _sources(tx: Tx, source_ids: list[int]) -> list:

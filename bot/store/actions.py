@@ -30,7 +30,7 @@ class ActionSpec:
 @dataclass(frozen=True)
 class StoredAction:
     token: str
-    chat_id: int  # the chats row the button was made for: a press from any other chat is refused
+    chat_pk: int  # the chats row the button was made for: a press from any other chat is refused
     kind: str
     target_id: int | None
     args: dict[str, Any]
@@ -46,14 +46,14 @@ class ActionRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def mint(self, chat_id: int, specs: Sequence[ActionSpec], *, now: datetime,
+    def mint(self, chat_pk: int, specs: Sequence[ActionSpec], *, now: datetime,
              ttl: timedelta = ACTION_TTL) -> list[str]:
         """A token for each spec, in order. The chat's expired tokens go first: no global sweep is
         needed for tokens to stay bounded, and only this chat's rows are touched."""
         if not specs:
             return []
-        self.session.execute(delete(Action).where(Action.chat_id == chat_id, Action.expires_at <= now))
-        rows = [Action(token=new_token(), chat_id=chat_id, kind=spec.kind, target_id=spec.target_id,
+        self.session.execute(delete(Action).where(Action.chat_id == chat_pk, Action.expires_at <= now))
+        rows = [Action(token=new_token(), chat_id=chat_pk, kind=spec.kind, target_id=spec.target_id,
                        args=dict(spec.args), created_at=now, expires_at=now + ttl) for spec in specs]
         self.session.add_all(rows)
         self.session.flush()

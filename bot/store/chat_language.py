@@ -30,9 +30,12 @@ class ChatLanguageRepo:
         changed = self.session.execute(update(Chat).where(Chat.id == chat_row_id).values(language=code))
         return changed.rowcount == 1
 
-    def chosen(self, platform: str, chat_key: str) -> str | None:
-        """The chosen language of a chat found by its platform's id (a read, for answers that need no chat row)."""
-        return self.session.scalar(select(Chat.language).where(Chat.platform == platform, Chat.chat_key == chat_key))
+    def known(self, platform: str, chat_key: str) -> tuple[str | None, str | None]:
+        """(chosen language, last reported locale) of a chat found by its platform's id; (None, None) for
+        a chat not seen yet. A read, for answers that need no chat row."""
+        row = self.session.execute(select(Chat.language, Chat.user_locale)
+                                   .where(Chat.platform == platform, Chat.chat_key == chat_key)).first()
+        return (row[0], row[1]) if row else (None, None)
 
     def note_user_locale(self, chat_row_id: int, locale: str | None) -> None:
         """Remember the language the person of a private chat reported (nothing when it is unknown)."""

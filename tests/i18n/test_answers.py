@@ -13,7 +13,6 @@ from bot.domain.models import ChatRef
 from bot.i18n import translator
 from bot.i18n.dates import weekday_date
 from bot.i18n.messages import ADMINS_ONLY, LANGUAGE_SET, SOMETHING_WENT_WRONG
-from bot.runtime.clock import use_clock
 from bot.services.actions import schedule_buttons, sources_buttons
 from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
@@ -30,7 +29,7 @@ from bot.store.tables import Delivery
 from summarizer import SummarizerConfig, get_summarizer
 
 TRANSLATED = ["de", "es", "fr", "pt", "ru"]
-NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # a Tuesday
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # a Tuesday: the scheduled digest's run
 FEED = "https://courier.example/feed.xml"
 
 
@@ -76,16 +75,15 @@ async def answer(service: CommandService, incoming: Incoming) -> str:
     return "\n".join(filter(None, (part for m in messages for part in (m.text, m.footer))))
 
 
-def follow_with_a_story(store, chat_key: str, *, kind: str = "private") -> int:
+def follow_with_a_story(store, chat_key: str, *, at: datetime = NOW - timedelta(hours=2)) -> int:
     with store.transaction() as tx:
-        chat = tx.chats.ensure("telegram", chat_key, kind=kind, timezone="Europe/Berlin")
-        source = tx.sources.ensure(FEED, title="Kessford Courier")
+        chat = tx.chats.ensure("telegram", chat_key, kind="private", timezone="Europe/Berlin")
+        source = tx.sources.ensure(FEED, title="Kessford Courier", now=at)
         tx.sources.follow(chat.id, source.id)
-    with use_clock(lambda: NOW - timedelta(hours=2)), store.transaction() as tx:
         article_id, _ = tx.articles.add(NewArticle(fingerprint="ferry", text="t", url="https://courier.example/ferry",
-                                                   title="Ferry resumes"), source_id=source.id, guid="ferry")
+                                                   title="Ferry resumes"), source_id=source.id, guid="ferry", now=at)
         tx.articles.save_brief(article_id, headline="Ferry resumes after the storm",
-                               points=["The ferry sails again on Tuesday."], backend="lead")
+                               points=["The ferry sails again on Tuesday."], backend="lead", now=at)
     return chat.id
 
 
@@ -104,11 +102,12 @@ async def test_a_person_gets_help_errors_and_a_digest_in_their_own_language(stor
     assert unknown.startswith(tr.gettext("I don't know /{typed}.", typed="frobnicate"))
     assert await answer(service, said("/boom", locale=code)) == tr.gettext(SOMETHING_WENT_WRONG)
 
-    follow_with_a_story(store, f"person-{code}")
-    with use_clock(lambda: NOW):
-        [digest] = await service.handle(said("/digest recap", chat=f"person-{code}", locale=code))
-    day = weekday_date(NOW, code, "Europe/Berlin")
-    assert digest.heading == tr.gettext("Your digest for {date}", date=day) and digest.language == code
+    before = datetime.now(UTC)
+    follow_with_a_story(store, f"person-{code}", at=before - timedelta(hours=2))
+    [digest] = await service.handle(said("/digest recap", chat=f"person-{code}", locale=code))
+    days = {tr.gettext("Your digest for {date}", date=weekday_date(at, code, "Europe/Berlin"))
+            for at in (before, datetime.now(UTC))}
+    assert digest.heading in days and digest.language == code
     assert digest.items[0].headline == "Ferry resumes after the storm"  # briefs stay in their article's language
     assert digest.text != "Recap of every story in the last 24 hours" and "{" not in digest.text
 
@@ -174,3 +173,10 @@ def test_buttons_are_labelled_in_the_chats_language(store):
         rows = schedule_buttons(tx, chat_id)
     assert (pause.label, remove.label) == ("1 pausieren", "1 entfernen")
     assert rows[1][-1].label == "Aus" and [b.label for b in rows[-1]] == ["Leere Tage: melden", "Leere Tage: auslassen"]
+
+
+async def test_a_command_that_reports_no_language_gets_the_last_one_reported(store, service):
+    # A listing rendered again after a button press carries no locale: the person's last one holds.
+    await answer(service, said("/alerts", chat="7", locale="pt-BR"))
+    assert (await answer(service, said("/alerts", chat="7"))).startswith("Ainda não há alertas")
+    assert (await answer(service, said("/help", chat="7"))).startswith(translator("pt").gettext(INTRO))

@@ -24,7 +24,7 @@ from rich.panel import Panel
 
 from bot.adapters.console.platform import PLATFORM
 from bot.domain.models import ChatRef, Message
-from bot.domain.render import plain_text
+from bot.domain.render import message_text
 from bot.i18n import lazy, translator
 from bot.services.chat_io import CommandHandler, Incoming
 
@@ -76,7 +76,7 @@ def show(console: Console, message: Message) -> None:
     title = TITLES.get(message.kind)
     if title is not None:
         title = translator(message.language).gettext(title)
-    console.print(Panel(escape(plain_text(message)), title=title, expand=False))
+    console.print(Panel(escape(message_text(message)), title=title, expand=False))
 
 
 async def run_console(handler: CommandHandler, console: Console | None = None, *,

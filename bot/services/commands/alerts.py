@@ -7,9 +7,10 @@ import re
 
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import ChatSettings, Message
-from bot.i18n import Translator, lazy
+from bot.i18n import Translator, lazy, translator
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
+from bot.store.store import Store
 
 _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
@@ -19,19 +20,29 @@ async def subscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> lis
     if not incoming.args.strip():
         return reply(tr.gettext("Which words? For example: /subscribe \"North Korea\" missile, or /subscribe "
                                 "climate -sports"))
+    _, said = await add_alert(tools.store, chat.id, incoming.args, thread_id=incoming.chat.thread_id,
+                              max_alerts=tools.max_alerts_per_chat, tr=tr)
+    return reply(said)
+
+
+async def add_alert(store: Store, chat_pk: int, words: str, *, thread_id: str | None,
+                    max_alerts: int, tr: Translator | None = None) -> tuple[bool, str]:
+    """Set an alert for `words` in the chat: (whether one was set, what to tell the person, in `tr`'s
+    language, English by default). /subscribe and any other way of adding an alert (an app's form) say the same."""
+    tr = tr or translator(None)
     try:
-        query = parse_query(incoming.args)
+        query = parse_query(words)
     except QueryError as exc:
-        return reply(tr.explain(exc))
-    added, count = await asyncio.to_thread(_add, tools, chat.id, query, incoming.chat.thread_id)
+        return False, tr.explain(exc)
+    added, count = await asyncio.to_thread(_add, store, chat_pk, query, thread_id, max_alerts)
     if added is None:
-        return reply(tr.gettext("This chat has {count} alerts, the most a chat can have ({limit}). Remove one "
-                                "first: /alerts lists them, /unsubscribe <keywords> removes one.",
-                                count=count, limit=tools.max_alerts_per_chat))
+        return False, tr.gettext("This chat has {count} alerts, the most a chat can have ({limit}). Remove one "
+                                 "first: /alerts lists them, /unsubscribe <keywords> removes one.",
+                                 count=count, limit=max_alerts)
     if not added:
-        return reply(tr.gettext("This chat already has an alert for {query}.", query=query.display))
-    return reply(tr.gettext("Alert set for {query}: I will post here every new story that {meaning}. /alerts "
-                            "lists this chat's alerts.", query=query.display, meaning=_explain(query, tr)))
+        return False, tr.gettext("This chat already has an alert for {query}.", query=query.display)
+    return True, tr.gettext("Alert set for {query}: I will post here every new story that {meaning}. /alerts "
+                            "lists this chat's alerts.", query=query.display, meaning=_explain(query, tr))
 
 
 async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
@@ -64,11 +75,12 @@ async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[M
     return reply("\n".join(lines), heading=tr.gettext("Keyword alerts"))
 
 
-def _add(tools: Tools, chat_id: int, query: Query, thread_id: str | None) -> tuple[bool | None, int]:
+def _add(store: Store, chat_id: int, query: Query, thread_id: str | None,
+         max_alerts: int) -> tuple[bool | None, int]:
     """(True when added, False when it was there already, None when the chat has no room; the count)."""
-    with tools.store.transaction() as tx:
+    with store.transaction() as tx:
         count = tx.chats.subscription_count(chat_id)
-        if count >= tools.max_alerts_per_chat:
+        if count >= max_alerts:
             return None, count
         return tx.chats.subscribe(chat_id, query.normalized, query.display, thread_id), count
 

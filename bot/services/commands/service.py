@@ -74,11 +74,13 @@ class CommandService:
 
     async def _run(self, command: Command, incoming: Incoming) -> list[Message]:
         # Store work runs in threads (the event loop serves every chat) and waits a bounded time for a lock.
+        # Until the store says the chat's language, a failure is told in the sender's own.
+        incoming = replace(incoming, language=chat_language(incoming.chat_kind, None, incoming.user_locale))
         try:
             with self.store.waiting_at_most(self.db_wait_s):
                 if command.needs_chat:
-                    chat, chosen = await asyncio.to_thread(self._ensure_chat, incoming)
-                    incoming = _answered_in(incoming, chosen)
+                    chat, language = await asyncio.to_thread(self._ensure_chat, incoming)
+                    incoming = replace(incoming, language=language)
                 else:
                     chat, incoming = None, await self._in_chat_language(incoming)
                 if command.changes_settings(incoming.args, incoming.attachment) and not await _may_change(incoming):
@@ -101,33 +103,31 @@ class CommandService:
                   if len(everyone) > 1 else "".join(everyone))
         return tr.gettext(ADMINS_ONLY, commands=listed)
 
-    def _ensure_chat(self, incoming: Incoming) -> tuple[ChatSettings, str | None]:
-        """The chat's settings and its chosen language; the language its person reports is noted."""
+    def _ensure_chat(self, incoming: Incoming) -> tuple[ChatSettings, str]:
+        """The chat's settings and the language to answer in; the language its person reports is noted
+        (a command that reports none, such as a button's listing, gets the last one reported)."""
         with self.store.transaction() as tx:
             chat = tx.chats.ensure_settings(incoming.chat.platform, incoming.chat.chat_id, kind=incoming.chat_kind,
                                             title=incoming.chat_title, timezone=self.default_timezone)
             if incoming.chat_kind == "private":
                 tx.chat_language.note_user_locale(chat.id, incoming.user_locale)
-            return chat, tx.chat_language.language(chat.id)
+            chosen, reported = tx.chat_language.known(incoming.chat.platform, incoming.chat.chat_id)
+        return chat, chat_language(incoming.chat_kind, chosen, incoming.user_locale or reported)
 
     async def _in_chat_language(self, incoming: Incoming) -> Incoming:
         """For an answer that needs no chat row: the chat's chosen language if the database says it at
         once, else the rule without it (a locked database must not hold up /help)."""
         try:
             with self.store.waiting_at_most(min(self.db_wait_s, LANGUAGE_READ_WAIT_S)):
-                chosen = await asyncio.to_thread(self._chosen_language, incoming)
+                chosen, reported = await asyncio.to_thread(self._known_language, incoming)
         except Exception as exc:  # busy or broken: the answer matters more than its language
             log.debug("no chosen language for %s: %s", incoming.chat.chat_id, exc)
-            chosen = None
-        return _answered_in(incoming, chosen)
+            chosen, reported = None, None
+        return replace(incoming, language=chat_language(incoming.chat_kind, chosen, incoming.user_locale or reported))
 
-    def _chosen_language(self, incoming: Incoming) -> str | None:
+    def _known_language(self, incoming: Incoming) -> tuple[str | None, str | None]:
         with self.store.transaction() as tx:
-            return tx.chat_language.chosen(incoming.chat.platform, incoming.chat.chat_id)
-
-
-def _answered_in(incoming: Incoming, chosen: str | None) -> Incoming:
-    return replace(incoming, language=chat_language(incoming.chat_kind, chosen, incoming.user_locale))
+            return tx.chat_language.known(incoming.chat.platform, incoming.chat.chat_id)
 
 
 def _in(incoming: Incoming, messages: list[Message]) -> list[Message]:

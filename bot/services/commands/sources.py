@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.models import ChatSettings, Message
-from bot.i18n import Translator, lazy
+from bot.i18n import Translator, lazy, translator
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
@@ -35,8 +35,10 @@ async def sources(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[
     return reply(tr.gettext("Use /sources, /sources add <feed url> or /sources remove <n | url>."))
 
 
-def said(result: Followed | AlreadyFollowed | Unfollowed | NotFollowed | Imported | Refused, tr: Translator) -> str:
-    """What the feed service did, told to the chat."""
+def said(result: Followed | AlreadyFollowed | Unfollowed | NotFollowed | Imported | Refused,
+         tr: Translator | None = None) -> str:
+    """What the feed service did, told to the chat (in `tr`'s language, English by default)."""
+    tr = tr or translator(None)
     match result:
         case Followed(name, url):
             return tr.gettext("Now following {name} ({url}). New stories arrive as briefs with the next poll; "
