@@ -1,4 +1,4 @@
-"""i18n: the language a private chat's person last reported (Telegram's language_code, Slack's locale),
+"""i18n: the language a private chat's person last reported (as their chat app is set),
 so that alerts and digests queued for later are written in it too
 
 Revision ID: 0007_i18n2
