@@ -18,6 +18,7 @@ from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.platform import TOKEN_PATTERNS
 from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
 from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
+from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.runtime.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
 from bot.services.commands import COMMANDS
@@ -159,8 +160,15 @@ class TelegramAdapter:
         return self.mode == "webhook" or bool(updater is not None and updater.running)
 
     async def _register_commands(self) -> None:
+        # The registry's menu also in each language the bot speaks: Telegram shows a person the one of
+        # their app's language (a menu given by hand is the one menu for everyone).
+        menus = {"": self.commands}
+        if self.commands == list(DEFAULT_COMMANDS):
+            menus |= {code: list(COMMANDS.menu(code)) for code in SUPPORTED if code != DEFAULT_LANGUAGE}
         try:
-            await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in self.commands])
+            for language, menu in menus.items():
+                await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in menu],
+                                                           language_code=language or None)
         except TelegramError as exc:  # the menu is a convenience; commands work without it
             log.warning("could not register the command menu: %s", exc)
 

@@ -136,6 +136,10 @@ async def test_command_menu_is_registered_at_start(tg, adapter):
     assert [(c["command"], c["description"]) for c in tg.commands()] == [(c.name, c.menu) for c in COMMANDS]
     assert {c["command"] for c in tg.commands()} >= {"summary", "digest", "subscribe", "unsubscribe", "alerts",
                                                      "sources", "schedule", "help"}
+    # And in each language the bot speaks, for the people whose app is set to it.
+    assert [(c["command"], c["description"]) for c in tg.commands(language_code="de")] == list(COMMANDS.menu("de"))
+    assert ("language", "Язык, на котором я пишу здесь, напр. /language ru") in \
+        [(c["command"], c["description"]) for c in tg.commands(language_code="ru")]
     assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post"]
 
 
