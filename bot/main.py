@@ -18,6 +18,7 @@ from bot.runtime.http_server import HttpServer, raise_open_file_limit
 from bot.runtime.logs import setup_logging
 from bot.runtime.metrics import Metrics
 from bot.services.scheduling import Scheduler
+from bot.services.actions import ActionService
 from bot.services.alerts import AlertService
 from bot.services.briefs import BriefMaker
 from bot.services.commands import CommandService
@@ -54,6 +55,7 @@ class Services:
     scheduler: Scheduler
     metrics: Metrics
     seen_events: SeenEvents
+    actions: ActionService
     senders: dict[str, Sender] = field(default_factory=dict)
 
     def outbox_depth(self) -> int:
@@ -90,9 +92,11 @@ def build_services(settings: Settings) -> Services:
                               max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
                               db_wait_s=settings.command_db_wait_s,
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
+    actions = ActionService(store=store, scheduler=scheduler, views=commands.listing,
+                            db_wait_s=settings.command_db_wait_s)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store))
+                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store), actions=actions)
 
 
 def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
@@ -109,7 +113,7 @@ def build_connections(services: Services, http: HttpServer, stop: asyncio.Event,
         namespace = platform.event_namespace(settings) if platform.event_namespace else None
         wiring = Wiring(settings=settings, commands=services.commands, http=http,
                         first_sighting=services.seen_events.for_platform(namespace) if namespace else None,
-                        on_chat_migrated=services.chat_migrated, shutdown=stop.set)
+                        on_chat_migrated=services.chat_migrated, shutdown=stop.set, actions=services.actions)
         built.append((platform, build(wiring)))
     return built
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.domain.models import ChatRef
+from bot.services.actions import ActionService
 from bot.services.chat_io import CommandHandler, Incoming
 from bot.services.ratelimit import PlatformLimits
 from bot.services.sending import Sender
@@ -54,6 +55,7 @@ class Wiring:
     first_sighting: FirstSighting | None  # None for a platform without an event namespace
     on_chat_migrated: Callable[[ChatRef, str], None]
     shutdown: Callable[[], None]  # ends the process (the console's end of input)
+    actions: ActionService | None = None  # takes button presses (None: the platform answers them "expired")
 
 
 def _no_key_marks_a_group(chat_key: str) -> bool:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
 from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
-from bot.domain.models import ChatRef
+from bot.domain.models import ChatRef, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
 from bot.runtime.clock import utcnow
 from bot.services.chat_io import ChatKind
@@ -58,6 +58,9 @@ class PressResult:
     changed: bool = False
     buttons: ButtonRows | None = None
     view: View | None = None
+    # The listing `view` names as it stands now, with `buttons` (when the service was given `views`):
+    # what the pressed message should show instead of its text.
+    message: Message | None = None
 
     def __post_init__(self) -> None:
         if len(self.toast) > MAX_TOAST_CHARS:
@@ -72,10 +75,16 @@ class Rescheduler(Protocol):
     def reschedule_chat(self, chat_id: int) -> None: ...
 
 
+# (chat row id, view) -> the listing's message without buttons (CommandService.listing); None: no such view.
+Views = Callable[[int, View], Message | None]
+
+
 class ActionService:
-    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, db_wait_s: float = 5.0) -> None:
+    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, views: Views | None = None,
+                 db_wait_s: float = 5.0) -> None:
         self.store = store
         self.scheduler = scheduler  # told when a chat's schedule changes
+        self.views = views  # renders a pressed listing again (PressResult.message)
         self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
 
     async def press(self, chat: ChatRef, token: str, *, presser_is_admin: Callable[[], Awaitable[bool]],
@@ -89,13 +98,27 @@ class ActionService:
                 # Asked after the token checks (a forged press costs no platform call), outside any transaction.
                 if chat_kind != "private" and not await presser_is_admin():
                     return PressResult(NOT_ADMIN)
-                return await asyncio.to_thread(self._perform, found, chat.thread_id)
+                result = await asyncio.to_thread(self._perform, found, chat.thread_id)
         except StoreBusy as exc:
             log.warning("button press: %s", exc)
             return PressResult(BUSY)
         except Exception:
             log.exception("button press failed")
             return PressResult(FAILED)
+        return await self._with_listing(result, found.chat_id)
+
+    async def _with_listing(self, result: PressResult, chat_id: int) -> PressResult:
+        """The pressed listing's text again, in its new state. What was done is done: if the listing
+        cannot be shown, the buttons alone are updated."""
+        if result.view is None or result.buttons is None or self.views is None:
+            return result
+        try:
+            with self.store.waiting_at_most(self.db_wait_s):
+                listing = await asyncio.to_thread(self.views, chat_id, result.view)
+        except Exception:
+            log.warning("could not show the %s listing again after a press", result.view, exc_info=True)
+            return result
+        return result if listing is None else replace(result, message=replace(listing, buttons=result.buttons))
 
     def prune(self, now: datetime | None = None) -> int:
         """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""

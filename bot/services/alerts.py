@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_query
 from bot.domain.models import BriefItem, Message
+from bot.services.actions import alert_brief_buttons
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
 from bot.store.store import Store, Tx
@@ -34,6 +35,10 @@ class Subscriber:
     chat_id: int
     thread_id: str | None
     display: str
+
+    @property
+    def id(self) -> int:  # as the Stop buttons name a subscription
+        return self.subscription_id
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,9 @@ class AlertService:
         records: list[dict] = []
 
         def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
-            message = replace(message, timezone=zones.get(chat_id))
+            stoppable = list({m.subscriber.subscription_id: m.subscriber for m in carried}.values())  # "Stop this alert"
+            message = replace(message, timezone=zones.get(chat_id),
+                              buttons=alert_brief_buttons(tx, chat_id, stoppable))
             messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
             records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,

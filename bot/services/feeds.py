@@ -159,6 +159,8 @@ class FeedService:
                 health = f"ok, checked {_ago(now, source.last_success_at)}"
             else:
                 health = "waiting for its first poll"
+            if item.paused:  # its briefs are left out of this chat until it is resumed
+                health = f"paused ({health})"
             lines.append(f"{item.position}. {name} - {source.url} - {health}")
         return lines
 

@@ -7,6 +7,7 @@ import re
 
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import ChatSettings, Message
+from bot.services.actions import alerts_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
 
@@ -48,11 +49,19 @@ async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> l
 
 
 async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
-    subscriptions = await asyncio.to_thread(_subscriptions, tools, chat.id)
-    if not subscriptions:
-        return reply("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
-    lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-    return reply("\n".join(lines), heading="Keyword alerts")
+    return [await asyncio.to_thread(listing, tools, chat.id)]
+
+
+def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+    """The chat's alerts, numbered, with a Stop button for each unless `buttons` is False."""
+    with tools.store.transaction() as tx:
+        subscriptions = tx.chats.subscriptions(chat_id)
+        lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
+        rows = alerts_buttons(tx, chat_id, subscriptions) if buttons and subscriptions else ()
+    if not lines:
+        return Message(kind="reply",
+                       text="No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
+    return Message(kind="reply", heading="Keyword alerts", text="\n".join(lines), buttons=rows)
 
 
 def _add(tools: Tools, chat_id: int, query: Query, thread_id: str | None) -> tuple[bool | None, int]:
@@ -67,11 +76,6 @@ def _add(tools: Tools, chat_id: int, query: Query, thread_id: str | None) -> tup
 def _remove(tools: Tools, chat_id: int, query: str | None) -> int:
     with tools.store.transaction() as tx:
         return tx.chats.unsubscribe(chat_id, query)
-
-
-def _subscriptions(tools: Tools, chat_id: int) -> list:
-    with tools.store.transaction() as tx:
-        return tx.chats.subscriptions(chat_id)
 
 
 def _explain(query: Query) -> str:

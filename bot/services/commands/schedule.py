@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.domain.models import ChatSettings, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
 from bot.runtime.clock import utcnow
+from bot.services.actions import schedule_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 
@@ -17,7 +18,7 @@ USAGE = "Use /schedule HH:MM [Area/City], for example /schedule 07:30 Europe/Ber
 async def schedule(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
     parts = incoming.args.split()
     if not parts:
-        return reply(describe(chat))
+        return [await asyncio.to_thread(listing, tools, chat.id)]
     first = parts[0].lower()
     if first == "off":
         return reply("Daily digest turned off." if await asyncio.to_thread(_turn_off, tools, chat.id)
@@ -44,6 +45,15 @@ def describe(chat: ChatSettings) -> str:
     if chat.digest_time is None:
         return "No daily digest yet. Set one with /schedule 07:30 Europe/Berlin."
     return f"Daily digest at {chat.digest_time} {chat.digest_timezone}. /schedule off stops it."
+
+
+def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+    """The chat's digest time, with buttons for a few times, Off and what a quiet day sends unless
+    `buttons` is False."""
+    with tools.store.transaction() as tx:
+        chat = tx.chats.settings(chat_id)
+        rows = schedule_buttons(tx, chat_id) if buttons else ()
+    return Message(kind="reply", text=describe(chat), buttons=rows)
 
 
 async def _empty_day(tools: Tools, chat: ChatSettings, choice: str) -> list[Message]:

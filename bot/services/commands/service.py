@@ -14,6 +14,7 @@ from dataclasses import replace
 from bot.domain.models import ChatSettings, Message
 from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Incoming
+from bot.services.commands import alerts, schedule, sources
 from bot.services.commands.catalog import COMMANDS
 from bot.services.commands.help import unknown_text
 from bot.services.commands.registry import Command, Registry, Tools, reply
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a minute."
 TEXT_COMMAND = SUMMARY.name  # what a message without a command asks for: a plain text or a bare link
+# The listings a button press can leave out of date (bot.services.actions.View), shown again without buttons.
+LISTINGS = {"sources": sources.listing, "alerts": alerts.listing, "schedule": schedule.listing}
 
 
 def something_went_wrong() -> list[Message]:
@@ -82,6 +85,12 @@ class CommandService:
         except Exception:
             log.exception("command /%s failed", command.name)
             return something_went_wrong()
+
+    def listing(self, chat_pk: int, view: str) -> Message | None:
+        """What /sources, /alerts or /schedule (`view`) shows now, without its buttons: the text of a
+        message whose buttons were pressed, brought up to date. None for a view it does not know."""
+        show = LISTINGS.get(view)
+        return None if show is None else show(self.tools, chat_pk, buttons=False)
 
     def _admins_only(self) -> str:
         everyone = [f"/{c.name}" for c in self.commands.listed() if not c.for_admins]

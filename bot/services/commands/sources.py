@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatSettings, Message
+from bot.services.actions import sources_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
@@ -62,10 +64,19 @@ def imported(result: Imported) -> str:
 
 
 def _list(tools: Tools, chat: ChatSettings) -> list[Message]:
-    lines = tools.feeds.describe(chat.id)
+    return [listing(tools, chat.id)]
+
+
+def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) unless `buttons` is False."""
+    lines = tools.feeds.describe(chat_id)
     if not lines:
-        return reply("This chat follows no feeds. Add one with /sources add <feed url>.")
-    return reply("\n".join(lines), heading="Sources")
+        return Message(kind="reply", text="This chat follows no feeds. Add one with /sources add <feed url>.")
+    rows: ButtonRows = ()
+    if buttons:
+        with tools.store.transaction() as tx:
+            rows = sources_buttons(tx, chat_id)
+    return Message(kind="reply", heading="Sources", text="\n".join(lines), buttons=rows)
 
 
 SOURCES = Command(

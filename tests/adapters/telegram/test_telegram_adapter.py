@@ -136,7 +136,7 @@ async def test_command_menu_is_registered_at_start(tg, adapter):
     assert [(c["command"], c["description"]) for c in tg.commands()] == [(c.name, c.menu) for c in COMMANDS]
     assert {c["command"] for c in tg.commands()} >= {"summary", "digest", "subscribe", "unsubscribe", "alerts",
                                                      "sources", "schedule", "help"}
-    assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post"]
+    assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]
 
 
 async def test_a_command_added_to_the_registry_appears_in_the_menu(tg, handler):
