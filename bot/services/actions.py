@@ -269,8 +269,9 @@ class _SubscriptionLike(Protocol):
     display: str
 
 
-def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]]) -> ButtonRows:
-    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=utcnow()))
+def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]], *,
+          batch: bool = False) -> ButtonRows:
+    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=utcnow(), batch=batch))
     return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
 
 
@@ -306,15 +307,17 @@ def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
     return _rows(tx, chat_id, [*times, empty])
 
 
-def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike]) -> ButtonRows:
-    """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
+def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike], *,
+                        batch: bool = False) -> ButtonRows:
+    """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each).
+    `batch`: minted for many chats at once (bot.store.actions.ActionRepo.mint)."""
     group = [s.id for s in subscriptions]
     if len(subscriptions) == 1:
         labels = ["Stop this alert"]
     else:
         labels = [f"Stop: {s.display}" for s in subscriptions]
     return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
-                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]])
+                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], batch=batch)
 
 
 def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> ButtonRows:

@@ -120,13 +120,14 @@ class AlertService:
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
         done = tx.chats.already_alerted(chat_ids, brief_ids)
         recent = tx.outbox.queued_since(chat_ids, "alert", now - self.window)
+        tx.actions.prune_chats(chat_ids, now=now)  # the alerts' buttons are minted in one batch
         messages: list[dict] = []
         records: list[dict] = []
 
         def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
             stoppable = list({m.subscriber.subscription_id: m.subscriber for m in carried}.values())  # "Stop this alert"
             message = replace(message, timezone=zones.get(chat_id),
-                              buttons=alert_brief_buttons(tx, chat_id, stoppable))
+                              buttons=alert_brief_buttons(tx, chat_id, stoppable, batch=True))
             messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
             records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,
