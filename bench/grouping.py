@@ -40,8 +40,9 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def features(labelled: LabelledSet) -> tuple[np.ndarray, list[frozenset[str]]]:
-    from summarizer import embed
+    from summarizer import get_summarizer
 
+    embed = get_summarizer().embed
     vectors = embed([telling.text() for telling in labelled.tellings])
     marks = story_marks([[t.headline, *t.points] for t in labelled.tellings])  # as one digest would
     return vectors, marks

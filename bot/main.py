@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.adapters import registry
 from bot.adapters.contract import Connection, Platform, Wiring
 from bot.domain.models import ChatRef
+from bot.runtime.clock import Clock, utcnow
 from bot.runtime.health import database_check, make_health_routes
 from bot.runtime.http_server import HttpServer, raise_open_file_limit
 from bot.runtime.logs import setup_logging
@@ -56,6 +57,7 @@ class Services:
     metrics: Metrics
     seen_events: SeenEvents
     actions: ActionService
+    clock: Clock = utcnow  # the one "now" every service is given
     senders: dict[str, Sender] = field(default_factory=dict)
 
     def outbox_depth(self) -> int:
@@ -72,31 +74,33 @@ class Services:
         self.store.close()
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     metrics = Metrics()
     store = Store.open(settings.resolved_database_url)
     briefs = BriefMaker.from_settings(settings, metrics=metrics)
     fetcher = SafeFetcher.from_settings(settings)
     alerts = AlertService(store=store, alerts_per_hour=settings.alerts_per_hour)
-    digests = DigestService(store=store, metrics=metrics)
+    digests = DigestService(store=store, embed=briefs.embed, metrics=metrics)  # the summarizer's model and thread
     interval = timedelta(minutes=settings.poll_interval_minutes)
     ingestor = Ingestor(store=store, fetcher=fetcher, briefs=briefs, interval=interval,
-                        new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs, metrics=metrics)
+                        new_feed_items=settings.new_feed_items, on_new_briefs=alerts.on_new_briefs, metrics=metrics,
+                        clock=clock)
     scheduler = Scheduler(store=store, digests=digests, poll=ingestor.poll, poll_interval=interval,
-                          grace=timedelta(hours=settings.digest_grace_hours))
+                          grace=timedelta(hours=settings.digest_grace_hours), clock=clock)
     feeds = FeedService(store=store, fetcher=fetcher, ingestor=ingestor, poll_soon=scheduler.poll_soon,
                         max_feeds_per_chat=settings.max_feeds_per_chat, max_opml_entries=settings.max_opml_entries)
-    pages = PageService(store=store, fetcher=fetcher, briefs=briefs, max_chars=settings.brief_max_chars)
+    pages = PageService(store=store, fetcher=fetcher, briefs=briefs, max_chars=settings.brief_max_chars, clock=clock)
     commands = CommandService(store=store, briefs=briefs, feeds=feeds, pages=pages, digests=digests,
                               scheduler=scheduler, default_timezone=settings.default_timezone,
                               max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
                               db_wait_s=settings.command_db_wait_s,
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
     actions = ActionService(store=store, scheduler=scheduler, views=commands.listing,
-                            db_wait_s=settings.command_db_wait_s)
+                            db_wait_s=settings.command_db_wait_s, clock=clock)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store), actions=actions)
+                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), actions=actions,
+                    clock=clock)
 
 
 def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
@@ -136,7 +140,7 @@ async def serve(services: Services, stop: asyncio.Event, *, role: str = "bot",
     # Each start is a new lease owner: what a previous life held is taken over once its leases lapse.
     delivery = DeliveryLoop(store=services.store, senders=services.senders, metrics=services.metrics,
                             limits=limits, group_chats=group_chats,
-                            timeout_resends=settings.delivery_timeout_resends)
+                            timeout_resends=settings.delivery_timeout_resends, clock=services.clock)
     services.metrics.platforms(list(services.senders))
 
     checks = {"database": database_check(services.store.engine), "model": services.briefs.ready}

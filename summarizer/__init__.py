@@ -5,8 +5,8 @@
 """
 
 from summarizer.backends.llm import ChatModel, LlmUnavailable
-from summarizer.core import Summarizer, embed, get_summarizer
-from summarizer.types import ArticleText, Backend, Brief, SummarizerConfig, SummarizerError
+from summarizer.core import Summarizer, get_summarizer
+from summarizer.types import ArticleText, BackendName, Brief, SummarizerConfig, SummarizerError
 
-__all__ = ["ArticleText", "Backend", "Brief", "ChatModel", "LlmUnavailable", "Summarizer", "SummarizerConfig",
-           "SummarizerError", "embed", "get_summarizer"]
+__all__ = ["ArticleText", "BackendName", "Brief", "ChatModel", "LlmUnavailable", "Summarizer", "SummarizerConfig",
+           "SummarizerError", "get_summarizer"]

@@ -34,6 +34,14 @@ class Summarizer:
                 self._backend = _build_backend(self.config, self._chat_model)
             return self._backend
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length MiniLM embeddings, shape (len(texts), 384), from the model the extractive backend
+        uses (loaded once per process). Dot products are cosine similarities: what grouping briefs by
+        story needs."""
+        from summarizer.encoder import get_encoder
+
+        return get_encoder().encode(list(texts))
+
     def summarize(self, articles: Sequence[ArticleText], *, max_chars: int | None = None,
                   sentences: int | None = None, language: str | None = None) -> list[Brief]:
         """One brief per article, in order. Raises SummarizerError if any article has nothing to summarize."""
@@ -143,12 +151,3 @@ def get_summarizer(config: SummarizerConfig | None = None) -> Summarizer:
     """One Summarizer per distinct configuration in the process, so each model loads once."""
     return _cached((config or SummarizerConfig()).model_dump_json())
 
-
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Unit-length MiniLM embeddings, shape (len(texts), 384), from the model the extractive backend uses.
-
-    Dot products are cosine similarities, which is what clustering briefs by topic needs.
-    """
-    from summarizer.encoder import get_encoder
-
-    return get_encoder().encode(list(texts))

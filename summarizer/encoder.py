@@ -146,5 +146,5 @@ def _fingerprint(model_dir: Path) -> str:
 
 @lru_cache(maxsize=1)
 def get_encoder() -> SentenceEncoder:
-    """The process-wide encoder: the model loads once, for summaries and for `embed` alike."""
+    """The process-wide encoder: the model loads once, for summaries and for `Summarizer.embed` alike."""
     return SentenceEncoder()

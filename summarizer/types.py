@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from summarizer.languages import check_language
 
-Backend = Literal["extractive", "abstractive", "lead", "llm"]
+BackendName = Literal["extractive", "abstractive", "lead", "llm"]
 
 
 class SummarizerConfig(BaseModel):
-    backend: Backend = "extractive"
+    backend: BackendName = "extractive"
     model: str | None = None  # abstractive: Hugging Face id or local folder
     device: str = "auto"  # "auto" picks CUDA when present
     sentences: int = Field(3, ge=1, le=10)  # key points per brief

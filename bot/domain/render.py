@@ -51,7 +51,7 @@ def item_lines(item: BriefItem, timezone: str | None = None) -> list[str]:
     return lines
 
 
-def plain_text(message: Message) -> str:
+def message_text(message: Message) -> str:
     blocks: list[str] = []
     if message.heading:
         blocks.append(message.heading)

@@ -1,28 +1,13 @@
-"""The one source of "now". Tests swap it with `use_clock` to freeze or move time."""
+""""Now", in UTC. Services take a `Clock` from the composition root (bot/main.py); tests pass their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-
-def _system_now() -> datetime:
-    return datetime.now(UTC)
-
-
-_now: Callable[[], datetime] = _system_now
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
-    return _now()
-
-
-@contextmanager
-def use_clock(now: Callable[[], datetime]) -> Iterator[None]:
-    global _now
-    previous, _now = _now, now
-    try:
-        yield
-    finally:
-        _now = previous
+    """The system clock: the default `Clock`."""
+    return datetime.now(UTC)

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
 from bot.domain.models import ChatRef, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.services.chat_io import ChatKind
 from bot.store.actions import ActionSpec, StoredAction
 from bot.store.sources import FollowedSource
@@ -72,7 +72,7 @@ class PressResult:
 
 
 class Rescheduler(Protocol):
-    def reschedule_chat(self, chat_id: int) -> None: ...
+    def reschedule_chat(self, chat_pk: int) -> None: ...
 
 
 # (chat row id, view) -> the listing's message without buttons (CommandService.listing); None: no such view.
@@ -81,8 +81,9 @@ Views = Callable[[int, View], Message | None]
 
 class ActionService:
     def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, views: Views | None = None,
-                 db_wait_s: float = 5.0) -> None:
+                 db_wait_s: float = 5.0, clock: Clock = utcnow) -> None:
         self.store = store
+        self.clock = clock
         self.scheduler = scheduler  # told when a chat's schedule changes
         self.views = views  # renders a pressed listing again (PressResult.message)
         self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
@@ -105,16 +106,16 @@ class ActionService:
         except Exception:
             log.exception("button press failed")
             return PressResult(FAILED)
-        return await self._with_listing(result, found.chat_id)
+        return await self._with_listing(result, found.chat_pk)
 
-    async def _with_listing(self, result: PressResult, chat_id: int) -> PressResult:
+    async def _with_listing(self, result: PressResult, chat_pk: int) -> PressResult:
         """The pressed listing's text again, in its new state. What was done is done: if the listing
         cannot be shown, the buttons alone are updated."""
         if result.view is None or result.buttons is None or self.views is None:
             return result
         try:
             with self.store.waiting_at_most(self.db_wait_s):
-                listing = await asyncio.to_thread(self.views, chat_id, result.view)
+                listing = await asyncio.to_thread(self.views, chat_pk, result.view)
         except Exception:
             log.warning("could not show the %s listing again after a press", result.view, exc_info=True)
             return result
@@ -123,18 +124,18 @@ class ActionService:
     def prune(self, now: datetime | None = None) -> int:
         """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""
         with self.store.transaction() as tx:
-            return tx.actions.prune(now=now or utcnow())
+            return tx.actions.prune(now=now or self.clock())
 
     def _resolve(self, chat: ChatRef, token: str) -> StoredAction | PressResult:
         if not is_token(token):
             return PressResult(EXPIRED)
         with self.store.transaction() as tx:
-            action = tx.actions.resolve(token, now=utcnow())
+            action = tx.actions.resolve(token, now=self.clock())
             if action is None:
                 return PressResult(EXPIRED)
             row = tx.chats.find(chat.platform, chat.chat_id)
-            if row is None or row.id != action.chat_id:
-                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_id,
+            if row is None or row.id != action.chat_pk:
+                log.warning("a %s button of chat row %s was pressed in %s:%s", action.kind, action.chat_pk,
                             chat.platform, chat.chat_id)
                 return PressResult(FORGED)
         return action
@@ -145,11 +146,11 @@ class ActionService:
             log.warning("a button of an unknown kind %r was pressed", action.kind)
             return PressResult(EXPIRED)
         with self.store.transaction() as tx:
-            if tx.chats.lock(action.chat_id) is None:  # the chat row went while the press was checked
+            if not tx.chats.lock(action.chat_pk):  # the chat row went while the press was checked
                 return PressResult(EXPIRED)
-            result = perform(tx, action, thread_id)
+            result = perform(tx, action, thread_id, self.clock())
         if action.kind in {SCHEDULE_SET, SCHEDULE_OFF} and result.changed and self.scheduler is not None:
-            self.scheduler.reschedule_chat(action.chat_id)
+            self.scheduler.reschedule_chat(action.chat_pk)
         return result
 
 
@@ -160,97 +161,99 @@ def _feed_name(tx: Tx, source_id: int | None) -> str | None:
     return (source.title or source.url) if source else None
 
 
-def _pause(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True, done="Paused {}: no briefs from it here until you resume it.",
+def _pause(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=True, done="Paused {}: no briefs from it here until you resume it.",
                         already="{} is already paused.")
 
 
-def _resume(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done="Resumed {}.", already="{} is not paused.")
+def _resume(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=False, done="Resumed {}.", already="{} is not paused.")
 
 
-def _mute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=True, done="Muted {} in this chat; /sources can resume it.",
+def _mute(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=True, done="Muted {} in this chat; /sources can resume it.",
                         already="{} is already muted.")
 
 
-def _unmute(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    return _switch_feed(tx, action, paused=False, done="Unmuted {}.", already="{} is not muted.")
+def _unmute(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return _switch_feed(tx, action, now, paused=False, done="Unmuted {}.", already="{} is not muted.")
 
 
-def _switch_feed(tx: Tx, action: StoredAction, *, paused: bool, done: str, already: str) -> PressResult:
-    chat_id, source_id = action.chat_id, action.target_id
+def _switch_feed(tx: Tx, action: StoredAction, now: datetime, *, paused: bool, done: str,
+                 already: str) -> PressResult:
+    chat_pk, source_id = action.chat_pk, action.target_id
     name = _feed_name(tx, source_id)
-    if name is None or not tx.sources.follows(chat_id, source_id):
+    if name is None or not tx.sources.follows(chat_pk, source_id):
         toast, changed = "That feed was already removed.", False
-    elif tx.sources.set_paused(chat_id, source_id, paused):
+    elif tx.sources.set_paused(chat_pk, source_id, paused):
         toast, changed = done.format(name), True
     else:
         toast, changed = already.format(name), False
     if "group" in action.args:  # under a brief: its own buttons again, in their new state
-        return PressResult(toast, changed, feed_brief_buttons(tx, chat_id, _sources(tx, action.args["group"])))
-    return PressResult(toast, changed, sources_buttons(tx, chat_id), "sources")
+        rows = feed_brief_buttons(tx, chat_pk, _sources(tx, action.args["group"]), now=now)
+        return PressResult(toast, changed, rows)
+    return PressResult(toast, changed, sources_buttons(tx, chat_pk, now=now), "sources")
 
 
-def _remove(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+def _remove(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
     name = _feed_name(tx, action.target_id)
-    if name is not None and tx.sources.unfollow(action.chat_id, action.target_id):
+    if name is not None and tx.sources.unfollow(action.chat_pk, action.target_id):
         toast, changed = f"Stopped following {name}.", True
     else:
         toast, changed = "That feed was already removed.", False
-    return PressResult(toast, changed, sources_buttons(tx, action.chat_id), "sources")
+    return PressResult(toast, changed, sources_buttons(tx, action.chat_pk, now=now), "sources")
 
 
-def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id = action.chat_id
-    subscription = next((s for s in tx.chats.subscriptions(chat_id) if s.id == action.target_id), None)
-    if subscription is not None and tx.chats.unsubscribe(chat_id, subscription.query):
+def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    chat_pk = action.chat_pk
+    subscription = next((s for s in tx.chats.subscriptions(chat_pk) if s.id == action.target_id), None)
+    if subscription is not None and tx.chats.unsubscribe(chat_pk, subscription.query):
         toast, changed = f"Alert for {subscription.display} stopped.", True
     else:
         toast, changed = "That alert was already stopped.", False
     if "group" in action.args:
         group = set(action.args["group"])
-        left = [s for s in tx.chats.subscriptions(chat_id) if s.id in group]
-        return PressResult(toast, changed, alert_brief_buttons(tx, chat_id, left))
-    return PressResult(toast, changed, alerts_buttons(tx, chat_id), "alerts")
+        left = [s for s in tx.chats.subscriptions(chat_pk) if s.id in group]
+        return PressResult(toast, changed, alert_brief_buttons(tx, chat_pk, left, now=now))
+    return PressResult(toast, changed, alerts_buttons(tx, chat_pk, now=now), "alerts")
 
 
-def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    chat_id, local_time = action.chat_id, action.args["time"]
-    chat, existing = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
+def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    chat_pk, local_time = action.chat_pk, action.args["time"]
+    chat, existing = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
     try:
         zone = parse_timezone(chat.timezone)
     except ScheduleError:
         zone = parse_timezone("UTC")
     if existing is not None and existing.local_time == local_time:
         return PressResult(f"The daily digest is already at {local_time} {existing.timezone}.", False,
-                           schedule_buttons(tx, chat_id), "schedule")
-    first = next_run(parse_local_time(local_time), zone, utcnow())
-    tx.chats.set_schedule(chat_id, local_time=local_time, timezone=zone.key, next_run_at=first,
+                           schedule_buttons(tx, chat_pk, now=now), "schedule")
+    first = next_run(parse_local_time(local_time), zone, now)
+    tx.chats.set_schedule(chat_pk, local_time=local_time, timezone=zone.key, next_run_at=first,
                           thread_id=existing.thread_id if existing else thread_id,
                           covered_until=existing.covered_until if existing else None)
     toast = f"Daily digest set for {local_time} {zone.key}; the next one comes {first.astimezone(zone):%A %-d %B}."
-    return PressResult(toast, True, schedule_buttons(tx, chat_id), "schedule")
+    return PressResult(toast, True, schedule_buttons(tx, chat_pk, now=now), "schedule")
 
 
-def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
-    removed = tx.chats.clear_schedule(action.chat_id)
+def _schedule_off(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    removed = tx.chats.clear_schedule(action.chat_pk)
     toast = "Daily digest turned off." if removed else "The daily digest is already off."
-    return PressResult(toast, removed, schedule_buttons(tx, action.chat_id), "schedule")
+    return PressResult(toast, removed, schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
-def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None) -> PressResult:
+def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
     choice = action.args["choice"]
-    chat = tx.chats.get(action.chat_id)
+    chat = tx.chats.chat(action.chat_pk)
     said = "On a quiet day I will say so." if choice == "say" else "On a quiet day I will stay silent."
     changed = chat.empty_digest != choice
     if changed:
-        chat.empty_digest = choice
+        tx.chats.set_empty_digest(chat.id, choice)
     return PressResult(said if changed else f"Already so: {said[0].lower()}{said[1:]}", changed,
-                       schedule_buttons(tx, action.chat_id), "schedule")
+                       schedule_buttons(tx, action.chat_pk, now=now), "schedule")
 
 
-_PERFORM: dict[str, Callable[[Tx, StoredAction, str | None], PressResult]] = {
+_PERFORM: dict[str, Callable[[Tx, StoredAction, str | None, datetime], PressResult]] = {
     FEED_PAUSE: _pause, FEED_RESUME: _resume, FEED_REMOVE: _remove, FEED_MUTE: _mute, FEED_UNMUTE: _unmute,
     ALERT_STOP: _stop_alert, SCHEDULE_SET: _set_schedule, SCHEDULE_OFF: _schedule_off, EMPTY_DAYS: _empty_days,
 }
@@ -269,46 +272,47 @@ class _SubscriptionLike(Protocol):
     display: str
 
 
-def _rows(tx: Tx, chat_id: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]], *,
-          batch: bool = False) -> ButtonRows:
-    tokens = iter(tx.actions.mint(chat_id, [spec for row in rows for _, _, spec in row], now=utcnow(), batch=batch))
+def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]],
+          now: datetime | None, *, batch: bool = False) -> ButtonRows:
+    specs = [spec for row in rows for _, _, spec in row]
+    tokens = iter(tx.actions.mint(chat_pk, specs, now=now or utcnow(), batch=batch))
     return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
 
 
-def sources_buttons(tx: Tx, chat_id: int, followed: Sequence[FollowedSource] | None = None) -> ButtonRows:
+def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
-    followed = tx.sources.followed_by(chat_id) if followed is None else followed
+    followed = tx.sources.followed_by(chat_pk) if followed is None else followed
     rows = []
     for item in followed[:MAX_ROWS]:
         n, source_id = item.position, item.source.id
         switch = ((f"Resume {n}", "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
                   else (f"Pause {n}", "default", ActionSpec(FEED_PAUSE, source_id)))
         rows.append([switch, (f"Remove {n}", "danger", ActionSpec(FEED_REMOVE, source_id))])
-    return _rows(tx, chat_id, rows)
+    return _rows(tx, chat_pk, rows, now)
 
 
-def alerts_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike] | None = None) -> ButtonRows:
+def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
     """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
-    subscriptions = tx.chats.subscriptions(chat_id) if subscriptions is None else subscriptions
+    subscriptions = tx.chats.subscriptions(chat_pk) if subscriptions is None else subscriptions
     buttons = [(f"Stop {n}", "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
-    return _rows(tx, chat_id, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)])
+    return _rows(tx, chat_pk, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)], now)
 
 
-def schedule_buttons(tx: Tx, chat_id: int) -> ButtonRows:
+def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> ButtonRows:
     """A few digest times and Off (the current one marked), then what an empty day sends."""
-    schedule, chat = tx.chats.schedule(chat_id), tx.chats.get(chat_id)
+    schedule, chat = tx.chats.schedule(chat_pk), tx.chats.chat(chat_pk)
     current = schedule.local_time if schedule else None
     times = [[(t, "primary" if t == current else "default", ActionSpec(SCHEDULE_SET, args={"time": t}))
               for t in row] for row in SCHEDULE_TIMES]
     times[-1].append(("Off", "primary" if current is None else "default", ActionSpec(SCHEDULE_OFF)))
     empty = [(f"Empty days: {choice}", "primary" if chat.empty_digest == choice else "default",
               ActionSpec(EMPTY_DAYS, args={"choice": choice})) for choice in ("say", "skip")]
-    return _rows(tx, chat_id, [*times, empty])
+    return _rows(tx, chat_pk, [*times, empty], now)
 
 
-def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_SubscriptionLike], *,
-                        batch: bool = False) -> ButtonRows:
+def alert_brief_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike], *,
+                        now: datetime | None = None, batch: bool = False) -> ButtonRows:
     """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each).
     `batch`: minted for many chats at once (bot.store.actions.ActionRepo.mint)."""
     group = [s.id for s in subscriptions]
@@ -316,14 +320,15 @@ def alert_brief_buttons(tx: Tx, chat_id: int, subscriptions: Sequence[_Subscript
         labels = ["Stop this alert"]
     else:
         labels = [f"Stop: {s.display}" for s in subscriptions]
-    return _rows(tx, chat_id, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
-                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], batch=batch)
+    return _rows(tx, chat_pk, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
+                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], now, batch=batch)
 
 
-def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> ButtonRows:
+def feed_brief_buttons(tx: Tx, chat_pk: int, sources: Sequence[_SourceLike], *,
+                       now: datetime | None = None) -> ButtonRows:
     """Under a digest or feed brief: Mute this feed (Mute <feed> for each of several); a feed already
     muted offers Unmute. A feed the chat no longer follows gets no button."""
-    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_id)}
+    followed = {item.source.id: item.paused for item in tx.sources.followed_by(chat_pk)}
     shown = [s for s in sources if s.id in followed][:MAX_ROWS]
     group = [s.id for s in shown]
     rows = []
@@ -333,7 +338,7 @@ def feed_brief_buttons(tx: Tx, chat_id: int, sources: Sequence[_SourceLike]) -> 
             rows.append([(f"Unmute {name}", "primary", ActionSpec(FEED_UNMUTE, source.id, {"group": group}))])
         else:
             rows.append([(f"Mute {name}", "default", ActionSpec(FEED_MUTE, source.id, {"group": group}))])
-    return _rows(tx, chat_id, rows)
+    return _rows(tx, chat_pk, rows, now)
 
 
 def _sources(tx: Tx, source_ids: list[int]) -> list:

@@ -23,6 +23,7 @@ from bot.domain.models import BriefItem, Message
 from bot.services.actions import alert_brief_buttons
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
+from bot.store.chats import KeywordSubscription
 from bot.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -30,21 +31,9 @@ CHUNK = 1000  # chats per query: keeps IN (...) lists well inside every database
 
 
 @dataclass(frozen=True)
-class Subscriber:
-    subscription_id: int
-    chat_id: int
-    thread_id: str | None
-    display: str
-
-    @property
-    def id(self) -> int:  # as the Stop buttons name a subscription
-        return self.subscription_id
-
-
-@dataclass(frozen=True)
 class _Match:
     brief: StoredBrief
-    subscriber: Subscriber
+    subscriber: KeywordSubscription
 
 
 class AlertService:
@@ -58,7 +47,7 @@ class AlertService:
         self.fold_accents = fold_accents
         self._version: int | None = None
         self._index: SubscriptionIndex[int] = SubscriptionIndex([])
-        self._subscribers: dict[int, Subscriber] = {}
+        self._subscribers: dict[int, KeywordSubscription] = {}
         self._parsed: dict[str, Query] = {}
 
     def prepare(self) -> None:
@@ -73,13 +62,13 @@ class AlertService:
         if not matches:
             return 0
         zones: dict[int, str] = {}  # the active chats, with their time zones (dates are shown in them)
-        chat_ids = sorted(matches)
-        for start in range(0, len(chat_ids), CHUNK):
-            zones |= tx.chats.active_chat_zones(chat_ids[start:start + CHUNK])
+        chat_pks = sorted(matches)
+        for start in range(0, len(chat_pks), CHUNK):
+            zones |= tx.chats.active_chat_zones(chat_pks[start:start + CHUNK])
         queued = 0
-        for start in range(0, len(chat_ids), CHUNK):
-            chunk = [chat_id for chat_id in chat_ids[start:start + CHUNK] if chat_id in zones]
-            queued += self._queue(tx, {chat_id: matches[chat_id] for chat_id in chunk}, now, zones)
+        for start in range(0, len(chat_pks), CHUNK):
+            chunk = [chat_pk for chat_pk in chat_pks[start:start + CHUNK] if chat_pk in zones]
+            queued += self._queue(tx, {chat_pk: matches[chat_pk] for chat_pk in chunk}, now, zones)
         return queued
 
     def match(self, tx: Tx, briefs: list[StoredBrief]) -> dict[int, list[_Match]]:
@@ -87,12 +76,12 @@ class AlertService:
         index = self.index(tx)
         per_chat: dict[int, list[_Match]] = defaultdict(list)
         for brief in sorted(briefs, key=lambda b: b.brief_id):
-            first_per_chat: dict[int, Subscriber] = {}
+            first_per_chat: dict[int, KeywordSubscription] = {}
             for subscription_id in sorted(index.match(searchable_text(brief))):
                 subscriber = self._subscribers[subscription_id]
-                first_per_chat.setdefault(subscriber.chat_id, subscriber)
-            for chat_id, subscriber in first_per_chat.items():
-                per_chat[chat_id].append(_Match(brief, subscriber))
+                first_per_chat.setdefault(subscriber.chat_pk, subscriber)
+            for chat_pk, subscriber in first_per_chat.items():
+                per_chat[chat_pk].append(_Match(brief, subscriber))
         return per_chat
 
     def index(self, tx: Tx) -> SubscriptionIndex[int]:
@@ -109,43 +98,43 @@ class AlertService:
                     log.warning("subscription %s (%r) no longer parses: %s", row.id, row.query, exc)
                     continue
                 queries.append((row.id, query))
-                subscribers[row.id] = Subscriber(row.id, row.chat_id, row.thread_id, row.display)
+                subscribers[row.id] = row
             self._index = SubscriptionIndex(queries, fold_accents=self.fold_accents)
             self._subscribers, self._parsed, self._version = subscribers, parsed, version
             log.info("compiled %d keyword subscriptions (version %d)", len(subscribers), version)
         return self._index
 
     def _queue(self, tx: Tx, matches: dict[int, list[_Match]], now: datetime, zones: dict[int, str]) -> int:
-        chat_ids = set(matches)
+        chat_pks = set(matches)
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
-        done = tx.chats.already_alerted(chat_ids, brief_ids)
-        recent = tx.outbox.queued_since(chat_ids, "alert", now - self.window)
-        tx.actions.prune_chats(chat_ids, now=now)  # the alerts' buttons are minted in one batch
+        done = tx.chats.already_alerted(chat_pks, brief_ids)
+        recent = tx.outbox.queued_since(chat_pks, "alert", now - self.window)
+        tx.actions.prune_chats(chat_pks, now=now)  # the alerts' buttons are minted in one batch
         messages: list[dict] = []
         records: list[dict] = []
 
-        def add(chat_id: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
-            stoppable = list({m.subscriber.subscription_id: m.subscriber for m in carried}.values())  # "Stop this alert"
-            message = replace(message, timezone=zones.get(chat_id),
-                              buttons=alert_brief_buttons(tx, chat_id, stoppable, batch=True))
-            messages.append({"chat_id": chat_id, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
+        def add(chat_pk: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
+            stoppable = list({m.subscriber.id: m.subscriber for m in carried}.values())  # "Stop this alert"
+            message = replace(message, timezone=zones.get(chat_pk),
+                              buttons=alert_brief_buttons(tx, chat_pk, stoppable, now=now, batch=True))
+            messages.append({"chat_pk": chat_pk, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
-            records.extend({"chat_id": chat_id, "brief_id": m.brief.brief_id, "dedupe_key": key,
-                            "subscription_id": m.subscriber.subscription_id} for m in carried)
+            records.extend({"chat_pk": chat_pk, "brief_id": m.brief.brief_id, "dedupe_key": key,
+                            "subscription_id": m.subscriber.id} for m in carried)
 
-        for chat_id, found in matches.items():
-            fresh = [m for m in found if (chat_id, m.brief.brief_id) not in done]
-            room = max(0, self.alerts_per_hour - recent.get(chat_id, 0))
+        for chat_pk, found in matches.items():
+            fresh = [m for m in found if (chat_pk, m.brief.brief_id) not in done]
+            room = max(0, self.alerts_per_hour - recent.get(chat_pk, 0))
             for match in fresh[:room]:
                 message = Message(kind="alert", heading=f"Alert: {match.subscriber.display}",
                                   items=[brief_item(match.brief)])
-                add(chat_id, match.subscriber.thread_id, f"alert:{chat_id}:{match.brief.brief_id}", message, [match])
+                add(chat_pk, match.subscriber.thread_id, f"alert:{chat_pk}:{match.brief.brief_id}", message, [match])
             by_thread: dict[str | None, list[_Match]] = defaultdict(list)
             for match in fresh[room:]:
                 by_thread[match.subscriber.thread_id].append(match)
             for thread_id, folded in by_thread.items():
                 # The first story identifies the fold: a story is alerted to a chat only once.
-                add(chat_id, thread_id, f"alert-fold:{chat_id}:{folded[0].brief.brief_id}",
+                add(chat_pk, thread_id, f"alert-fold:{chat_pk}:{folded[0].brief.brief_id}",
                     self.folded_message(folded), folded)
         tx.chats.record_alerts(records, now=now)
         return tx.outbox.enqueue_many(messages, now=now)

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from bot.domain.models import BriefItem, Link
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 
 class BriefMaker:
     """Runs the summarizer in one worker thread: the model is CPU-bound and not worth running twice at once.
-    (The llm backend sends a batch's requests to its server from threads of its own, `LLM_CONCURRENCY` at once.)"""
+    The digests' embeddings come from the same model, on the same thread. (The llm backend sends a batch's
+    requests to its server from threads of its own, `LLM_CONCURRENCY` at once.)"""
 
     def __init__(self, summarizer: Summarizer, *, metrics: Metrics | None = None, llm: LlmClient | None = None) -> None:
         self.summarizer = summarizer
@@ -66,6 +69,11 @@ class BriefMaker:
         `language`: an ISO 639-1 code for the briefs (llm backend), default the configured one."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._summarize, articles, max_chars, language)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings of these texts, made on the summarizer's thread; blocks until they are
+        done. For code already off the event loop (the digests run in threads of their own)."""
+        return self._executor.submit(self.summarizer.embed, texts).result()
 
     def _summarize(self, articles: list[ArticleText], max_chars: int | None,
                    language: str | None) -> list[Brief | SummarizerError]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.domain.models import ChatRef, Message
 from bot.runtime.metrics import Metrics
 from bot.services.ratelimit import PlatformLimits, Rate, RateLimiter
@@ -89,7 +89,7 @@ class DeliveryLoop:
                  lease: timedelta = timedelta(seconds=10), prefetch: int | None = None, max_in_flight: int = 64,
                  backoff: Backoff = Backoff(), idle_poll_s: float = 1.0, timeout_resends: int = 1,
                  shared_limits: bool | None = None,
-                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
+                 clock: Clock = utcnow, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics | None = None) -> None:
         """`senders`: one per platform. `limits`: per platform, as the platform declares them; a
         platform without any is refused (PlatformLimits() paces nothing, on purpose). `group_chats`:
@@ -228,7 +228,7 @@ class DeliveryLoop:
 
     async def _renew_leases(self) -> None:
         held, until = list(self._held), self.clock() + self.lease
-        chats = sorted({delivery.chat_id for delivery in self._held.values()})
+        chats = sorted({delivery.chat_pk for delivery in self._held.values()})
 
         def renew(tx: Tx) -> None:
             tx.outbox.extend_lease(held, worker=self.worker, lease_until=until)
@@ -375,7 +375,7 @@ class DeliveryLoop:
 
             def forbidden(tx: Tx) -> None:
                 tx.outbox.mark_failed(delivery.id, outbox_error)
-                tx.chats.deactivate(delivery.chat_id, error.detail)
+                tx.chats.deactivate(delivery.chat_pk, error.detail)
 
             await self._finish(delivery, "forbidden", forbidden)
         elif error.outcome == "unknown":

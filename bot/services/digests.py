@@ -45,13 +45,12 @@ class DigestRun:
 
 
 class DigestService:
-    def __init__(self, *, store: Store, embed: Embed | None = None, max_items: int = 12, max_briefs: int = 300,
+    def __init__(self, *, store: Store, embed: Embed, max_items: int = 12, max_briefs: int = 300,
                  threshold: float = SAME_STORY_THRESHOLD, first_digest_window: timedelta = timedelta(hours=24),
                  metrics: Metrics | None = None) -> None:
-        """`embed`: texts -> L2-normalized embeddings (default: summarizer.embed, MiniLM). `max_items`
-        stories are shown (the footer counts the rest); at most `max_briefs` newest briefs are grouped."""
-        if embed is None:
-            from summarizer import embed
+        """`embed`: texts -> L2-normalized embeddings (`BriefMaker.embed`: the summarizer's model, on its
+        thread). `max_items` stories are shown (the footer counts the rest); at most `max_briefs` newest
+        briefs are grouped."""
         self.store = store
         self.embed = embed
         self.max_items = max_items
@@ -60,16 +59,16 @@ class DigestService:
         self.first_digest_window = first_digest_window
         self.metrics = metrics
 
-    def compose(self, chat_id: int, now: datetime, *, recap: bool = False) -> Message:
+    def compose(self, chat_pk: int, now: datetime, *, recap: bool = False) -> Message:
         """This chat's digest now (the /digest command); the schedule is left as it is. The stories it
         shows are noted, so that no later digest repeats them; a `recap` shows the last day's stories,
         those already sent included, and notes nothing."""
         with self.store.transaction() as tx:
-            chat, schedule = tx.chats.get(chat_id), tx.chats.schedule(chat_id)
+            chat, schedule = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
             zone = ZoneInfo(schedule.timezone if schedule else chat.timezone)
-            since, first = (now - self.first_digest_window, True) if recap else self._since(tx, chat_id, now)
-            briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
-            sent = [] if recap else self._sent(tx, chat_id, now)
+            since, first = (now - self.first_digest_window, True) if recap else self._since(tx, chat_pk, now)
+            briefs = tx.articles.briefs_for_chat(chat_pk, since=since, until=now, limit=self.max_briefs)
+            sent = [] if recap else self._sent(tx, chat_pk, now)
         stories = self.stories(briefs, sent)
         message = digest_message(stories, heading=heading(now.astimezone(zone).date()), max_items=self.max_items,
                                  say_when_empty=True, period=self._period(since, now, zone, first), recap=recap,
@@ -77,16 +76,16 @@ class DigestService:
         assert message is not None
         if not recap and stories:
             with self.store.transaction() as tx:
-                tx.chats.record_digest(chat_id, self._shown(stories), now=now)
+                tx.chats.record_digest(chat_pk, self._shown(stories), now=now)
         if stories:
             with self.store.transaction() as tx:
-                message = replace(message, buttons=mute_buttons(tx, chat_id, self._shown(stories), briefs))
+                message = replace(message, buttons=mute_buttons(tx, chat_pk, self._shown(stories), briefs, now))
         return message
 
-    def run_due(self, chat_id: int, now: datetime, *, grace: timedelta) -> DigestRun:
+    def run_due(self, chat_pk: int, now: datetime, *, grace: timedelta) -> DigestRun:
         """The scheduled digest of a chat, if due: queued once, or skipped when missed by more than `grace`."""
         with self.store.transaction() as tx:
-            schedule, chat = tx.chats.schedule(chat_id), tx.chats.get(chat_id)
+            schedule, chat = tx.chats.schedule(chat_pk), tx.chats.chat(chat_pk)
             if schedule is None or chat is None or not chat.active:
                 return DigestRun("no_schedule", None)
             due = schedule.next_run_at
@@ -95,38 +94,37 @@ class DigestService:
             local, zone = parse_local_time(schedule.local_time), ZoneInfo(schedule.timezone)
             following = next_run(local, zone, max(now, due))
             if now - due > grace:
-                schedule.next_run_at = following
+                tx.chats.advance_schedule(chat_pk, next_run_at=following)
                 log.warning("digest of chat %s due at %s was missed by %s (more than the %s grace): skipped; "
-                            "next at %s", chat_id, due.isoformat(), now - due, grace, following.isoformat())
+                            "next at %s", chat_pk, due.isoformat(), now - due, grace, following.isoformat())
                 return DigestRun("skipped", following)
-            since, first = self._since(tx, chat_id, now)
-            briefs = tx.articles.briefs_for_chat(chat_id, since=since, until=now, limit=self.max_briefs)
-            sent = self._sent(tx, chat_id, now)
+            since, first = self._since(tx, chat_pk, now)
+            briefs = tx.articles.briefs_for_chat(chat_pk, since=since, until=now, limit=self.max_briefs)
+            sent = self._sent(tx, chat_pk, now)
         day = due.astimezone(zone).date()
         stories = self.stories(briefs, sent)
         message = digest_message(stories, heading=heading(day), max_items=self.max_items,
                                  say_when_empty=chat.empty_digest == "say", period=self._period(since, now, zone, first),
                                  timezone=chat.timezone)
         with self.store.transaction() as tx:
-            schedule = tx.chats.lock_schedule(chat_id)
+            schedule = tx.chats.lock_schedule(chat_pk)
             if schedule is None or schedule.next_run_at != due:  # another process ran it, or it was changed
                 return DigestRun("not_due", schedule.next_run_at if schedule else None)
             outcome = "empty"
             if message is not None:
-                message = replace(message, buttons=mute_buttons(tx, chat_id, self._shown(stories), briefs))
+                message = replace(message, buttons=mute_buttons(tx, chat_pk, self._shown(stories), briefs, now))
                 # The scheduled time rides along so that delivery can measure the digest's lag.
                 payload = {**message.to_dict(), "scheduled_at": due.isoformat()}
-                queued = tx.outbox.enqueue(chat_id=chat_id, kind="digest", dedupe_key=f"digest:{chat_id}:{day}",
+                queued = tx.outbox.enqueue(chat_pk=chat_pk, kind="digest", dedupe_key=f"digest:{chat_pk}:{day}",
                                            payload=payload, thread_id=schedule.thread_id, now=now)
                 outcome = "sent" if queued else "duplicate"
                 if queued:
-                    tx.chats.record_digest(chat_id, self._shown(stories), now=now)
+                    tx.chats.record_digest(chat_pk, self._shown(stories), now=now)
                     if self.metrics:
                         self.metrics.digest_lag((now - due).total_seconds())
-            if outcome != "duplicate":
-                schedule.covered_until = now
-            schedule.next_run_at, schedule.last_run_at = following, now
-        log.info("digest of chat %s for %s: %s (%d briefs); next at %s", chat_id, day, outcome, len(briefs),
+            tx.chats.advance_schedule(chat_pk, next_run_at=following, ran_at=now,
+                                      covered_until=now if outcome != "duplicate" else None)
+        log.info("digest of chat %s for %s: %s (%d briefs); next at %s", chat_pk, day, outcome, len(briefs),
                  following.isoformat())
         return DigestRun(outcome, following)
 
@@ -148,15 +146,15 @@ class DigestService:
         stories = group_stories(entries, vectors, self.threshold)
         return [story for story in stories if not any(b.brief_id in sent_ids for b in story.briefs)]
 
-    def _since(self, tx, chat_id: int, now: datetime) -> tuple[datetime, bool]:
+    def _since(self, tx, chat_pk: int, now: datetime) -> tuple[datetime, bool]:
         """Where the next digest starts: at the last digest, scheduled or asked for; the first one covers
         the day before it (`first` is True then)."""
-        schedule = tx.chats.schedule(chat_id)
-        marks = [at for at in (schedule.covered_until if schedule else None, tx.chats.last_digest_at(chat_id)) if at]
+        schedule = tx.chats.schedule(chat_pk)
+        marks = [at for at in (schedule.covered_until if schedule else None, tx.chats.last_digest_at(chat_pk)) if at]
         return (max(marks), False) if marks else (now - self.first_digest_window, True)
 
-    def _sent(self, tx, chat_id: int, now: datetime) -> list[StoredBrief]:
-        return tx.articles.briefs_by_id(tx.chats.digested(chat_id, since=now - SENT_MEMORY))
+    def _sent(self, tx, chat_pk: int, now: datetime) -> list[StoredBrief]:
+        return tx.articles.briefs_by_id(tx.chats.digested(chat_pk, since=now - SENT_MEMORY))
 
     def _period(self, since: datetime, now: datetime, zone: ZoneInfo, first: bool) -> str:
         phrase = period_phrase(since, now, zone)
@@ -169,12 +167,12 @@ class DigestService:
         return [brief.brief_id for story in stories[:self.max_items] for brief in story.briefs]
 
 
-def mute_buttons(tx: Tx, chat_id: int, brief_ids: list[int], briefs: list[StoredBrief]) -> ButtonRows:
+def mute_buttons(tx: Tx, chat_pk: int, brief_ids: list[int], briefs: list[StoredBrief], now: datetime) -> ButtonRows:
     """Under a digest: Mute for each feed the chat follows that carried one of the briefs it shows."""
     articles = {brief.brief_id: brief.article_id for brief in briefs}
     shown = dict.fromkeys(articles[i] for i in brief_ids if i in articles)
     source_ids = dict.fromkeys(source_id for article_id in shown for source_id in tx.articles.source_ids(article_id))
-    return feed_brief_buttons(tx, chat_id, [s for s in map(tx.sources.get, source_ids) if s is not None])
+    return feed_brief_buttons(tx, chat_pk, [s for s in map(tx.sources.get, source_ids) if s is not None], now=now)
 
 
 def heading(day: date) -> str:

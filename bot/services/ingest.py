@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.domain.dedupe import canonical_url, content_fingerprint
 from bot.runtime.metrics import Metrics
 from bot.services.briefs import BriefMaker
@@ -17,8 +17,8 @@ from bot.sources.feeds import FeedEntry, FeedError, ParsedFeed, is_teaser, parse
 from bot.sources.fetcher import FetchError, FetchResult, SafeFetcher, redact_url
 from bot.sources.pages import PageError, extract_page
 from bot.store.articles import NewArticle, StoredBrief
+from bot.store.sources import FeedToPoll
 from bot.store.store import Store, Tx
-from bot.store.tables import Source
 from summarizer import ArticleText, SummarizerError
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class PollReport:
 class Ingestor:
     def __init__(self, *, store: Store, fetcher: SafeFetcher, briefs: BriefMaker, interval: timedelta,
                  new_feed_items: int, on_new_briefs: NewBriefsHook | None = None, batch_size: int = 32,
-                 max_feeds_per_cycle: int = 5000, page_fetches: int = 8, metrics: Metrics | None = None) -> None:
+                 max_feeds_per_cycle: int = 5000, page_fetches: int = 8, metrics: Metrics | None = None,
+                 clock: Clock = utcnow) -> None:
         self.store = store
         self.fetcher = fetcher
         self.briefs = briefs
@@ -52,6 +53,7 @@ class Ingestor:
         self.max_feeds_per_cycle = max_feeds_per_cycle
         self._page_slots = asyncio.Semaphore(page_fetches)
         self.metrics = metrics
+        self.clock = clock
 
     async def poll(self, *, summarize: bool = True, progress: Progress | None = None) -> PollReport:
         """Fetch every due feed once, then summarize what is new."""
@@ -60,7 +62,7 @@ class Ingestor:
         report.feeds = len(sources)
         done = 0
 
-        async def poll_one(source: Source) -> None:
+        async def poll_one(source: FeedToPoll) -> None:
             nonlocal done
             await self._poll_source(source, report)
             done += 1
@@ -76,7 +78,7 @@ class Ingestor:
             report.briefs = await self.summarize_pending(progress=progress)
         return report
 
-    async def _poll_source(self, source: Source, report: PollReport) -> None:
+    async def _poll_source(self, source: FeedToPoll, report: PollReport) -> None:
         try:
             result = await self.fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified,
                                               kind="feed")
@@ -99,17 +101,17 @@ class Ingestor:
             return
         report.new_articles += created
 
-    def _claim_due(self) -> list[Source]:
+    def _claim_due(self) -> list[FeedToPoll]:
         with self.store.transaction() as tx:
-            return tx.sources.claim_due(utcnow(), limit=self.max_feeds_per_cycle, lease=POLL_LEASE)
+            return tx.sources.claim_due(self.clock(), limit=self.max_feeds_per_cycle, lease=POLL_LEASE)
 
-    def _record_unchanged(self, source: Source, result: FetchResult) -> None:
+    def _record_unchanged(self, source: FeedToPoll, result: FetchResult) -> None:
         with self.store.transaction() as tx:
-            tx.sources.record_success(source.id, now=utcnow(), interval=self.interval,
+            tx.sources.record_success(source.id, now=self.clock(), interval=self.interval,
                                       etag=result.etag or source.etag,
                                       last_modified=result.last_modified or source.last_modified)
 
-    async def _record_failure(self, source: Source, report: PollReport, reason: str, message: str) -> None:
+    async def _record_failure(self, source: FeedToPoll, report: PollReport, reason: str, message: str) -> None:
         """Count the failure and record it on the feed (it backs off, and /sources shows it)."""
         report.failed += 1
         report.errors[reason] = report.errors.get(reason, 0) + 1
@@ -118,12 +120,12 @@ class Ingestor:
 
         def record() -> None:
             with self.store.transaction() as tx:
-                tx.sources.record_failure(source.id, now=utcnow(), interval=self.interval, reason=reason,
+                tx.sources.record_failure(source.id, now=self.clock(), interval=self.interval, reason=reason,
                                           message=message)
 
         await asyncio.to_thread(record)
 
-    async def store_feed(self, source: Source, result: FetchResult, parsed: ParsedFeed) -> int:
+    async def store_feed(self, source: FeedToPoll, result: FetchResult, parsed: ParsedFeed) -> int:
         """Store a fetched feed's new entries once each; returns how many articles are new to the store."""
         known = await asyncio.to_thread(self._known_guids, source, parsed)
         fresh = [entry for entry in parsed.entries if entry.guid not in known]
@@ -136,25 +138,26 @@ class Ingestor:
             self.metrics.article_ingested(created)
         return created
 
-    def _known_guids(self, source: Source, parsed: ParsedFeed) -> set[str]:
+    def _known_guids(self, source: FeedToPoll, parsed: ParsedFeed) -> set[str]:
         with self.store.transaction() as tx:
             return tx.articles.known_guids(source.id, [entry.guid for entry in parsed.entries])
 
-    def _store_entries(self, source: Source, result: FetchResult, parsed: ParsedFeed, posted: list[FeedEntry],
+    def _store_entries(self, source: FeedToPoll, result: FetchResult, parsed: ParsedFeed, posted: list[FeedEntry],
                        bodies: list[tuple[str, datetime | None]], archive: list[FeedEntry]) -> int:
         articles = [(self._article(entry, text, page_date), entry.guid)
                     for entry, (text, page_date) in zip(posted, bodies) if text.strip()]
+        now = self.clock()
         with self.store.transaction() as tx:
-            stored = tx.articles.add_many(articles, source_id=source.id)
+            stored = tx.articles.add_many(articles, source_id=source.id, now=now)
             created = sum(is_new for _, is_new in stored)
             # The archive is remembered, so it never counts as new, but it is never posted.
-            tx.articles.remember_skipped(source.id, [entry.guid for entry in archive])
-            tx.sources.record_success(source.id, now=utcnow(), interval=self.interval, etag=result.etag,
+            tx.articles.remember_skipped(source.id, [entry.guid for entry in archive], now=now)
+            tx.sources.record_success(source.id, now=now, interval=self.interval, etag=result.etag,
                                       last_modified=result.last_modified, title=parsed.title,
                                       site_url=parsed.link)
         return created
 
-    def _split_archive(self, source: Source, entries: list[FeedEntry]) -> tuple[list[FeedEntry], list[FeedEntry]]:
+    def _split_archive(self, source: FeedToPoll, entries: list[FeedEntry]) -> tuple[list[FeedEntry], list[FeedEntry]]:
         """A feed just added posts only its newest few items, not its archive."""
         if source.seeded:
             return entries, []
@@ -209,7 +212,7 @@ class Ingestor:
                     tx.articles.mark_failed(article_id, str(outcome))
                     continue
                 if tx.articles.save_brief(article_id, headline=outcome.headline, points=outcome.points,
-                                          backend=outcome.backend) is not None:
+                                          backend=outcome.backend, now=now) is not None:
                     new_briefs.append(tx.articles.brief_for_article(article_id))
             if new_briefs and self.on_new_briefs:
                 self.on_new_briefs(tx, new_briefs, now)
@@ -226,7 +229,7 @@ class Ingestor:
             outcomes = await self.briefs.summarize_each([article for _, article in batch])
             # Storing, and matching every keyword subscription, is CPU and database work: in a thread,
             # a batch at a time, so the event loop keeps serving the chats.
-            made += await asyncio.to_thread(self._save_briefs, batch, outcomes, utcnow())
+            made += await asyncio.to_thread(self._save_briefs, batch, outcomes, self.clock())
             done += len(batch)
             if progress:
                 progress("summaries", done, max(total, done))

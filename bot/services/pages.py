@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.dedupe import canonical_url, content_fingerprint
+from bot.runtime.clock import Clock, utcnow
 from bot.services.briefs import BriefMaker
 from bot.sources.fetcher import FetchError, SafeFetcher
 from bot.sources.pages import PageError, extract_page
@@ -18,8 +19,10 @@ class PageProblem(Exception):
 
 
 class PageService:
-    def __init__(self, *, store: Store, fetcher: SafeFetcher, briefs: BriefMaker, max_chars: int) -> None:
+    def __init__(self, *, store: Store, fetcher: SafeFetcher, briefs: BriefMaker, max_chars: int,
+                 clock: Clock = utcnow) -> None:
         self.store = store
+        self.clock = clock
         self.fetcher = fetcher
         self.briefs = briefs
         self.max_chars = max_chars
@@ -51,18 +54,18 @@ class PageService:
         return await asyncio.to_thread(self._store, page, final_url, brief)
 
     def _store(self, page, final_url: str, brief) -> StoredBrief:
+        now = self.clock()
         with self.store.transaction() as tx:
             article_id, _ = tx.articles.add(NewArticle(
                 fingerprint=content_fingerprint(page.title, page.text), text=page.text, url=final_url,
-                title=page.title, published_at=page.date))
+                title=page.title, published_at=page.date), now=now)
             if tx.articles.brief_for_article(article_id) is None:
                 tx.articles.save_brief(article_id, headline=brief.headline, points=brief.points,
-                                       backend=brief.backend)
+                                       backend=brief.backend, now=now)
             stored = tx.articles.brief_for_article(article_id)
         assert stored is not None
         return stored
 
     def _known(self, canonical: str) -> StoredBrief | None:
         with self.store.transaction() as tx:
-            article = tx.articles.by_url(canonical)
-            return tx.articles.brief_for_article(article.id) if article else None
+            return tx.articles.brief_for_url(canonical)

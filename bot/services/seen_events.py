@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.runtime.clock import utcnow
+from bot.runtime.clock import Clock, utcnow
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ PRUNE_EVERY = timedelta(hours=1)  # per process: a few processes pruning now and
 
 class SeenEvents:
     def __init__(self, store: Store, *, keep: timedelta = KEEP, prune_every: timedelta = PRUNE_EVERY,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Clock = utcnow) -> None:
         if keep <= timedelta(0) or prune_every <= timedelta(0):
             raise ValueError("keep and prune_every must be positive")
         self.store = store

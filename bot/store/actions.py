@@ -30,7 +30,7 @@ class ActionSpec:
 @dataclass(frozen=True)
 class StoredAction:
     token: str
-    chat_id: int  # the chats row the button was made for: a press from any other chat is refused
+    chat_pk: int  # the chats row the button was made for: a press from any other chat is refused
     kind: str
     target_id: int | None
     args: dict[str, Any]
@@ -46,7 +46,7 @@ class ActionRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def mint(self, chat_id: int, specs: Sequence[ActionSpec], *, now: datetime,
+    def mint(self, chat_pk: int, specs: Sequence[ActionSpec], *, now: datetime,
              ttl: timedelta = ACTION_TTL, batch: bool = False) -> list[str]:
         """A token for each spec, in order. The chat's expired tokens go first: no global sweep is
         needed for tokens to stay bounded, and only this chat's rows are touched. `batch`: one of many
@@ -55,18 +55,18 @@ class ActionRepo:
         if not specs:
             return []
         if not batch:
-            self.prune_chats([chat_id], now=now)
-        rows = [Action(token=new_token(), chat_id=chat_id, kind=spec.kind, target_id=spec.target_id,
+            self.prune_chats([chat_pk], now=now)
+        rows = [Action(token=new_token(), chat_id=chat_pk, kind=spec.kind, target_id=spec.target_id,
                        args=dict(spec.args), created_at=now, expires_at=now + ttl) for spec in specs]
         self.session.add_all(rows)
         if not batch:
             self.session.flush()
         return [row.token for row in rows]
 
-    def prune_chats(self, chat_ids: Collection[int], *, now: datetime) -> None:
+    def prune_chats(self, chat_pks: Collection[int], *, now: datetime) -> None:
         """Forget the expired tokens of these chats."""
-        if chat_ids:
-            self.session.execute(delete(Action).where(Action.chat_id.in_(list(chat_ids)), Action.expires_at <= now))
+        if chat_pks:
+            self.session.execute(delete(Action).where(Action.chat_id.in_(list(chat_pks)), Action.expires_at <= now))
 
     def resolve(self, token: str, *, now: datetime) -> StoredAction | None:
         """The action behind a token; None when there is none or it expired."""

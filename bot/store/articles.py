@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.runtime.clock import utcnow
-from bot.store.tables import Article, ArticleSource, Brief, ChatSource, Source
+from bot.store.tables import Article, ArticleSource, BriefRow, ChatSource, Source
 from bot.store.upsert import insert_ignore, insert_ignore_many
 
 
@@ -21,6 +21,17 @@ class NewArticle:
     url: str | None = None  # canonical
     title: str | None = None
     published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingArticle:
+    """A stored article waiting for its brief."""
+
+    id: int
+    text: str
+    title: str | None
+    url: str | None
+    published_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -49,14 +60,15 @@ class ArticleRepo:
             ArticleSource.source_id == source_id, ArticleSource.guid.in_(guids)))
         return set(rows)
 
-    def add(self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None) -> tuple[int, bool]:
+    def add(self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None,
+            now: datetime | None = None) -> tuple[int, bool]:
         """Store an article once; returns (article id, whether it is new). A duplicate only gains the link
         to the feed that carried it too."""
-        [(article_id, created)] = self.add_many([(article, guid)], source_id=source_id)
+        [(article_id, created)] = self.add_many([(article, guid)], source_id=source_id, now=now)
         return article_id, created
 
     def add_many(self, articles: list[tuple[NewArticle, str | None]], *,
-                 source_id: int | None = None) -> list[tuple[int, bool]]:
+                 source_id: int | None = None, now: datetime | None = None) -> list[tuple[int, bool]]:
         """Store many (article, guid) pairs in a few statements: each story once, whether it arrived
         before, from another feed, or twice in this batch (same canonical URL or content fingerprint).
         Returns (article id, whether this call created it) for each pair, in order."""
@@ -65,7 +77,7 @@ class ArticleRepo:
         urls = {article.url for article, _ in articles if article.url}
         fingerprints = {article.fingerprint for article, _ in articles}
         known = self._ids_by_key(urls, fingerprints)
-        now = utcnow()
+        now = now or utcnow()
         fresh: dict[str, dict] = {}
         for article, _ in articles:
             if _lookup(known, article) is None and article.fingerprint not in fresh:
@@ -104,12 +116,12 @@ class ArticleRepo:
                 keys[f"url:{url}"] = article_id
         return keys
 
-    def remember_skipped(self, source_id: int, guids: list[str]) -> None:
+    def remember_skipped(self, source_id: int, guids: list[str], *, now: datetime | None = None) -> None:
         """Note the archive entries of a feed just added: known from now on, never posted, and blocking
         no other feed's copy of a story (no URL, fingerprints of their own)."""
         skipped = [(NewArticle(fingerprint=hashlib.sha256(f"skipped:{source_id}:{guid}".encode()).hexdigest(),
                                text=""), guid) for guid in guids]
-        ids = [article_id for article_id, _ in self.add_many(skipped, source_id=source_id)]
+        ids = [article_id for article_id, _ in self.add_many(skipped, source_id=source_id, now=now)]
         if ids:
             self.session.execute(update(Article).where(Article.id.in_(ids), Article.status == "new")
                                  .values(status="skipped"))
@@ -117,19 +129,22 @@ class ArticleRepo:
     def get(self, article_id: int) -> Article | None:
         return self.session.get(Article, article_id)
 
-    def pending(self, limit: int) -> list[Article]:
+    def pending(self, limit: int) -> list[PendingArticle]:
         """Articles not summarized yet, oldest first."""
-        return list(self.session.scalars(
-            select(Article).where(Article.status == "new").order_by(Article.id).limit(limit)))
+        rows = self.session.execute(
+            select(Article.id, Article.text, Article.title, Article.url, Article.published_at)
+            .where(Article.status == "new").order_by(Article.id).limit(limit))
+        return [PendingArticle(*row) for row in rows]
 
     def pending_count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Article).where(Article.status == "new")) or 0
 
-    def save_brief(self, article_id: int, *, headline: str, points: list[str], backend: str) -> int | None:
+    def save_brief(self, article_id: int, *, headline: str, points: list[str], backend: str,
+                   now: datetime | None = None) -> int | None:
         """Store the article's brief; None when another process already summarized it."""
-        brief_id = insert_ignore(self.session, Brief, {
+        brief_id = insert_ignore(self.session, BriefRow, {
             "article_id": article_id, "headline": headline, "points": points, "backend": backend,
-            "created_at": utcnow()}, returning=Brief.id)
+            "created_at": now or utcnow()}, returning=BriefRow.id)
         self.session.execute(update(Article).where(Article.id == article_id).values(status="summarized"))
         return brief_id
 
@@ -138,35 +153,38 @@ class ArticleRepo:
                              .values(status="failed", summary_error=reason[:500]))
 
     def brief_for_article(self, article_id: int) -> StoredBrief | None:
-        briefs = self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                              .where(Brief.article_id == article_id))
+        briefs = self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                              .where(BriefRow.article_id == article_id))
         return briefs[0] if briefs else None
 
     def briefs_by_id(self, brief_ids: list[int]) -> list[StoredBrief]:
-        return self._briefs(select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                            .where(Brief.id.in_(brief_ids)).order_by(Brief.id))
+        return self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                            .where(BriefRow.id.in_(brief_ids)).order_by(BriefRow.id))
 
-    def briefs_for_chat(self, chat_id: int, *, since: datetime | None = None, until: datetime | None = None,
+    def briefs_for_chat(self, chat_pk: int, *, since: datetime | None = None, until: datetime | None = None,
                         limit: int = 50) -> list[StoredBrief]:
         """Newest briefs of the feeds a chat follows and has not paused (made after `since`, up to `until`)."""
         followed = select(ArticleSource.article_id).join(
             ChatSource, ChatSource.source_id == ArticleSource.source_id).where(
-            ChatSource.chat_id == chat_id, ChatSource.paused.is_(False))
-        query = (select(Brief, Article).join(Article, Article.id == Brief.article_id)
-                 .where(Brief.article_id.in_(followed)))
+            ChatSource.chat_id == chat_pk, ChatSource.paused.is_(False))
+        query = (select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                 .where(BriefRow.article_id.in_(followed)))
         if since is not None:
-            query = query.where(Brief.created_at > since)
+            query = query.where(BriefRow.created_at > since)
         if until is not None:
-            query = query.where(Brief.created_at <= until)
-        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+            query = query.where(BriefRow.created_at <= until)
+        return self._briefs(query.order_by(BriefRow.created_at.desc(), BriefRow.id.desc()).limit(limit))
 
     def recent_briefs(self, *, limit: int = 50) -> list[StoredBrief]:
         """Newest briefs of every feed and request."""
-        query = select(Brief, Article).join(Article, Article.id == Brief.article_id)
-        return self._briefs(query.order_by(Brief.created_at.desc(), Brief.id.desc()).limit(limit))
+        query = select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+        return self._briefs(query.order_by(BriefRow.created_at.desc(), BriefRow.id.desc()).limit(limit))
 
-    def by_url(self, url: str) -> Article | None:
-        return self.session.scalar(select(Article).where(Article.url == url))
+    def brief_for_url(self, url: str) -> StoredBrief | None:
+        """The brief of the article stored under this canonical URL."""
+        briefs = self._briefs(select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+                              .where(Article.url == url))
+        return briefs[0] if briefs else None
 
     def _briefs(self, query) -> list[StoredBrief]:
         rows = self.session.execute(query).all()

@@ -29,7 +29,7 @@ FINAL_STATES = ("sent", "failed", "unknown")
 @dataclass(frozen=True)
 class ClaimedDelivery:
     id: int
-    chat_id: int
+    chat_pk: int
     platform: str
     chat_key: str
     chat_kind: str
@@ -48,25 +48,25 @@ class OutboxRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def enqueue(self, *, chat_id: int, kind: str, dedupe_key: str, payload: dict[str, Any],
+    def enqueue(self, *, chat_pk: int, kind: str, dedupe_key: str, payload: dict[str, Any],
                 thread_id: str | None = None, now: datetime) -> bool:
         """Queue a message unless this (chat, item) key was queued before; True when queued now."""
         new_id = insert_ignore(self.session, Delivery, {
-            "dedupe_key": dedupe_key, "chat_id": chat_id, "thread_id": thread_id, "kind": kind,
+            "dedupe_key": dedupe_key, "chat_id": chat_pk, "thread_id": thread_id, "kind": kind,
             "payload": payload, "status": "pending", "attempts": 0, "parts_sent": 0, "not_before": now, "created_at": now},
             returning=Delivery.id)
         return new_id is not None
 
     def enqueue_many(self, rows: list[dict[str, Any]], *, now: datetime) -> int:
-        """`enqueue` for many messages (dicts of chat_id, kind, dedupe_key, payload, thread_id);
+        """`enqueue` for many messages (dicts of chat_pk, kind, dedupe_key, payload, thread_id);
         returns how many were new."""
         keys = [row["dedupe_key"] for row in rows]
         known: set[str] = set()
         for start in range(0, len(keys), 1000):
             known.update(self.session.scalars(select(Delivery.dedupe_key).where(
                 Delivery.dedupe_key.in_(keys[start:start + 1000]))))
-        new = [{"thread_id": None, **row, "status": "pending", "attempts": 0, "parts_sent": 0, "not_before": now,
-                "created_at": now} for row in rows if row["dedupe_key"] not in known]
+        new = [{"thread_id": None, **_columns(row), "status": "pending", "attempts": 0, "parts_sent": 0,
+                "not_before": now, "created_at": now} for row in rows if row["dedupe_key"] not in known]
         insert_ignore_many(self.session, Delivery, new)
         return len(new)
 
@@ -88,9 +88,9 @@ class OutboxRepo:
         candidates = self.session.execute(query).all()
         if not candidates:
             return []
-        chats, taken_over = self._lease_chats(sorted({chat_id for _, chat_id in candidates}), worker=worker,
+        chats, taken_over = self._lease_chats(sorted({chat_pk for _, chat_pk in candidates}), worker=worker,
                                               now=now, until=now + lease)
-        ids = [delivery_id for delivery_id, chat_id in candidates if chat_id in chats]
+        ids = [delivery_id for delivery_id, chat_pk in candidates if chat_pk in chats]
         if not ids:
             return []
         self.session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
@@ -99,36 +99,36 @@ class OutboxRepo:
         rows = self.session.execute(
             select(Delivery, Chat.platform, Chat.chat_key, Chat.kind).join(Chat, Chat.id == Delivery.chat_id)
             .where(Delivery.id.in_(ids)).order_by(Delivery.not_before, Delivery.id)).all()
-        return [ClaimedDelivery(id=d.id, chat_id=d.chat_id, platform=platform, chat_key=key, chat_kind=chat_kind,
+        return [ClaimedDelivery(id=d.id, chat_pk=d.chat_id, platform=platform, chat_key=key, chat_kind=chat_kind,
                                 thread_id=d.thread_id, kind=d.kind, payload=d.payload, attempts=d.attempts,
                                 parts_sent=d.parts_sent, timeouts=d.timeouts,
                                 recent_sends=tuple(recent.pop(d.chat_id, ())))
                 for d, platform, key, chat_kind in rows]
 
-    def _lease_chats(self, chat_ids: list[int], *, worker: str, now: datetime,
+    def _lease_chats(self, chat_pks: list[int], *, worker: str, now: datetime,
                      until: datetime) -> tuple[set[int], set[int]]:
         """Take or renew the leases of these chats where they are free, ours, or lapsed. Returns (the chats
         now ours, those of them another worker held before)."""
         before = dict(self.session.execute(select(ChatLease.chat_id, ChatLease.owner)
-                                           .where(ChatLease.chat_id.in_(chat_ids))).all())
+                                           .where(ChatLease.chat_id.in_(chat_pks))).all())
         module = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = module.insert(ChatLease).values([{"chat_id": chat_id, "owner": worker, "lease_until": until}
-                                                  for chat_id in chat_ids])
+        insert = module.insert(ChatLease).values([{"chat_id": chat_pk, "owner": worker, "lease_until": until}
+                                                  for chat_pk in chat_pks])
         upsert = insert.on_conflict_do_update(
             index_elements=[ChatLease.chat_id], set_={"owner": worker, "lease_until": until},
             where=or_(ChatLease.owner == worker, ChatLease.lease_until < now))
         ours = set(self.session.scalars(upsert.returning(ChatLease.chat_id)))
-        return ours, {chat_id for chat_id in ours if before.get(chat_id) not in (None, worker)}
+        return ours, {chat_pk for chat_pk in ours if before.get(chat_pk) not in (None, worker)}
 
-    def _recent_sends(self, chat_ids: set[int], *, since: datetime) -> dict[int, list[datetime]]:
-        if not chat_ids:
+    def _recent_sends(self, chat_pks: set[int], *, since: datetime) -> dict[int, list[datetime]]:
+        if not chat_pks:
             return {}
         found: dict[int, list[datetime]] = {}
-        for chat_id, sent_at in self.session.execute(
-                select(Delivery.chat_id, Delivery.sent_at).where(Delivery.chat_id.in_(chat_ids),
+        for chat_pk, sent_at in self.session.execute(
+                select(Delivery.chat_id, Delivery.sent_at).where(Delivery.chat_id.in_(chat_pks),
                                                                  Delivery.sent_at >= since)
                 .order_by(Delivery.sent_at)):
-            found.setdefault(chat_id, []).append(sent_at)
+            found.setdefault(chat_pk, []).append(sent_at)
         return found
 
     def mark_sending(self, delivery_id: int, *, worker: str, new_attempt: bool = True) -> bool:
@@ -178,9 +178,9 @@ class OutboxRepo:
         self.session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
                              .values(status="claimed", timeouts=Delivery.timeouts + 1))
 
-    def extend_chat_leases(self, chat_ids: list[int], *, worker: str, lease_until: datetime) -> None:
-        if chat_ids:
-            self.session.execute(update(ChatLease).where(ChatLease.chat_id.in_(chat_ids), ChatLease.owner == worker)
+    def extend_chat_leases(self, chat_pks: list[int], *, worker: str, lease_until: datetime) -> None:
+        if chat_pks:
+            self.session.execute(update(ChatLease).where(ChatLease.chat_id.in_(chat_pks), ChatLease.owner == worker)
                                  .values(lease_until=lease_until))
 
     def release_chats(self, worker: str, *, now: datetime) -> None:
@@ -221,11 +221,18 @@ class OutboxRepo:
         rows = self.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
         return {status: count for status, count in rows}
 
-    def queued_since(self, chat_ids: set[int], kind: str, since: datetime) -> dict[int, int]:
+    def queued_since(self, chat_pks: set[int], kind: str, since: datetime) -> dict[int, int]:
         """How many messages of a kind were queued for each of these chats since a moment."""
-        if not chat_ids:
+        if not chat_pks:
             return {}
         rows = self.session.execute(select(Delivery.chat_id, func.count()).where(
-            Delivery.chat_id.in_(list(chat_ids)), Delivery.kind == kind, Delivery.created_at >= since)
+            Delivery.chat_id.in_(list(chat_pks)), Delivery.kind == kind, Delivery.created_at >= since)
             .group_by(Delivery.chat_id)).all()
-        return {chat_id: count for chat_id, count in rows}
+        return {chat_pk: count for chat_pk, count in rows}
+
+
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A message as the outbox's columns (chat_pk is the `chat_id` column)."""
+    columns = dict(row)
+    columns["chat_id"] = columns.pop("chat_pk")
+    return columns

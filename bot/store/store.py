@@ -51,7 +51,7 @@ class Tx:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(engine)
         self._bounded: dict[float, sessionmaker] = {}
 
     @classmethod
@@ -94,8 +94,7 @@ class Store:
 
     def _bounded_sessions(self, wait_s: float) -> sessionmaker:
         if wait_s not in self._bounded:
-            self._bounded[wait_s] = sessionmaker(self.engine.execution_options(lock_wait_s=wait_s),
-                                                 expire_on_commit=False)
+            self._bounded[wait_s] = sessionmaker(self.engine.execution_options(lock_wait_s=wait_s))
         return self._bounded[wait_s]
 
     def close(self) -> None:

@@ -90,8 +90,8 @@ class ArticleSource(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Brief(Base):
-    """The one summary of an article, whatever number of chats follow it."""
+class BriefRow(Base):
+    """The one summary of an article, whatever number of chats follow it (a stored `summarizer.Brief`)."""
 
     __tablename__ = "briefs"
 

@@ -11,7 +11,7 @@ from bot.adapters.console import show
 from bot.adapters.slack.render import render_message as slack_render
 from bot.adapters.telegram.render import render_message as telegram_render
 from bot.domain.models import BriefItem, Link, Message
-from bot.domain.render import plain_text, published_label
+from bot.domain.render import message_text, published_label
 
 MORNING = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)  # 07:30 in Berlin, 01:30 in New York
 NNBSP = "\u202f"  # CLDR keeps "7:30 AM" on one line with a narrow no-break space
@@ -66,7 +66,7 @@ def test_slack_shows_the_date_after_the_links():
 
 
 def test_the_console_shows_the_date():
-    assert plain_text(message(date(2026, 3, 3))).endswith("Kessford Courier: https://courier.example/ferry\n"
+    assert message_text(message(date(2026, 3, 3))).endswith("Kessford Courier: https://courier.example/ferry\n"
                                                           "  Mar 3, 2026")
     console = Console(record=True, width=200)
     show(console, message(MORNING, kind="alert"))

@@ -21,7 +21,7 @@ from bot.adapters import registry
 from bot.adapters.contract import Platform, Wiring
 from bot.adapters.console import parse_line
 from bot.domain.models import ChatRef, Message
-from bot.domain.render import plain_text
+from bot.domain.render import message_text
 from bot.main import build_services, serve
 from bot.runtime.clock import utcnow
 from bot.runtime.logs import REDACTED, redact
@@ -141,7 +141,7 @@ class PigeonSender:
         self.sent: list[tuple[str, str, float]] = []
 
     def render(self, message: Message) -> list[str]:
-        return [plain_text(message)]
+        return [message_text(message)]
 
     async def send_part(self, chat: ChatRef, part: str) -> str | None:
         self.sent.append((chat.chat_id, part, time.monotonic()))
@@ -177,7 +177,7 @@ class PigeonLoft:
             return True
 
         incoming = PIGEON.incoming(ChatRef(PIGEON.name, chat_id), name, args=args, is_admin=yes)
-        return "\n".join(plain_text(message) for message in await self.wiring.commands.handle(incoming))
+        return "\n".join(message_text(message) for message in await self.wiring.commands.handle(incoming))
 
 
 LOFTS: list[PigeonLoft] = []
@@ -236,7 +236,7 @@ async def test_a_new_platform_is_one_registry_line_and_the_root_wires_it(tmp_pat
             for chat_key in ("flock-7", "bird-2"):
                 chat = tx.chats.ensure(PIGEON.name, chat_key, kind="private")
                 for n in range(2):
-                    tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key=f"{chat_key}:{n}",
+                    tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key=f"{chat_key}:{n}",
                                       payload=Message(kind="alert", text=f"note {n}").to_dict(), now=utcnow())
         await until(lambda: len(loft.sender.to("bird-2")) == 2)
         await asyncio.sleep(1.5)  # well past the poll interval: the flock's second note waits a minute

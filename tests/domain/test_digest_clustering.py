@@ -88,8 +88,9 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def corpus():
-    from summarizer import embed
+    from summarizer import get_summarizer
 
+    embed = get_summarizer().embed
     briefs, labels = [], []
     for event, tellings in EVENTS.items():
         for number, (headline, points) in enumerate(tellings):
@@ -163,16 +164,18 @@ def _pair_of(tellings) -> list[DigestBrief]:
 
 @pytest.mark.parametrize("topic", sorted(PAIRS_APART))
 def test_two_events_on_one_topic_stay_two_stories(topic):
-    from summarizer import embed
+    from summarizer import get_summarizer
 
+    embed = get_summarizer().embed
     briefs = _pair_of(PAIRS_APART[topic])
     assert len(group_stories(briefs, embed([b.embedding_text() for b in briefs]))) == 2
 
 
 @pytest.mark.parametrize("event", sorted(REWRITES))
 def test_a_rewrite_of_one_event_is_one_story_with_both_links(event):
-    from summarizer import embed
+    from summarizer import get_summarizer
 
+    embed = get_summarizer().embed
     briefs = _pair_of(REWRITES[event])
     [story] = group_stories(briefs, embed([b.embedding_text() for b in briefs]))
     assert [link.url for link in story.item().links] == ["https://outlet1.example/story",

@@ -33,7 +33,7 @@ def enqueue(store: Store, count: int) -> None:
     with store.transaction() as tx:
         chat_id = tx.chats.ensure("telegram", "-1001", kind="group").id
         for n in range(count):
-            tx.outbox.enqueue(chat_id=chat_id, kind="alert", dedupe_key=f"alert:{n}", payload={"kind": "alert"},
+            tx.outbox.enqueue(chat_pk=chat_id, kind="alert", dedupe_key=f"alert:{n}", payload={"kind": "alert"},
                               now=utcnow())
 
 

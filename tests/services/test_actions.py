@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.models import ChatRef, Message
-from bot.runtime.clock import use_clock
 from bot.services.actions import (BUSY, EXPIRED, FAILED, FORGED, NOT_ADMIN, ActionService, alert_brief_buttons,
                                   alerts_buttons, feed_brief_buttons, schedule_buttons, sources_buttons)
 from bot.store.actions import ACTION_TTL
@@ -48,9 +47,8 @@ async def never_asked() -> bool:
 
 @pytest.fixture
 def clock():
-    now = [NOW]
-    with use_clock(lambda: now[0]):
-        yield now
+    """The service's "now", which a test may move on."""
+    return [NOW]
 
 
 @pytest.fixture
@@ -70,13 +68,13 @@ def world(store, clock):
 
 
 @pytest.fixture
-def actions(store):
-    return ActionService(store=store, scheduler=Scheduler())
+def actions(store, clock):
+    return ActionService(store=store, scheduler=Scheduler(), clock=lambda: clock[0])
 
 
 def build(store: Store, builder, *args):
     with store.transaction() as tx:
-        return builder(tx, *args)
+        return builder(tx, *args, now=NOW)
 
 
 def labels(rows) -> list[list[str]]:
@@ -250,7 +248,7 @@ async def test_a_platform_error_or_a_locked_database_gets_an_answer_and_changes_
     async def platform_down() -> bool:
         raise ConnectionError("getChatMember timed out")
 
-    service = ActionService(store=store, db_wait_s=0.2)
+    service = ActionService(store=store, db_wait_s=0.2, clock=lambda: NOW)
     failed = await press(service, token(rows, "Remove 1"), is_admin=platform_down)
     assert failed.toast == FAILED and not failed.changed
     holder = Store.open(database_url, run_migrations=False)
@@ -289,7 +287,7 @@ def test_two_processes_pressing_at_once_change_things_once(database_url, world, 
                 time.sleep(0.5)
 
         def presser(store: Store) -> None:
-            service = ActionService(store=store)
+            service = ActionService(store=store, clock=lambda: NOW)
             start.wait()
             results.append(asyncio.run(press(service, token(rows, label))))
 
@@ -310,7 +308,7 @@ def test_buttons_survive_the_outbox(store, world):
     rows = build(store, alerts_buttons, world["group"])
     message = Message(kind="reply", text="1. x", buttons=rows)
     with store.transaction() as tx:
-        tx.outbox.enqueue(dedupe_key="k", chat_id=world["group"], kind="reply", payload=message.to_dict(), now=NOW)
+        tx.outbox.enqueue(dedupe_key="k", chat_pk=world["group"], kind="reply", payload=message.to_dict(), now=NOW)
     with store.transaction() as tx:
         payload = tx.session.scalar(select(Delivery.payload).where(Delivery.dedupe_key == "k"))
     assert Message.from_dict(payload).buttons == rows

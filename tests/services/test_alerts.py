@@ -155,6 +155,6 @@ def test_matching_many_subscriptions_agrees_with_each_query_alone(sqlite_store):
             query = parse_query(subscription.query)
             hits = [b.brief_id for b in briefs if query.matches(searchable_text(b))]
             if hits:
-                expected[subscription.chat_id] = hits
+                expected[subscription.chat_pk] = hits
     assert {chat: [m.brief.brief_id for m in found] for chat, found in per_chat.items()} == expected
     assert expected  # the sample does match something

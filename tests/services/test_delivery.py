@@ -106,8 +106,8 @@ async def test_server_errors_back_off_and_retry_then_give_up_on_record(store, tg
     with store.transaction() as tx:
         assert tx.outbox.counts() == {"sent": 1, "failed": 1}
         rows = {r.dedupe_key: r for r in _deliveries(tx)}
-    assert rows["a"].attempts == 2
-    assert rows["b"].attempts == 3 and rows["b"].last_error.startswith("gave up after 3 attempts")
+        assert rows["a"].attempts == 2
+        assert rows["b"].attempts == 3 and rows["b"].last_error.startswith("gave up after 3 attempts")
 
 
 async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(store, tg, sender):
@@ -127,7 +127,7 @@ async def test_forbidden_deactivates_the_chat_and_fails_what_was_queued_for_it(s
         assert tx.chats.find("telegram", "-2001").active  # a 400 is final for the message, not the chat
         assert tx.outbox.counts() == {"failed": 4, "sent": 1}
     with store.transaction() as tx:
-        tx.outbox.enqueue(chat_id=gone.id, kind="alert", dedupe_key="later", payload={}, now=utcnow())
+        tx.outbox.enqueue(chat_pk=gone.id, kind="alert", dedupe_key="later", payload={}, now=utcnow())
     with store.transaction() as tx:  # an inactive chat gets nothing more
         assert tx.outbox.claim(worker="w", now=utcnow(), lease=timedelta(minutes=1), limit=10) == []
         assert tx.outbox.outstanding() == 0
@@ -188,7 +188,7 @@ async def test_a_long_message_resumes_after_the_last_part_that_arrived(sqlite_st
     assert len(parts) >= 3
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "1001")
-        tx.outbox.enqueue(chat_id=chat.id, kind="digest", dedupe_key="digest:1", payload=message.to_dict(),
+        tx.outbox.enqueue(chat_pk=chat.id, kind="digest", dedupe_key="digest:1", payload=message.to_dict(),
                           now=utcnow())
     # The first part goes; the second is refused by a 500 before it was delivered.
     original = sender.send_part

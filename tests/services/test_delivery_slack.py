@@ -33,7 +33,7 @@ def enqueue(store: Store, channel: str, count: int) -> None:
         chat = tx.chats.ensure("slack", channel, kind="channel")
         for number in range(count):
             message = Message(kind="alert", heading="Alert: storm", text=f"{channel} story {number}")
-            tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key=f"alert:{channel}:{number}",
+            tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key=f"alert:{channel}:{number}",
                               payload=message.to_dict(), now=utcnow())
 
 

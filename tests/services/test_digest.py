@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy import select
 
-from bot.runtime.clock import use_clock
 from bot.domain.digest import DigestBrief, digest_message, group_stories
 from bot.domain.models import Message
 from bot.services.digests import DigestService
@@ -21,23 +21,23 @@ GRACE = timedelta(hours=3)
 
 @pytest.fixture(scope="module")
 def embed():
-    from summarizer import embed as real_embed
+    from summarizer import get_summarizer
 
-    return real_embed
+    return get_summarizer().embed
 
 
 def add_story(store, feed: str, headline: str, points: list[str], url: str, at: datetime) -> None:
-    with use_clock(lambda: at), store.transaction() as tx:
-        source = tx.sources.ensure(feed, title=feed.split("//")[1].split("/")[0])
+    with store.transaction() as tx:
+        source = tx.sources.ensure(feed, title=feed.split("//")[1].split("/")[0], now=at)
         article_id, _ = tx.articles.add(NewArticle(fingerprint=url, text=headline, url=url, title=headline),
-                                        source_id=source.id, guid=url)
-        tx.articles.save_brief(article_id, headline=headline, points=points, backend="lead")
+                                        source_id=source.id, guid=url, now=at)
+        tx.articles.save_brief(article_id, headline=headline, points=points, backend="lead", now=at)
 
 
 def chat_with_schedule(store, *feeds: str, empty: str = "skip", covered_until: datetime | None = None) -> int:
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
-        chat.empty_digest = empty
+        tx.chats.set_empty_digest(chat.id, empty)
         for feed in feeds:
             tx.sources.follow(chat.id, tx.sources.ensure(feed).id)
         tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
@@ -104,7 +104,7 @@ def test_the_first_digest_covers_the_day_before_it(store, embed):
     # A schedule set a minute before its time must not send a digest of that one minute.
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42", timezone="Europe/Berlin")
-        chat.empty_digest = "say"
+        tx.chats.set_empty_digest(chat.id, "say")
         tx.sources.follow(chat.id, tx.sources.ensure("https://a.example/feed").id)
         tx.chats.set_schedule(chat.id, local_time="07:30", timezone="Europe/Berlin", thread_id=None,
                               next_run_at=DUE, covered_until=None)
@@ -197,3 +197,26 @@ def test_a_later_copy_of_a_story_already_sent_is_not_told_again(store, embed):
     later = service.compose(chat_id, DUE - timedelta(minutes=30))
     assert [item.headline for item in later.items] == ["Storm closes the harbour"]
     assert later.text == "New since 05:30 today:"  # Berlin time of the last digest
+
+
+def test_the_digests_embeddings_come_from_the_summarizer_on_its_one_thread(store):
+    from summarizer import Summarizer
+
+    from bot.services.briefs import BriefMaker
+
+    threads: list[str] = []
+
+    class Watched(Summarizer):
+        def embed(self, texts):
+            threads.append(threading.current_thread().name)
+            return super().embed(texts)
+
+    briefs = BriefMaker(Watched())
+    try:
+        chat_id = chat_with_schedule(store, "https://a.example/feed")
+        add_story(store, "https://a.example/feed", "Ferry goes electric", ["The ferry runs on batteries."],
+                  "https://a.example/1", DUE - timedelta(hours=2))
+        DigestService(store=store, embed=briefs.embed).compose(chat_id, DUE)
+    finally:
+        briefs.close()
+    assert len(threads) == 1 and threads[0].startswith("summarizer")

@@ -70,11 +70,11 @@ def metric(exposition: str, name: str, **labels: str) -> float:
 def stored_briefs(store: Store) -> dict[str, tuple[str, list[str], str]]:
     from sqlalchemy import select
 
-    from bot.store.tables import Article, Brief
+    from bot.store.tables import Article, BriefRow
 
     with store.transaction() as tx:
-        rows = tx.session.execute(select(Article.title, Brief.headline, Brief.points, Brief.backend)
-                                  .join(Brief, Brief.article_id == Article.id)).all()
+        rows = tx.session.execute(select(Article.title, BriefRow.headline, BriefRow.points, BriefRow.backend)
+                                  .join(BriefRow, BriefRow.article_id == Article.id)).all()
     return {title: (headline, list(points), backend) for title, headline, points, backend in rows}
 
 

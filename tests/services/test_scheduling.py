@@ -21,15 +21,15 @@ GRACE = timedelta(hours=3)
 
 @pytest.fixture(scope="module")
 def embed():
-    from summarizer import embed as real_embed
+    from summarizer import get_summarizer
 
-    return real_embed
+    return get_summarizer().embed
 
 
 def scheduled_chat(store, key: str, local: str, zone: str, next_run_at: datetime) -> int:
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", key, timezone=zone)
-        chat.empty_digest = "say"  # every day sends something, so every run shows in the outbox
+        tx.chats.set_empty_digest(chat.id, "say")  # every day sends something, so every run shows in the outbox
         tx.chats.set_schedule(chat.id, local_time=local, timezone=zone, thread_id=None, next_run_at=next_run_at,
                               covered_until=next_run_at - timedelta(days=1))
         return chat.id

@@ -59,7 +59,9 @@ def follow(store, chat_id, *urls):
 
 def sources_by_url(store) -> dict[str, Source]:
     with store.transaction() as tx:
-        return {s.url: s for s in tx.session.query(Source).all()}
+        sources = {s.url: s for s in tx.session.query(Source).all()}
+        tx.session.expunge_all()  # read after the transaction, as they were at its end
+        return sources
 
 
 # ----- every failure of a fetch is a FetchError --------------------------------------------------
@@ -192,7 +194,7 @@ async def test_a_huge_entry_is_stored_cut_to_the_cap(parts):
     assert report.new_articles == 1
     with store.transaction() as tx:
         [article] = tx.session.query(Article).all()
-    assert MAX_ENTRY_CHARS - 1000 <= len(article.text) <= MAX_ENTRY_CHARS
+        assert MAX_ENTRY_CHARS - 1000 <= len(article.text) <= MAX_ENTRY_CHARS
 
 
 def test_a_huge_page_keeps_at_most_the_capped_text():

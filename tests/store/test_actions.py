@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import select, text
 
-from bot.runtime.clock import use_clock
 from bot.store.actions import ACTION_TTL, ActionSpec
 from bot.store.articles import NewArticle
 from bot.store.db import alembic_config, make_engine
@@ -26,7 +25,7 @@ def test_a_token_is_short_random_and_resolves_to_its_chat_kind_target_and_args(s
     assert all(t.startswith("a:") and len(t.encode()) <= 16 for t in tokens)  # Telegram allows 64 bytes
     with store.transaction() as tx:
         pause, schedule = (tx.actions.resolve(t, now=NOW + timedelta(days=1)) for t in tokens)
-        assert (pause.chat_id, pause.kind, pause.target_id, pause.args) == (chat.id, "feed_pause", 7, {})
+        assert (pause.chat_pk, pause.kind, pause.target_id, pause.args) == (chat.id, "feed_pause", 7, {})
         assert (schedule.kind, schedule.target_id, schedule.args) == ("schedule_set", None, {"time": "07:00"})
         assert tx.actions.resolve("a:nosuchtoken", now=NOW) is None
 
@@ -48,10 +47,10 @@ def test_tokens_expire_and_are_pruned_by_the_next_mint_for_their_chat_or_by_prun
 
 
 def test_a_paused_feed_is_neither_polled_for_that_chat_nor_in_its_briefs(store):
-    with use_clock(lambda: NOW), store.transaction() as tx:
+    with store.transaction() as tx:
         chat, other = tx.chats.ensure("slack", "C1"), tx.chats.ensure("slack", "C2")
-        shared = tx.sources.ensure("https://a.example/feed", title="A")
-        own = tx.sources.ensure("https://b.example/feed", title="B")
+        shared = tx.sources.ensure("https://a.example/feed", title="A", now=NOW)
+        own = tx.sources.ensure("https://b.example/feed", title="B", now=NOW)
         for source in (shared, own):
             tx.sources.follow(chat.id, source.id)
         tx.sources.follow(other.id, shared.id)
@@ -69,7 +68,7 @@ def test_a_paused_feed_is_neither_polled_for_that_chat_nor_in_its_briefs(store):
         assert tx.articles.briefs_for_chat(chat.id) == []
         assert [b.headline for b in tx.articles.briefs_for_chat(other.id)] == ["H1"]
         due = tx.sources.claim_due(NOW + timedelta(days=1), limit=10, lease=timedelta(minutes=5))
-        assert [s.title for s in due] == ["A"]  # B's only follower paused it; A is still followed elsewhere
+        assert [s.url for s in due] == ["https://a.example/feed"]  # B's only follower paused it; A is still followed elsewhere
     with store.transaction() as tx:
         assert tx.sources.set_paused(chat.id, own.id, False) and not tx.sources.set_paused(chat.id, own.id, False)
         assert [b.headline for b in tx.articles.briefs_for_chat(chat.id)] == ["H2"]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
-from bot.runtime.clock import use_clock
 from bot.store.articles import NewArticle
 from bot.store.store import Store
 
@@ -68,10 +67,10 @@ def test_brief_is_saved_once_and_shown_to_followers_only(store):
 
 def test_due_sources_are_claimed_once_and_failures_back_off(store):
     interval = timedelta(minutes=15)
-    with use_clock(lambda: NOW), store.transaction() as tx:
+    with store.transaction() as tx:
         chat = tx.chats.ensure("console", "local")
-        followed = tx.sources.ensure("https://a.example/feed")
-        tx.sources.ensure("https://nobody.example/feed")  # followed by no chat: never polled
+        followed = tx.sources.ensure("https://a.example/feed", now=NOW)
+        tx.sources.ensure("https://nobody.example/feed", now=NOW)  # followed by no chat: never polled
         tx.sources.follow(chat.id, followed.id)
     with store.transaction() as tx:
         due = tx.sources.claim_due(NOW + timedelta(days=1), limit=10, lease=timedelta(minutes=5))
@@ -110,9 +109,9 @@ def test_subscriptions_and_schedules(store):
 def test_outbox_enqueue_is_idempotent_and_claims_are_exclusive(store):
     with store.transaction() as tx:
         chat = tx.chats.ensure("telegram", "42")
-        assert tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1:9", payload={"kind": "alert"},
+        assert tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="alert:1:9", payload={"kind": "alert"},
                                  now=NOW)
-        assert not tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1:9",
+        assert not tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="alert:1:9",
                                      payload={"kind": "alert"}, now=NOW)
     lease = timedelta(seconds=30)
     with store.transaction() as tx:
@@ -135,7 +134,7 @@ def test_naive_datetimes_are_refused(store):
     with pytest.raises(Exception, match="naive"):
         with store.transaction() as tx:
             chat = tx.chats.ensure("telegram", "1")
-            tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="k", payload={},
+            tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="k", payload={},
                               now=datetime(2026, 1, 1))
 
 

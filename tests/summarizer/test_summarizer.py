@@ -7,7 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError, embed, get_summarizer
+from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError, get_summarizer
 from summarizer.budget import ELLIPSIS, HEADLINE_MAX_CHARS
 from summarizer.encoder import SentenceEncoder, get_encoder
 from summarizer.prepare import prepare
@@ -222,8 +222,8 @@ def test_the_model_loads_once_per_process(extractive):
     assert get_encoder.cache_info().misses == 1  # the encoder was built once in this whole test process
 
 
-def test_embed_uses_the_same_model_and_gives_unit_vectors(encode_calls):
-    vectors = embed(["The ferry will run on batteries.", "An electric boat will cross the lake.",
+def test_embed_uses_the_same_model_and_gives_unit_vectors(extractive, encode_calls):
+    vectors = extractive.embed(["The ferry will run on batteries.", "An electric boat will cross the lake.",
                      "The striker scored twice in the cup final."])
     assert len(encode_calls) == 1
     assert vectors.shape == (3, 384)

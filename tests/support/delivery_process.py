@@ -54,7 +54,7 @@ def enqueue_messages(store: Store, rows: list[dict]) -> int:
         for row in rows:
             chat = tx.chats.ensure("telegram", str(row["chat_key"]), kind=row.get("chat_kind", "private"))
             message = Message(kind="alert", text=row["text"])
-            queued += tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key=row["key"],
+            queued += tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key=row["key"],
                                         payload=message.to_dict(), now=utcnow())
     return queued
 

@@ -54,7 +54,7 @@ def test_the_bot_answers_health_readiness_and_metrics_and_stops_on_sigterm(tmp_p
     store = Store.open(sqlite_url(tmp_path / "data"))
     with store.transaction() as tx:  # an alert waiting for the console chat: delivery prints it and counts it
         chat = tx.chats.ensure("console", "local")
-        tx.outbox.enqueue(chat_id=chat.id, kind="alert", dedupe_key="alert:1", now=utcnow(),
+        tx.outbox.enqueue(chat_pk=chat.id, kind="alert", dedupe_key="alert:1", now=utcnow(),
                           payload=Message(kind="alert", text="Rates held at 4.5 percent").to_dict())
     store.close()
     sent = ("briefbot_deliveries_total", (("outcome", "sent"), ("platform", "console")))

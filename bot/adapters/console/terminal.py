@@ -23,7 +23,7 @@ from rich.panel import Panel
 
 from bot.adapters.console.platform import PLATFORM
 from bot.domain.models import ChatRef, Message
-from bot.domain.render import plain_text
+from bot.domain.render import message_text
 from bot.services.chat_io import CommandHandler, Incoming
 
 CONSOLE_CHAT = ChatRef(platform=PLATFORM.name, chat_id="local")
@@ -63,7 +63,7 @@ class ConsoleSender:
 
 def show(console: Console, message: Message) -> None:
     title = {"alert": "Alert", "digest": "Digest"}.get(message.kind)
-    console.print(Panel(escape(plain_text(message)), title=title, expand=False))
+    console.print(Panel(escape(message_text(message)), title=title, expand=False))
 
 
 async def run_console(handler: CommandHandler, console: Console | None = None, *,

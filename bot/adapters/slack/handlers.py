@@ -11,8 +11,8 @@ Ways in (every one means the same command as on the other platforms):
 
 Slash commands are acknowledged at once (Slack allows 3 seconds) and answered through their
 response_url; mentions and messages are answered with chat.postMessage in the same place. A slash
-command this code does not know goes to the service like any other (which answers with the help);
-other event types are acknowledged and ignored. A redelivered event never gets here (see retries.py).
+command this code does not know goes to the service like any other (which says it does not know it
+and names the commands); other event types are acknowledged and ignored. A redelivered event never gets here (see retries.py).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class SlackCommands:
 
     def register(self, app: AsyncApp) -> None:
         # Every slash command: one the app's settings have and this code does not know gets the
-        # service's answer to an unknown command (the help), not bolt's 404 (an error shown in Slack).
+        # service's answer to an unknown command (the commands it knows), not bolt's 404 (an error in Slack).
         app.command(re.compile(r"^/"))(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)

@@ -328,7 +328,7 @@ async def test_a_digest_has_mute_this_feed_asked_for_or_scheduled(tg, bot, feeds
     await ask(tg, chat, "/schedule 07:00 UTC")
     pk = chat_pk(bot, chat)
     with bot.store.transaction() as tx:
-        tx.chats.schedule(pk).next_run_at = utcnow() - timedelta(minutes=1)
+        tx.chats.advance_schedule(pk, next_run_at=utcnow() - timedelta(minutes=1))
     assert (await asyncio.to_thread(bot.digests.run_due, pk, utcnow(), grace=timedelta(hours=3))).outcome == "sent"
     await deliver(bot)
     [scheduled] = [m for m in tg.sent_messages(chat["id"]) if m["text"].startswith("Your digest for")
