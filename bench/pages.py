@@ -1,6 +1,7 @@
 """Briefs of real saved web pages as `/summary <url>` makes them, and the defects a reader would see.
 
     python -m bench.pages [--pages ../shared/pages] [--split dev|held-out|all] [--show N] [--json OUT]
+                          [--ids p001.html,p002.html] [--limit N]
 
 For each page of the folder (its `manifest.json`, see its SOURCE.md): the page goes through the bot's
 own path (`bot.sources.pages.extract_page`, then the default summarizer with the bot's default length
@@ -58,8 +59,11 @@ def split_of(page: str) -> str:
 
 
 def normal(text: str) -> str:
-    """Compared as a reader sees them: canonically equal characters (composed or not), any case, any spacing."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    """Compared as a reader sees them: canonically equal characters (composed or not), any case, any spacing,
+    without invisible format characters (a soft hyphen, a zero-width space: the bot removes them, a snippet
+    may carry them)."""
+    shown = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf")
+    return " ".join(shown.casefold().split())
 
 
 def words(text: str) -> list[str]:
@@ -165,7 +169,7 @@ def prf(counts: Counter) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def run(folder: Path, split: str, show: int) -> dict:
+def run(folder: Path, split: str, show: int, ids: set[str] | None = None, limit: int | None = None) -> dict:
     import trafilatura
 
     from bot.settings import Settings
@@ -176,7 +180,8 @@ def run(folder: Path, split: str, show: int) -> dict:
     summarizer = get_summarizer(settings.summarizer_config())
     summarizer.backend  # load the model before timing
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    entries = [entry for entry in manifest if split == "all" or split_of(entry["page"]) == split]
+    entries = [entry for entry in manifest if (split == "all" or split_of(entry["page"]) == split)
+               and (not ids or entry["page"] in ids)][:limit]
     defects: Counter = Counter()
     ours, plain = Counter(), Counter()
     clean = 0
@@ -221,8 +226,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
     parser.add_argument("--show", type=int, default=0, help="print this many briefs (-1: all)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results, briefs included, here")
+    parser.add_argument("--ids", default="", help="only these pages of the split (comma-separated file names)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages of the split")
     args = parser.parse_args(argv)
-    result = run(args.pages, args.split, args.show)
+    ids = {name.strip() for name in args.ids.split(",") if name.strip()} or None
+    result = run(args.pages, args.split, args.show, ids, args.limit)
     pages = result["pages"]
     print(f"\n{args.split}: {pages} pages, {result['defect_free']} briefs defect-free "
           f"({100 * result['defect_free'] / max(pages, 1):.1f}%)")

@@ -26,6 +26,7 @@ from bot.services.commands import CommandService
 from bot.services.delivery import DeliveryLoop
 from bot.services.digests import DigestService
 from bot.services.feeds import FeedService
+from bot.services.home import HomeService
 from bot.services.ingest import Ingestor
 from bot.services.pages import PageService
 from bot.services.seen_events import SeenEvents
@@ -57,6 +58,7 @@ class Services:
     metrics: Metrics
     seen_events: SeenEvents
     actions: ActionService
+    home: HomeService
     clock: Clock = utcnow  # the one "now" every service is given
     senders: dict[str, Sender] = field(default_factory=dict)
 
@@ -97,10 +99,13 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
     actions = ActionService(store=store, scheduler=scheduler, views=commands.listing,
                             db_wait_s=settings.command_db_wait_s, clock=clock)
+    home = HomeService(store=store, feeds=feeds, max_alerts_per_chat=settings.max_alerts_per_chat,
+                       default_timezone=settings.default_timezone, db_wait_s=settings.command_db_wait_s,
+                       clock=clock)
     return Services(settings=settings, store=store, briefs=briefs, fetcher=fetcher, ingestor=ingestor,
                     feeds=feeds, pages=pages, alerts=alerts, digests=digests, commands=commands,
-                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), actions=actions,
-                    clock=clock)
+                    scheduler=scheduler, metrics=metrics, seen_events=SeenEvents(store, clock=clock), clock=clock,
+                    actions=actions, home=home)
 
 
 def build_connections(services: Services, http: HttpServer, stop: asyncio.Event, *, role: str = "bot",
@@ -117,7 +122,8 @@ def build_connections(services: Services, http: HttpServer, stop: asyncio.Event,
         namespace = platform.event_namespace(settings) if platform.event_namespace else None
         wiring = Wiring(settings=settings, commands=services.commands, http=http,
                         first_sighting=services.seen_events.for_platform(namespace) if namespace else None,
-                        on_chat_migrated=services.chat_migrated, shutdown=stop.set, actions=services.actions)
+                        on_chat_migrated=services.chat_migrated, shutdown=stop.set,
+                        actions=services.actions, home=services.home)
         built.append((platform, build(wiring)))
     return built
 

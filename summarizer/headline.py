@@ -2,7 +2,8 @@
 without a title, the lead sentence (not one that opens by pointing back, "But ...").
 
 `page_title` reads what `page.py` gathered: og:title / twitter:title / JSON-LD headline, the <h1>s, the
-<title>, the site's names (og:site_name, JSON-LD publisher, the host) and the page's link texts.
+<title>, the main text's headings, the site's names (og:site_name, JSON-LD publisher, the host) and the
+page's link texts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from urllib.parse import urljoin, urlsplit
 _SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»«~/:]|::)\s+|\s*[|·•»]\s*")
 _EDGE_SEPARATOR = re.compile(r"^(?:\s*(?:[|\-–—·•»«~/:]|::))+\s*|\s*(?:[|\-–—·•»«~/:]|::)+\s*$")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,12}/?$", re.IGNORECASE)
+_QUOTED = re.compile(r"»[^«»]+«|«[^«»]+»")
+_HIDE_GUILLEMETS = str.maketrans("»«", "\ue000\ue001")
+_SHOW_GUILLEMETS = str.maketrans("\ue000\ue001", "»«")
+_BRACKETED_TAIL = re.compile(r"\s*\(([^()]{3,60})\)\s*$")
 LABEL_MAX_WORDS = 4  # a menu, section or category label is a word or a few
 
 # Words that open a sentence by pointing back at an earlier one; such a sentence makes a poor headline.
@@ -33,7 +38,7 @@ def page_title(found: dict, url: str | None = None) -> str | None:
     # trafilatura's own reading comes last: it cuts titles at any dash ("Strikes end - talks resume").
     sources = [*found.get("og", []), *found.get("h1", []), *found.get("title", [])]
     candidates = [*sources, *found.get("trafilatura", [])]
-    whole = {_letters(candidate) for candidate in sources}
+    whole = {_letters(candidate) for candidate in [*sources, *found.get("headings", [])]}
     for candidate in candidates:
         title = _without_site(candidate, names, labels, whole)
         if title and not _is_label(title, names, labels, generators):
@@ -43,8 +48,21 @@ def page_title(found: dict, url: str | None = None) -> str | None:
 
 def clean_title(title: str | None) -> str | None:
     """A title given with an article (a feed's, a caller's): one line, without empty separators at its ends."""
-    title = _EDGE_SEPARATOR.sub("", " ".join((title or "").split()))
-    return title or None
+    return _unshield(_trimmed(_shield(title or ""))) or None
+
+
+def _trimmed(title: str) -> str:
+    return _EDGE_SEPARATOR.sub("", " ".join(title.split()))
+
+
+def _shield(text: str) -> str:
+    """Guillemets that quote (»Kein Geld mehr«, « Pas d'argent ») hidden from the separator rules, which
+    read a lone » as one ("Story » Section")."""
+    return _QUOTED.sub(lambda match: match.group(0).translate(_HIDE_GUILLEMETS), text)
+
+
+def _unshield(text: str) -> str:
+    return text.translate(_SHOW_GUILLEMETS)
 
 
 def lead_headline(points: list[str]) -> str:
@@ -58,7 +76,16 @@ def lead_headline(points: list[str]) -> str:
 
 
 def _without_site(title: str, names: set[str], labels: set[str], whole: set[str]) -> str | None:
-    title = clean_title(title) or ""
+    found = _without_site_shielded(_shield(title), names, labels, whole)
+    return _unshield(found) if found else None
+
+
+def _without_site_shielded(title: str, names: set[str], labels: set[str], whole: set[str]) -> str | None:
+    title = _trimmed(title)
+    # "Story (Site)": the site's name in brackets at the end.
+    tail = _BRACKETED_TAIL.search(title)
+    if tail and tail.start() and _names_site(tail.group(1), names):
+        title = _trimmed(title[:tail.start()])
     segments = [part for part in _SEPARATOR.split(title) if part.strip()]
     if len(segments) < 2:
         return title or None
@@ -66,7 +93,7 @@ def _without_site(title: str, names: set[str], labels: set[str], whole: set[str]
     for segment in segments:
         if (len(_letters(segment)) >= 8 and _letters(segment) in whole and _letters(segment) != _letters(title)
                 and not _names_site(segment, names)):
-            return clean_title(segment)
+            return _trimmed(segment)
     # The site's name and whatever follows it (a tagline), or precedes it when it leads.
     named = [index for index, segment in enumerate(segments) if index and _names_site(segment, names)]
     if named:
@@ -77,7 +104,7 @@ def _without_site(title: str, names: set[str], labels: set[str], whole: set[str]
         segments.pop(0)
     if len(segments) == len(_SEPARATOR.split(title)):
         return title
-    return clean_title(_rejoin(title, segments))
+    return _trimmed(_rejoin(title, segments))
 
 
 def _rejoin(title: str, segments: list[str]) -> str:

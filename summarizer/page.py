@@ -10,8 +10,9 @@ The character set comes from the bytes: the HTTP header, a byte-order mark, `<me
 detection (charset-normalizer). Scripts and styles are cut out with a linear scan before parsing
 (JSON-LD is kept for its metadata) and what remains is capped, so hostile HTML stays cheap.
 trafilatura finds the main text; before it runs, inline links inside prose are unwrapped and drop caps
-joined to their word, so neither link text nor a story's first letter goes missing. Server warnings
-printed into the page are left out.
+joined to their word, so neither link text nor a story's first letter goes missing. Server warnings,
+links to other stories set inside the text ("Read more: ..."), calls to action, rights notices and
+credit lines are left out.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ log = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 3_000_000
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-# A script or style element, or an unclosed one running to the end (one pass: linear time).
-_HIDDEN = re.compile(rb"<(script|style)\b([^>]*)(?:>|\Z).*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+# A script or style element (not a custom element such as <script-loader>), or an unclosed one running to
+# the end (one pass: linear time). Its end tag ends at the first ">", as a browser reads it, even when
+# something stands between ("</script\n<!-- x -->"): required right after the name, a lone "</script"
+# would hide the rest of the page.
+_HIDDEN = re.compile(rb"<(script|style)(?![\w.:-])([^>]*)(?:>|\Z).*?(?:</\1(?:[\s/][^>]{0,2000})?>|\Z)",
+                     re.DOTALL | re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -37,6 +42,42 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 SERVER_WARNING = re.compile(
     r"(?:Strict Standards|Deprecated|Warning|Notice|Fatal error|Parse error|Catchable fatal error)\s*:"
     r"[^\n]{0,600}?\bon line\s+\d+\.?", re.IGNORECASE)
+# A link to another story set inside the text ("Lea también: ...", "Read more: ...", "Lesen Sie auch: ..."),
+# or such a label alone as the heading of a list of them ("Weitere Themen"). Not the story's words.
+_SEE_ALSO_LABELS = (
+    "read more|read also|also read|see also|related|related articles?|related stories|related coverage|"
+    "more on this|more on this story|recommended|watch|read|"
+    "lea también|lea más|lee también|lee más|lea|lee|le puede interesar|te puede interesar|"
+    "también te puede interesar|mira|ver también|ver más|noticia relacionada|noticias relacionadas|"
+    "leia também|leia mais|veja também|veja|saiba mais|"
+    "lire aussi|à lire aussi|lire également|à lire également|voir aussi|à voir aussi|"
+    "lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|das könnte sie auch interessieren|siehe auch|"
+    "weitere themen|mehr themen|weitere artikel|"
+    "leggi anche|vedi anche|"
+    "czytaj też|czytaj także|czytaj więcej|zobacz też|zobacz także|przeczytaj też|przeczytaj także|"
+    "dowiedz się więcej|lees ook|lees meer|zie ook")
+_SEE_ALSO = re.compile(rf"^(?:{_SEE_ALSO_LABELS})\s*(?::\s*\S.{{0,300}}|:?)$", re.IGNORECASE)
+# A call to action or a rights notice set as a paragraph of its own, in the languages the bot meets: the
+# site speaking to its reader (subscribe, follow us, write to the editor), not the story.
+_APPEAL = re.compile(
+    r"\b(?:sign(?:ing)? up (?:for|to) (?:our|the [\w ]{1,30}newsletter)|subscribe to (?:our|my|the [\w ]{1,30}"
+    r"newsletter)|subscribe (?:now|today)|please subscribe|already a subscriber|our (?:daily )?newsletter|"
+    r"follow (?:us|@\w+|the \w+ on)|letter to the editor|copyrighted property|written permission|"
+    r"suscríbete|únete (?:a|desde)|síguenos|canal de (?:telegram|whatsapp)|"
+    r"newsletter abonnieren|jetzt abonnieren|folgen sie uns|abonnez-vous|inscrivez-vous|suivez-nous|"
+    r"inscreva-se|siga-nos|zapisz się|obserwuj nas)\b", re.IGNORECASE)
+APPEAL_MAX_CHARS = 300  # a longer paragraph that mentions a newsletter is more likely the story's own
+# A rights notice: "© 2024 Gazette. All rights reserved.", "Foto: © Agency", a bare "All rights reserved."
+# (a sentence about licences may say it too: without the sign, only a line too short to be one).
+_RIGHTS = re.compile(r"\b(?:all rights reserved|todos los derechos reservados|alle rechte vorbehalten|"
+                     r"tous droits réservés|todos os direitos reservados|wszelkie prawa zastrzeżone)\b",
+                     re.IGNORECASE)
+RIGHTS_MAX_CHARS, BARE_RIGHTS_MAX_CHARS = 120, 60
+# A picture's or a figure's credit on a line of its own: "Foto: dpa", "Titelbild: ...", "Quelle: Amt".
+_CREDIT = re.compile(r"^(?:Foto|Fotos|Fot\.|Photo|Photos|Photograph|Bild|Bilder|Titelbild|Bildquelle|Bildnachweis|"
+                     r"Image|Images|Credit|Crédito|Crédit|Quelle|Source|Sources|Fuente|Fonte|Źródło|Zdjęcie)"
+                     r"\s*[:.]", re.IGNORECASE)
+CREDIT_MAX_CHARS = 150
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
@@ -52,8 +93,19 @@ class Page:
 
 
 def decode(raw: bytes, content_type: str | None = None) -> str:
-    """The page's text, in the character set the HTTP header, a BOM or a <meta> names, else the one detected."""
-    for name in _declared_charsets(raw, content_type):
+    """The page's text, in the character set the HTTP header, a BOM or a <meta> names, else the one detected.
+
+    Bytes that read as UTF-8 with a character beyond ASCII are UTF-8 whatever is declared (a server's default
+    ISO-8859-1 header, a template's stale <meta>): text in another character set almost never forms valid
+    UTF-8 sequences, so the declaration is what is wrong."""
+    declared = _declared_charsets(raw, content_type)
+    if not any(name.lower().replace("_", "-").startswith("utf-16") for name in declared) and not raw.isascii():
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(raw) - 4:  # a character cut by the size cap, at the very end
+                return raw.decode("utf-8-sig", errors="replace")
+    for name in declared:
         try:
             return raw.decode(_codec(name))
         except LookupError:
@@ -84,6 +136,12 @@ def _declared_charsets(raw: bytes, content_type: str | None) -> list[str]:
     return names
 
 
+def _binary(raw: bytes, content_type: str | None) -> bool:
+    """An image, an archive, a PDF: NUL bytes, which no text in an 8-bit or UTF-8 character set holds."""
+    return b"\x00" in raw[:4096] and not any(name.lower().replace("_", "-").startswith("utf-16")
+                                             for name in _declared_charsets(raw, content_type))
+
+
 def _codec(name: str) -> str:
     # Browsers read "iso-8859-1" and "ascii" as windows-1252 (the WHATWG encoding standard); so do we.
     lowered = name.lower().strip()
@@ -97,26 +155,56 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     from trafilatura import bare_extraction
 
     raw = html.encode("utf-8") if isinstance(html, str) else html
+    if _binary(raw, content_type):
+        return Page(text="", title=None, published=None)
     lean = _HIDDEN.sub(_keep_json_ld, raw)[:max_bytes]
     # Text is decoded already: whatever its <meta charset> says, it is read as it is.
     markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
     markup = _XML_DECLARATION.sub("", markup)
     try:
-        tree = lxml.html.document_fromstring(markup)
+        tree = lxml.html.document_fromstring(markup, parser=_parser())
     except (ValueError, lxml.etree.ParserError):
         return Page(text="", title=None, published=None)
     found = _metadata(tree)
     _repair_inline(tree)
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
     # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
-    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+    # Comments are taken apart (and not read): left in, trafilatura prunes every element whose class opens
+    # with "comment", the article too when its wrapper is a "comments-enabled" <div>.
+    document = bare_extraction(tree, url=url, with_metadata=True, include_comments=True, include_tables=True,
                                date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
     if document is None:
         return Page(text="", title=page_title(found, url), published=None)
     found["trafilatura"] = [document.title] if document.title else []
-    found["site_names"] += [document.sitename] if document.sitename else []
+    # The main text's own headings: "Story | Blog name" in <title> beside a heading "Story" names the story.
+    found["headings"] = [" ".join(_text_of(head).split()) for head in document.body.iter("head")][:5] \
+        if document.body is not None else []
+    if _plausible_site_name(document.sitename, found):
+        found["site_names"].append(document.sitename)
     return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
                 site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
+
+
+def _plausible_site_name(name: str | None, found: dict) -> bool:
+    """trafilatura guesses a site's name from the <title> when the page declares none, and may take the story
+    for it ("Story? | Site" gives "Story?"): a name of many words, or one that is a title of the page, is not."""
+    if not name or len(name.split()) > 5:
+        return False
+    letters = _letters(name)
+    return not any(_letters(title) == letters for title in found["og"] + found["h1"])
+
+
+def _letters(text: str) -> str:
+    return "".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _parser():
+    """lxml's HTML parser without comments and processing instructions: trafilatura drops such a node with
+    the text after it, so "half a sentence<!-- ad --> and the rest" would lose the rest. A new one each
+    time: lxml's parsers may not be shared between threads, and pages are read on several."""
+    import lxml.html
+
+    return lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def _keep_json_ld(match: re.Match[bytes]) -> bytes:
@@ -148,7 +236,7 @@ def _metadata(tree) -> dict:
     titles = tree.xpath("//title")
     page_url = (meta("og:url") or [""])[0]
     links = []
-    for anchor in tree.xpath("//a[@href]"):
+    for anchor in tree.xpath("//a[@href][not(ancestor::h1)]"):  # a linked <h1> is still the story's title
         text = " ".join(anchor.text_content().split())
         if text and len(text) <= 80:
             links.append((text, anchor.get("href")))
@@ -237,26 +325,59 @@ def _replace_with_text(element, letter: str) -> None:
     parent.remove(element)
 
 
+_LINES = ("p", "item", "quote", "head", "code")  # each a line of its own in trafilatura's tree
+_CONTAINERS = ("list", "table", "div")  # hold lines, are none
+
+
 def _body_text(body) -> str:
-    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line."""
+    """The text of trafilatura's tree: one heading, paragraph, list item, quote, code block or table row a line.
+
+    Text between those elements belongs too: trafilatura keeps a paragraph the page wrote without <p>
+    (the words after a <figure>, say) as loose text beside them, and it reads as a line of its own."""
     if body is None:
         return ""
-    lines = []
-    for element in body.iter("p", "item", "quote", "row", "head", "code", "list", "table"):
-        if element.tag in ("list", "table"):
-            continue
-        if element.tag in ("p", "item", "quote", "head", "code") and _inside(element, ("p", "item", "quote", "cell",
-                                                                                   "head")):
-            continue
-        if element.tag == "row":
-            cells = [" ".join(_text_of(cell).split()) for cell in element.iter("cell")]
-            text = " | ".join(cell for cell in cells if cell)
-        else:
-            text = " ".join(_text_of(element).split())
-        text = SERVER_WARNING.sub(" ", text).strip()
-        if text:
-            lines.append(text)
+    lines: list[str] = []
+    _walk(body, lines)
     return "\n".join(lines)
+
+
+def _walk(container, lines: list[str]) -> None:
+    loose = [container.text or ""]  # text outside any line, up to the next line
+
+    def flush() -> None:
+        _add_line("".join(loose), lines)
+        loose.clear()
+
+    for child in container:
+        if child.tag in _LINES or child.tag == "row":
+            flush()
+            if child.tag == "row":
+                cells = [" ".join(_text_of(cell).split()) for cell in child.iter("cell")]
+                _add_line(" | ".join(cell for cell in cells if cell), lines)
+            else:
+                _add_line(_text_of(child), lines)
+        elif child.tag in _CONTAINERS:
+            flush()
+            _walk(child, lines)
+        elif child.tag == "lb":
+            loose.append(" ")
+        else:  # inline: <hi>, <ref>, <del>...
+            loose.append(_text_of(child))
+        loose.append(child.tail or "")
+    flush()
+
+
+def _add_line(text: str, lines: list[str]) -> None:
+    text = SERVER_WARNING.sub(" ", " ".join(text.split())).strip()
+    if text and not _SEE_ALSO.match(text) and not _addresses_the_reader(text):
+        lines.append(text)
+
+
+def _addresses_the_reader(line: str) -> bool:
+    return ((len(line) <= APPEAL_MAX_CHARS and _APPEAL.search(line) is not None)
+            or (len(line) <= CREDIT_MAX_CHARS and _CREDIT.match(line) is not None)
+            or (len(line) <= RIGHTS_MAX_CHARS and "©" in line)
+            or (len(line) <= BARE_RIGHTS_MAX_CHARS and _RIGHTS.search(line) is not None))
 
 
 def _text_of(element) -> str:
@@ -266,10 +387,6 @@ def _text_of(element) -> str:
         parts += [" ", _text_of(child)] if child.tag == "lb" else [_text_of(child)]
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-def _inside(element, tags: tuple[str, ...]) -> bool:
-    return any(ancestor.tag in tags for ancestor in element.iterancestors())
 
 
 def _parse_date(value: str | None) -> datetime | None:

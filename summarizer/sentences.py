@@ -45,6 +45,15 @@ _DANDA = re.compile(r"(?<=[।॥])\s*")  # Bengali, Hindi and Marathi end sente
 _LIST_MARK = re.compile(r"^\s*(?:[-–—*•·▪►|]|\d+[.)]\s)")
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0e7f]")  # Japanese, Chinese, Thai
 MIN_WORDS = 4
+# A table row as the page reader writes it ("Monday | 9:00 | Harbour"), or a line wholly in brackets: an
+# editor's insert or a link to another story ("[Read: Who will win the primary?]").
+_NOT_PROSE = re.compile(r"\s\|\s|^\s*\[[^\]]*\][.!?]?\s*$")
+# A photo caption carries its credit ("... in the harbour. Photo: J. Smith", "(Foto: dpa)", "© Reuters"); an
+# update stamp opens with its words ("Updated on 7 January.", "Article mis à jour le 7 janvier 2020.").
+_CAPTION_OR_STAMP = re.compile(
+    r"©|\b(?:Photo|Foto|Fotos|Fot|Bild|Bildquelle|Image|Picture|Crédito|Crédit|Credit)\s*:\s*\S"
+    r"|^(?:Article |Artikel |Post )?(?:updated|last updated|mis à jour|aktualisiert|actualizado|atualizado)\b",
+    re.IGNORECASE)
 
 
 def split_sentences(text: str, language: str | None = None) -> list[str]:
@@ -63,7 +72,9 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         if segmenter is not None and any(_DOUBTFUL_BREAK.search(piece) for piece in pieces[:-1]):
             # pysbd knows the language's abbreviations and ordinals but costs ~300x blingfire: it decides
             # only where blingfire broke after a number or a short word.
-            pieces = [piece.strip() for piece in segmenter.segment(paragraph)]
+            # It still breaks after a numeric date before the sentence goes on ("vom 7.10. | wurde ..."):
+            # a piece that opens in lower case continues the one before.
+            pieces = _merge_false_breaks([piece.strip() for piece in segmenter.segment(paragraph)])
         else:
             pieces = _merge_false_breaks(pieces, ordinals=not english)
         pieces = [part for piece in pieces for part in _DANDA.split(piece) if part]
@@ -86,7 +97,8 @@ def is_whole_sentence(sentence: str, language: str | None = None, *, needs_closi
     else:
         long_enough = len(re.findall(r"[^\W_]+", text)) >= MIN_WORDS
     closed = bool(_CLOSING.search(text)) or (not needs_closing and len(text.split()) >= 8)
-    if not long_enough or not closed or _LIST_MARK.match(text):
+    if not long_enough or not closed or _LIST_MARK.match(text) or _NOT_PROSE.search(text) \
+            or _CAPTION_OR_STAMP.search(text):
         return False
     first = next((ch for ch in text if ch.isalnum()), "")
     if first.islower():

@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.models import ChatRef
-from bot.services.actions import ActionService
 from bot.services.chat_io import CommandHandler, Incoming
 from bot.services.ratelimit import PlatformLimits
 from bot.services.sending import Sender
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the platforms' packages stay light to import
+    from bot.services.actions import ActionService
+    from bot.services.home import HomeService
 
 FirstSighting = Callable[[str], Awaitable[bool]]
 
@@ -55,7 +58,8 @@ class Wiring:
     first_sighting: FirstSighting | None  # None for a platform without an event namespace
     on_chat_migrated: Callable[[ChatRef, str], None]
     shutdown: Callable[[], None]  # ends the process (the console's end of input)
-    actions: ActionService | None = None  # takes button presses (None: the platform answers them "expired")
+    actions: ActionService | None = None  # what a pressed button does; None: presses get no answer
+    home: HomeService | None = None  # what a person manages, for a platform's home screen
 
 
 def _no_key_marks_a_group(chat_key: str) -> bool:

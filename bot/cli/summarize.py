@@ -19,8 +19,9 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.sources.pages import PageError, extract_page
 from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError
-from summarizer.page import decode, read_page
+from summarizer.page import decode
 from summarizer.text import looks_like_page
 
 NO_BUDGET = sys.maxsize
@@ -101,9 +102,12 @@ def read_input(name: str) -> ArticleText:
         raw = path.read_bytes()
     text = decode(raw)
     if looks_like_page(text):
-        page = read_page(raw)
-        if page.text.strip():
-            return ArticleText(text=page.text, title=page.title, published=page.published)
+        try:
+            page = extract_page(raw, url=None, min_chars=1)  # the reader `/summary <url>` and feeds use
+        except PageError:
+            pass  # no main text: the whole page is read as text
+        else:
+            return ArticleText(text=page.text, title=page.title, published=page.date)
     return ArticleText(text=text)
 
 

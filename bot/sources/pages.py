@@ -43,12 +43,12 @@ class PageContent:
     site_name: str | None = None
 
 
-def extract_page(html: bytes | str, *, url: str, content_type: str | None = None, max_bytes: int = MAX_HTML_BYTES,
-                 min_chars: int = MIN_TEXT_CHARS) -> PageContent:
+def extract_page(html: bytes | str, *, url: str | None, content_type: str | None = None,
+                 max_bytes: int = MAX_HTML_BYTES, min_chars: int = MIN_TEXT_CHARS) -> PageContent:
     """Extract a page's main text, title, date and canonical URL.
 
     Bytes are best: the character set is read from `content_type` (the HTTP header), the page itself, or
-    detected. Raises PageError when there is no main text of at least `min_chars` characters (an empty
+    detected. `url` is where the page was fetched from (None for a saved file). Raises PageError when there is no main text of at least `min_chars` characters (an empty
     page, a script-only shell, a cookie wall...).
     """
     raw = html.encode("utf-8") if isinstance(html, str) else html
@@ -62,13 +62,13 @@ def extract_page(html: bytes | str, *, url: str, content_type: str | None = None
                        site_name=_clean(page.site_name))
 
 
-def _canonical_url(page: bytes, url: str, metadata_url: str | None) -> str | None:
+def _canonical_url(page: bytes, url: str | None, metadata_url: str | None) -> str | None:
     """<link rel="canonical">, else og:url as trafilatura read it (it falls back on `url` itself)."""
     head = page[:1_000_000].decode("utf-8", "replace")
     for attrs in link_tags(head):
-        if "canonical" in attrs.get("rel", "").lower().split() and (found := http_url(attrs.get("href"), url)):
+        if "canonical" in attrs.get("rel", "").lower().split() and (found := http_url(attrs.get("href"), url or "")):
             return found
-    found = http_url(metadata_url, url)
+    found = http_url(metadata_url, url or "")
     return found if found != url else None
 
 

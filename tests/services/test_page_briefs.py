@@ -65,6 +65,39 @@ def test_the_headline_drops_the_sites_name_and_separators(title):
     assert found.title == "Ferry timetable changes for winter"
 
 
+def test_a_title_whose_site_name_stands_in_brackets_loses_it_and_keeps_its_guillemets():
+    head = '<meta property="og:title" content="»Die Fähre bleibt im Hafen« (Hafen Kurier)">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://www.hafen-kurier.example/artikel/7")
+    assert found.title == "»Die Fähre bleibt im Hafen«"
+    head = '<meta property="og:title" content="« Le bac reste au port » | Le Courrier du Port">'
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://courrier-du-port.example/bac")
+    assert found.title == "« Le bac reste au port »"
+
+
+def test_a_blogs_title_tail_goes_when_the_posts_own_heading_names_the_story():
+    # No og:title, no <h1>: the post's heading is an <h2> in the main text, the blog's name follows a bar.
+    head = "<title>Neue Fähre im Einsatz | Notizen vom Hafen und mehr</title>"
+    body = "<h2>Neue Fähre im Einsatz</h2>" + paragraphs(FILLER)
+    found = extract_page(page(body, head=head), url="https://notizen.example/2024/05/neue-faehre/")
+    assert found.title == "Neue Fähre im Einsatz"
+    brief = lead_brief(found.text, title=found.title)
+    assert "Neue Fähre im Einsatz" not in brief.points
+
+
+def test_a_title_with_a_question_before_the_sites_name_keeps_the_question():
+    # No declared site name: the story before the bar must not be taken for the site's name.
+    head = "<title>Fähre im Winter. Teuer, nötig oder beides? | Hafenblatt</title>"
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://hafenblatt.example/faehre-im-winter")
+    assert found.title == "Fähre im Winter. Teuer, nötig oder beides?"
+
+
+def test_a_linked_h1_is_the_headline_not_a_label():
+    head = "<title>Home</title>"
+    body = '<h1><a href="https://video.example/watch/7">Time to say goodbye.</a></h1>' + paragraphs(FILLER)
+    found = extract_page(page(body, head=head), url="https://gazette.example/")
+    assert found.title == "Time to say goodbye."
+
+
 def test_a_title_whose_tail_is_not_the_site_keeps_it():
     head = '<title>Strikes end - talks resume</title><meta property="og:site_name" content="Harbour Gazette">'
     found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/strikes")
@@ -154,6 +187,14 @@ def test_german_ordinal_dates_stay_inside_their_sentence():
     assert not any(re.search(r"\b\d{1,2}\.$", point) for point in brief.points)
 
 
+def test_a_german_numeric_date_does_not_end_the_sentence():
+    text = ("Nach der Sitzung vom 7.10. wurde der neue Fahrplan verschoben, teilte die Gemeinde am Montag mit. "
+            "Die Opposition kritisierte das sofort.")
+    assert split_sentences(text, "de") == [
+        "Nach der Sitzung vom 7.10. wurde der neue Fahrplan verschoben, teilte die Gemeinde am Montag mit.",
+        "Die Opposition kritisierte das sofort."]
+
+
 @pytest.mark.parametrize(("text", "language", "first"), [
     ('The captain said: "We sail at six. Nobody stays behind." The crew cheered loudly at the news.', "en",
      'The captain said: "We sail at six. Nobody stays behind."'),
@@ -171,6 +212,13 @@ def test_cut_fragments_are_not_whole_sentences():
     assert not is_whole_sentence("Die Sitzung findet am 25.", "de")
     assert not is_whole_sentence('He said "we will go there tomorrow.')
     assert not is_whole_sentence("- 1 Pck. Backpulver und etwas Zucker.")
+    assert not is_whole_sentence("03.04. | Die Leitfrage ist gepostet und kommentiert.", "de")  # a table row
+    assert not is_whole_sentence("[Our latest forecast: who will win the harbour seat?]")  # a link to another story
+    assert is_whole_sentence("The mayor [of the harbour town] resigned on Friday.")
+    assert not is_whole_sentence("The new ferry leaves the harbour on its first crossing. Photo: J. Smith.")
+    assert not is_whole_sentence("Die neue Fähre im Hafen von Kiel am Montag (Foto: dpa).", "de")
+    assert not is_whole_sentence("Article mis à jour le 7 janvier 2020 à midi.", "fr")
+    assert is_whole_sentence("The photo agency updated its prices on Monday.")
     assert is_whole_sentence("He had been in hospital since February 5.", "en")
     assert is_whole_sentence("Ellipses… do not end it, the full stop does.")
 
@@ -197,6 +245,83 @@ def test_a_drop_cap_stays_on_its_word(drop_cap):
     assert "Turkey, Poland and Hungary agreed on a shared ferry fund on Monday." in found.text.splitlines()
 
 
+@pytest.mark.parametrize("see_also", [
+    "Read more: Ferry crews vote to strike over winter rota",
+    "Lea también: Los transbordadores del puerto cambian de horario",
+    "LE PUEDE INTERESAR: El puerto abre una nueva terminal",
+    "Lesen Sie auch: Die Fähre fährt bald elektrisch",
+    "Czytaj także: Prom wraca na linię",
+    "Weitere Themen",
+])
+def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
+    body = paragraphs(FILLER[:3]) + f"<p><strong>{see_also}</strong></p>" + paragraphs(FILLER[3:])
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert found.text.splitlines() == FILLER
+
+
+@pytest.mark.parametrize("appeal", [
+    "Never miss a sailing: sign up for our newsletter today!",
+    "To read the whole story, please subscribe to the Harbour Gazette.",
+    "Follow the Gazette on Twitter and on Facebook for the latest timetables.",
+    "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular.",
+    "© 2024 Harbour Gazette. All rights reserved.",
+    "Foto: © Hafenamt",
+    "Quelle: Hafenamt Kiel",
+    "Titelbild: Hafenamt/Archiv",
+])
+def test_calls_to_action_and_rights_notices_are_not_the_story(appeal):
+    body = paragraphs(FILLER[:4]) + f"<p>{appeal}</p>" + paragraphs(FILLER[4:])
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert found.text.splitlines() == FILLER
+
+
+def test_a_story_about_subscriptions_and_rights_keeps_its_sentences():
+    story = ["New users can sign up for an account on the ferry app and get their first crossing free.",
+             "The licence says some rights reserved, not all rights reserved, so the photos may be reused freely."]
+    found = read_page(page(paragraphs([*story, *FILLER])).encode(), url="https://gazette.example/app")
+    assert found.text.splitlines() == [*story, *FILLER]
+
+
+def test_an_html_comment_inside_a_sentence_does_not_cut_it():
+    body = (paragraphs(FILLER[:3]) + "<p>The ferry will keep its winter timetable<!-- ad slot --> until the end of "
+            "March, the harbour board said.</p><!-- teaser -->" + paragraphs(FILLER[3:]))
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert ("The ferry will keep its winter timetable until the end of March, the harbour board said."
+            in found.text.splitlines())
+
+
+def test_an_article_inside_a_wrapper_whose_class_opens_with_comment_is_read():
+    html = (f'<html><body><div class="comments-enabled"><article>{paragraphs(FILLER)}</article></div>'
+            '<div id="comments"><p>What a great idea, the council should have done this years ago.</p></div>'
+            "</body></html>")
+    text = read_page(html.encode(), url="https://gazette.example/ferry").text
+    assert all(sentence in text for sentence in FILLER) and "great idea" not in text  # no reader's comment
+
+
+def test_an_old_page_set_in_font_tags_and_line_breaks_is_read():
+    body = "<font face='Arial'>" + "".join(f"<font>{sentence}</font><br>" for sentence in FILLER) + "</font>"
+    html = f"<html><head><title>Ferry news</title></head><body>{body}</body></html>"
+    text = read_page(html.encode()).text
+    assert all(sentence in text for sentence in FILLER)
+
+
+def test_a_paragraph_written_without_p_tags_beside_a_figure_is_kept():
+    loose = "The new ferry can carry two hundred passengers and forty cars on each crossing of the bay."
+    body = (paragraphs(FILLER[:3]) + '<figure><img src="ferry.jpg" alt="The ferry"><figcaption>The ferry'
+            f"</figcaption></figure>\n{loose}\n" + paragraphs(FILLER[3:]))
+    found = read_page(page(body).encode(), url="https://gazette.example/ferry")
+    assert loose in found.text.splitlines()
+    assert found.text.splitlines().index(loose) == 3  # in reading order
+
+
+def test_a_script_end_tag_with_something_before_its_bracket_hides_only_the_script():
+    # Browsers end "</script" at the first ">", whatever stands between; the page after it is the page.
+    head = '<script src="/tracker.js"></script\n  <!-- the page plugin -->\n'
+    found = read_page(page(paragraphs(FILLER), head=head).encode(), url="https://gazette.example/timetable")
+    assert found.text.splitlines() == FILLER
+    assert "tracker" not in found.text
+
+
 def test_the_character_set_comes_from_the_header_the_page_or_detection():
     body = paragraphs(["Die Fähre fährt für alle Gäste — auch im Winter, sagte der Bürgermeister am Montag.",
                        *FILLER])
@@ -205,6 +330,21 @@ def test_the_character_set_comes_from_the_header_the_page_or_detection():
     bare = latin.replace(b'<meta charset="iso-8859-1">', b"")
     assert "für alle Gäste — auch" in read_page(bare, content_type="text/html; charset=windows-1252").text
     assert "für alle Gäste" in read_page(bare).text  # detected
+
+
+def test_a_utf8_page_that_declares_latin_1_is_read_as_utf8():
+    # A server's default header or a stale template <meta> names ISO-8859-1; the bytes are UTF-8.
+    body = paragraphs(["Die Fähre fährt für alle Gäste — auch im Winter, sagte der Bürgermeister am Montag.",
+                       *FILLER])
+    raw = page(body, charset="iso-8859-1", lang="de").encode("utf-8")
+    assert "für alle Gäste — auch" in read_page(raw).text
+    assert "für alle Gäste — auch" in read_page(raw, content_type="text/html; charset=ISO-8859-1").text
+
+
+def test_a_custom_element_named_like_a_script_hides_nothing():
+    body = '<script-loader src="/widgets.js"></script-loader>' + paragraphs(FILLER)
+    found = read_page(page(body).encode(), url="https://gazette.example/timetable")
+    assert found.text.splitlines() == FILLER
 
 
 def test_a_windows_1252_page_through_python_m_bot_summarize(tmp_path):
@@ -234,6 +374,30 @@ def test_url_pages_and_saved_files_read_the_same(tmp_path):
     document = read_document(html)  # what `python -m bot summarize` and pasted HTML go through
     assert document.body == from_url.text
     assert document.title == from_url.title == "Ferry timetable changes for winter"
+
+
+def test_a_saved_page_is_read_by_the_same_reader_as_a_fetched_one(tmp_path):
+    from bot.cli.summarize import read_input
+
+    # A zero-width space and a soft hyphen: the bot's page reader removes both, whichever way the page came.
+    sentences = ["The harbour\u200b board met on Tues\u00adday evening to discuss the winter timetable.", *FILLER[1:]]
+    head = ('<title>Ferry timetable changes for winter | Harbour Gazette</title>'
+            '<meta property="og:site_name" content="Harbour Gazette">'
+            '<meta property="article:published_time" content="2024-02-20T09:30:00+01:00">')
+    raw = page(paragraphs(sentences), head=head, charset="windows-1252").encode("cp1252", "ignore")
+    path = tmp_path / "saved.html"
+    path.write_bytes(raw)
+    fetched = extract_page(raw, url="https://gazette.example/ferry", content_type="text/html")
+    saved = read_input(str(path))
+    assert (saved.text, saved.title, saved.published) == (fetched.text, fetched.title, fetched.date)
+    assert fetched.text.startswith("The harbour board met on Tuesday evening")
+
+
+def test_only_the_page_reader_calls_trafilatura():
+    callers = sorted(str(path.relative_to(ROOT)) for folder in ("bot", "summarizer")
+                     for path in (ROOT / folder).rglob("*.py") if "trafilatura" in path.read_text(encoding="utf-8")
+                     and re.search(r"^\s*(?:from|import) trafilatura", path.read_text(encoding="utf-8"), re.M))
+    assert callers == ["summarizer/page.py"]
 
 
 def test_a_feed_description_with_inline_tags_becomes_plain_text():

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.domain.matching import parse_query
 from bot.store.store import Store
-from bot.store.tables import Article, Brief, Delivery
+from bot.store.tables import Article, BriefRow, Delivery
 from tests.support.bot_process import START_DEADLINE_S, BotProcess
 from tests.support.databases import sqlite_url
 from tests.support.feedserver import FeedServer
@@ -41,7 +41,7 @@ def briefs_by_backend(url: str) -> dict[str, str]:
     store = Store.open(url)
     try:
         with store.transaction() as tx:
-            return dict(tx.session.execute(select(Article.title, Brief.backend).join(Brief)).all())
+            return dict(tx.session.execute(select(Article.title, BriefRow.backend).join(BriefRow)).all())
     finally:
         store.close()
 

@@ -1,4 +1,5 @@
-"""Slack: slash commands, mentions and direct messages in; Block Kit answers, alerts and digests out.
+"""Slack: slash commands, mentions and direct messages in; Block Kit answers, alerts and digests out,
+with buttons (buttons.py) and the App Home tab (home.py).
 
 `PLATFORM` (platform.py) is what the composition root wires: it builds
 `SlackAdapter.from_settings(settings, command_handler, http_server)` (app.py), hands `adapter.sender` to
@@ -13,7 +14,9 @@ What the Slack app needs (app settings, or its manifest):
 - bot scopes: commands, app_mentions:read, chat:write, users:read (admin check), files:read (OPML
   import), im:history (direct messages), channels:history and groups:history (a file shared with the
   text "/sources");
-- events: app_mention, message.im, and message.channels / message.groups for those file shares.
+- events: app_mention, message.im, message.channels / message.groups for those file shares, and
+  app_home_opened (the Home tab, enabled);
+- interactivity on (buttons and modals; in HTTP mode to the same POST /slack/events).
 """
 
 from importlib import import_module

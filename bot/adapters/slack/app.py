@@ -13,8 +13,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.admin import AdminCheck
+from bot.adapters.slack.buttons import SlackButtons
 from bot.adapters.slack.files import FileDownloader
 from bot.adapters.slack.handlers import SlackCommands
+from bot.adapters.slack.home import SlackHome
 from bot.adapters.slack.http import EVENTS_PATH, make_events_handler
 from bot.adapters.slack.platform import TOKEN_PATTERNS
 from bot.adapters.slack.retries import FirstSighting, RecentIds, skip_repeated_events
@@ -23,6 +25,8 @@ from bot.runtime.logs import protect_secrets
 from bot.services.chat_io import CommandHandler
 
 if TYPE_CHECKING:
+    from bot.services.actions import ActionService
+    from bot.services.home import HomeService
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,9 @@ class SlackAdapter:
     """Build it, `await start()`, and `await stop()` on shutdown.
 
     `sender` is the delivery loop's `Sender` for Slack. In HTTP mode the signed-request handler is
-    `events_handler` (for `POST /slack/events`), mounted on `http` when one is given.
+    `events_handler` (for `POST /slack/events`: commands, events and interactions alike), mounted on
+    `http` when one is given. With `actions` buttons work (buttons.py); with `home` the App Home tab
+    does (home.py).
     """
 
     platform = "slack"
@@ -54,7 +60,8 @@ class SlackAdapter:
                  app_token: str | None = None, signing_secret: str | None = None,
                  api_base_url: str = DEFAULT_API_BASE_URL, admin_user_ids: Iterable[str] = (),
                  installer_user_id: str | None = None, http: RouteTable | None = None,
-                 timeout_s: float = 30, first_sighting: FirstSighting | None = None) -> None:
+                 timeout_s: float = 30, first_sighting: FirstSighting | None = None,
+                 actions: ActionService | None = None, home: HomeService | None = None) -> None:
         if mode not in ("socket", "http"):
             raise ValueError(f"SLACK_MODE must be socket or http, not {mode!r}")
         if mode == "socket" and not app_token:
@@ -80,6 +87,12 @@ class SlackAdapter:
         # memory of events among its processes (the store); on its own the adapter keeps it in memory.
         self.app.middleware(skip_repeated_events(first_sighting or RecentIds().first_time))
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
+        # Before the commands' listeners: their catch-all event listener would take app_home_opened.
+        slack_home = SlackHome(home, admin=self.admin) if home is not None else None
+        if slack_home is not None:
+            slack_home.register(self.app)
+        if actions is not None:
+            SlackButtons(actions, commands=handler, admin=self.admin, home=slack_home).register(self.app)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
         self.events_handler = make_events_handler(self.app)
         if http is not None and mode == "http":
@@ -89,7 +102,8 @@ class SlackAdapter:
 
     @classmethod
     def from_settings(cls, settings: Settings, handler: CommandHandler, http: RouteTable | None = None,
-                      first_sighting: FirstSighting | None = None) -> SlackAdapter:
+                      first_sighting: FirstSighting | None = None, actions: ActionService | None = None,
+                      home: HomeService | None = None) -> SlackAdapter:
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
 
@@ -99,7 +113,8 @@ class SlackAdapter:
         return cls(handler, bot_token=settings.slack_bot_token.get_secret_value(), mode=settings.slack_mode,
                    app_token=secret(settings.slack_app_token), signing_secret=secret(settings.slack_signing_secret),
                    api_base_url=settings.slack_api_base_url, admin_user_ids=settings.slack_admin_user_ids,
-                   installer_user_id=settings.slack_installer_user_id, http=http, first_sighting=first_sighting)
+                   installer_user_id=settings.slack_installer_user_id, http=http, first_sighting=first_sighting,
+                   actions=actions, home=home)
 
     async def start(self) -> None:
         """Check the bot token; in Socket Mode, open the WebSocket connection."""

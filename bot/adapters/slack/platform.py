@@ -16,7 +16,8 @@ def _inbound(wiring: Wiring) -> Connection:
     from bot.adapters.slack.app import SlackAdapter
 
     return SlackAdapter.from_settings(wiring.settings, wiring.commands, wiring.http,
-                                      first_sighting=wiring.first_sighting)
+                                      first_sighting=wiring.first_sighting, actions=wiring.actions,
+                                      home=wiring.home)
 
 
 def _outbound(wiring: Wiring) -> Connection:

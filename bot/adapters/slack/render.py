@@ -5,6 +5,8 @@ formatting characters too: see markup.escape_formatting), and
 every mrkdwn text object is `verbatim`, so Slack neither parses a mention nor auto-links anything in
 it: the only links are the `<url|label>` ones written here. A message too big for one Slack message
 becomes several parts, each with a plain `text` fallback for notifications and old clients.
+`Message.buttons` become `actions` blocks of buttons in its last part; each button's value is its token
+and its action_id starts with `ACTION_PREFIX`, which is how the press listener (buttons.py) knows it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.slack.markup import escape, escape_formatting, escape_text, link, split_text, truncate
+from bot.domain.actions import ButtonRows
 from bot.domain.models import BriefItem, Message
 from bot.domain.render import published_label
 
@@ -22,6 +25,10 @@ MAX_HEADER_CHARS = 150  # plain text of a header block
 # Slack rejects messages whose blocks hold much more text than this (msg_blocks_too_long); stay under it.
 MAX_PART_CHARS = 12_000
 MAX_FALLBACK_CHARS = 3000
+MAX_ACTIONS_ELEMENTS = 25  # buttons in one actions block
+MAX_BUTTON_CHARS = 75  # a button's label
+MAX_BUTTON_BLOCKS = 20  # actions blocks under one message: more rows are packed together
+ACTION_PREFIX = "briefbot:"  # every button of ours: "briefbot:<row>.<column>", unique in the message
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,36 @@ def _blocks(message: Message) -> list[_Block]:
     return blocks
 
 
+def button_blocks(rows: ButtonRows, *, prefix: str = ACTION_PREFIX) -> list[dict[str, Any]]:
+    """An `actions` block per row of buttons (rows longer than Slack allows are split); when there are
+    more rows than MAX_BUTTON_BLOCKS, rows are packed together so every button stays under the message."""
+    rows = tuple(row for row in rows if row)
+    if len(rows) > MAX_BUTTON_BLOCKS:
+        flat = [button for row in rows for button in row]
+        rows = tuple(tuple(flat[i:i + MAX_ACTIONS_ELEMENTS]) for i in range(0, len(flat), MAX_ACTIONS_ELEMENTS))
+        rows = rows[:MAX_BUTTON_BLOCKS]
+    blocks = []
+    for number, row in enumerate(rows):
+        for start in range(0, len(row), MAX_ACTIONS_ELEMENTS):
+            elements = []
+            for column, button in enumerate(row[start:start + MAX_ACTIONS_ELEMENTS], start=start):
+                label = " ".join(button.label.split())
+                if len(label) > MAX_BUTTON_CHARS:
+                    label = label[:MAX_BUTTON_CHARS - 1] + "…"
+                element = {"type": "button", "action_id": f"{prefix}{number}.{column}",
+                           "text": {"type": "plain_text", "text": label, "emoji": True}, "value": button.token}
+                if button.style != "default":
+                    element["style"] = button.style
+                elements.append(element)
+            blocks.append({"type": "actions", "elements": elements})
+    return blocks[:MAX_BUTTON_BLOCKS * 2]  # rows split in two count twice: at most 40 of a message's 50
+
+
+def is_our_button_block(block: dict[str, Any]) -> bool:
+    return block.get("type") == "actions" and any(
+        str(element.get("action_id", "")).startswith(ACTION_PREFIX) for element in block.get("elements", []))
+
+
 def _part(blocks: list[_Block]) -> dict[str, Any]:
     fallback = truncate("\n\n".join(b.text for b in blocks), MAX_FALLBACK_CHARS)
     return {"text": fallback, "blocks": [b.block for b in blocks]}
@@ -92,4 +129,10 @@ def render_message(message: Message) -> list[dict[str, Any]]:
         size += len(block.text)
     if current:
         parts.append(_part(current))
+    buttons = button_blocks(message.buttons)
+    if buttons:
+        if not parts or len(parts[-1]["blocks"]) + len(buttons) > MAX_BLOCKS:
+            # Buttons alone in a part: Slack still wants a text for notifications.
+            parts.append({"text": truncate(parts[-1]["text"], MAX_HEADER_CHARS) if parts else "…", "blocks": []})
+        parts[-1]["blocks"] += buttons
     return parts

@@ -10,6 +10,7 @@ from bot.domain.models import ChatSettings, Message
 from bot.services.actions import alerts_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
+from bot.store.store import Store
 
 _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
@@ -17,18 +18,27 @@ _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word
 async def subscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
     if not incoming.args.strip():
         return reply("Which words? For example: /subscribe \"North Korea\" missile, or /subscribe climate -sports")
+    _, said = await add_alert(tools.store, chat.id, incoming.args, thread_id=incoming.chat.thread_id,
+                              max_alerts=tools.max_alerts_per_chat)
+    return reply(said)
+
+
+async def add_alert(store: Store, chat_pk: int, words: str, *, thread_id: str | None,
+                    max_alerts: int) -> tuple[bool, str]:
+    """Set an alert for `words` in the chat: (whether one was set, what to tell the person). /subscribe
+    and any other way of adding an alert (an app's form) say the same."""
     try:
-        query = parse_query(incoming.args)
+        query = parse_query(words)
     except QueryError as exc:
-        return reply(str(exc))
-    added, count = await asyncio.to_thread(_add, tools, chat.id, query, incoming.chat.thread_id)
+        return False, str(exc)
+    added, count = await asyncio.to_thread(_add, store, chat_pk, query, thread_id, max_alerts)
     if added is None:
-        return reply(f"This chat has {count} alerts, the most a chat can have ({tools.max_alerts_per_chat}). "
-                     "Remove one first: /alerts lists them, /unsubscribe <keywords> removes one.")
+        return False, (f"This chat has {count} alerts, the most a chat can have ({max_alerts}). "
+                       "Remove one first: /alerts lists them, /unsubscribe <keywords> removes one.")
     if not added:
-        return reply(f"This chat already has an alert for {query.display}.")
-    return reply(f"Alert set for {query.display}: I will post here every new story that {_explain(query)}. "
-                 "/alerts lists this chat's alerts.")
+        return False, f"This chat already has an alert for {query.display}."
+    return True, (f"Alert set for {query.display}: I will post here every new story that {_explain(query)}. "
+                  "/alerts lists this chat's alerts.")
 
 
 async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
@@ -64,11 +74,12 @@ def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
     return Message(kind="reply", heading="Keyword alerts", text="\n".join(lines), buttons=rows)
 
 
-def _add(tools: Tools, chat_id: int, query: Query, thread_id: str | None) -> tuple[bool | None, int]:
+def _add(store: Store, chat_id: int, query: Query, thread_id: str | None,
+         max_alerts: int) -> tuple[bool | None, int]:
     """(True when added, False when it was there already, None when the chat has no room; the count)."""
-    with tools.store.transaction() as tx:
+    with store.transaction() as tx:
         count = tx.chats.subscription_count(chat_id)
-        if count >= tools.max_alerts_per_chat:
+        if count >= max_alerts:
             return None, count
         return tx.chats.subscribe(chat_id, query.normalized, query.display, thread_id), count
 
