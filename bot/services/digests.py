@@ -167,7 +167,8 @@ class DigestService:
         return [brief.brief_id for story in stories[:self.max_items] for brief in story.briefs]
 
 
-def mute_buttons(tx: Tx, chat_pk: int, brief_ids: list[int], briefs: list[StoredBrief], now: datetime) -> ButtonRows:
+def mute_buttons(tx: Tx, chat_pk: int, brief_ids: list[int], briefs: list[StoredBrief],
+                 now: datetime) -> ButtonRows:
     """Under a digest: Mute for each feed the chat follows that carried one of the briefs it shows."""
     articles = {brief.brief_id: brief.article_id for brief in briefs}
     shown = dict.fromkeys(articles[i] for i in brief_ids if i in articles)

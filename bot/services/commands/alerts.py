@@ -62,12 +62,12 @@ async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[M
     return [await asyncio.to_thread(listing, tools, chat.id)]
 
 
-def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True) -> Message:
     """The chat's alerts, numbered, with a Stop button for each unless `buttons` is False."""
     with tools.store.transaction() as tx:
-        subscriptions = tx.chats.subscriptions(chat_id)
+        subscriptions = tx.chats.subscriptions(chat_pk)
         lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-        rows = alerts_buttons(tx, chat_id, subscriptions) if buttons and subscriptions else ()
+        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons and subscriptions else ()
     if not lines:
         return Message(kind="reply",
                        text="No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")

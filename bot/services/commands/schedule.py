@@ -47,12 +47,12 @@ def describe(chat: ChatSettings) -> str:
     return f"Daily digest at {chat.digest_time} {chat.digest_timezone}. /schedule off stops it."
 
 
-def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True) -> Message:
     """The chat's digest time, with buttons for a few times, Off and what a quiet day sends unless
     `buttons` is False."""
     with tools.store.transaction() as tx:
-        chat = tx.chats.settings(chat_id)
-        rows = schedule_buttons(tx, chat_id) if buttons else ()
+        chat = tx.chats.settings(chat_pk)
+        rows = schedule_buttons(tx, chat_pk) if buttons else ()
     return Message(kind="reply", text=describe(chat), buttons=rows)
 
 

@@ -67,15 +67,15 @@ def _list(tools: Tools, chat: ChatSettings) -> list[Message]:
     return [listing(tools, chat.id)]
 
 
-def listing(tools: Tools, chat_id: int, *, buttons: bool = True) -> Message:
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True) -> Message:
     """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) unless `buttons` is False."""
-    lines = tools.feeds.describe(chat_id)
+    lines = tools.feeds.describe(chat_pk)
     if not lines:
         return Message(kind="reply", text="This chat follows no feeds. Add one with /sources add <feed url>.")
     rows: ButtonRows = ()
     if buttons:
         with tools.store.transaction() as tx:
-            rows = sources_buttons(tx, chat_id)
+            rows = sources_buttons(tx, chat_pk)
     return Message(kind="reply", heading="Sources", text="\n".join(lines), buttons=rows)
 
 
