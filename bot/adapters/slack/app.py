@@ -92,7 +92,7 @@ class SlackAdapter:
         if slack_home is not None:
             slack_home.register(self.app)
         if actions is not None:
-            SlackButtons(actions, commands=handler, admin=self.admin, home=slack_home).register(self.app)
+            SlackButtons(actions, admin=self.admin, home=slack_home).register(self.app)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client)).register(self.app)
         self.events_handler = make_events_handler(self.app)
         if http is not None and mode == "http":
