@@ -97,7 +97,8 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
                               max_chars=settings.brief_max_chars, max_alerts_per_chat=settings.max_alerts_per_chat,
                               db_wait_s=settings.command_db_wait_s,
                               max_pending_per_chat=settings.max_pending_commands_per_chat)
-    actions = ActionService(store=store, scheduler=scheduler, db_wait_s=settings.command_db_wait_s, clock=clock)
+    actions = ActionService(store=store, scheduler=scheduler, views=commands.listing,
+                            db_wait_s=settings.command_db_wait_s, clock=clock)
     home = HomeService(store=store, feeds=feeds, max_alerts_per_chat=settings.max_alerts_per_chat,
                        default_timezone=settings.default_timezone, db_wait_s=settings.command_db_wait_s,
                        clock=clock)

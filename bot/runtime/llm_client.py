@@ -38,7 +38,7 @@ class LlmClient:
             import openai
         except ImportError as exc:  # not in the default install
             raise RuntimeError("SUMMARIZER_BACKEND=llm needs the openai package: pip install 'briefbot[llm]' "
-                               "(README: Summarizer backends)") from exc
+                               "(docs/summarizers.md)") from exc
         self._openai = openai
         # Retries are ours (max_retries=0): each attempt counts against the budget, and a long
         # Retry-After pauses the LLM instead of blocking the summarizer's thread.

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
 from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
-from bot.domain.models import ChatRef
+from bot.domain.models import ChatRef, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
 from bot.i18n import Translator, chat_language, lazy, translator
 from bot.i18n.dates import clock, weekday_date
@@ -60,6 +60,9 @@ class PressResult:
     changed: bool = False
     buttons: ButtonRows | None = None
     view: View | None = None
+    # The listing `view` names as it stands now, with `buttons` (when the service was given `views`):
+    # what the pressed message should show instead of its text.
+    message: Message | None = None
 
     def __post_init__(self) -> None:
         if len(self.toast) > MAX_TOAST_CHARS:
@@ -74,12 +77,17 @@ class Rescheduler(Protocol):
     def reschedule_chat(self, chat_pk: int) -> None: ...
 
 
+# (chat row id, view) -> the listing's message without buttons (CommandService.listing); None: no such view.
+Views = Callable[[int, View], Message | None]
+
+
 class ActionService:
-    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, db_wait_s: float = 5.0,
-                 clock: Clock = utcnow) -> None:
+    def __init__(self, *, store: Store, scheduler: Rescheduler | None = None, views: Views | None = None,
+                 db_wait_s: float = 5.0, clock: Clock = utcnow) -> None:
         self.store = store
         self.clock = clock
         self.scheduler = scheduler  # told when a chat's schedule changes
+        self.views = views  # renders a pressed listing again (PressResult.message)
         self.db_wait_s = db_wait_s  # a press waits this long at most for a database locked elsewhere
 
     async def press(self, chat: ChatRef, token: str, *, presser_is_admin: Callable[[], Awaitable[bool]],
@@ -97,13 +105,27 @@ class ActionService:
                 # Asked after the token checks (a forged press costs no platform call), outside any transaction.
                 if chat_kind != "private" and not await presser_is_admin():
                     return PressResult(tr.gettext(NOT_ADMIN))
-                return await asyncio.to_thread(self._perform, action, chat.thread_id, tr)
+                result = await asyncio.to_thread(self._perform, action, chat.thread_id, tr)
         except StoreBusy as exc:
             log.warning("button press: %s", exc)
             return PressResult(tr.gettext(BUSY))
         except Exception:
             log.exception("button press failed")
             return PressResult(tr.gettext(FAILED))
+        return await self._with_listing(result, action.chat_pk)
+
+    async def _with_listing(self, result: PressResult, chat_pk: int) -> PressResult:
+        """The pressed listing's text again, in its new state. What was done is done: if the listing
+        cannot be shown, the buttons alone are updated."""
+        if result.view is None or result.buttons is None or self.views is None:
+            return result
+        try:
+            with self.store.waiting_at_most(self.db_wait_s):
+                listing = await asyncio.to_thread(self.views, chat_pk, result.view)
+        except Exception:
+            log.warning("could not show the %s listing again after a press", result.view, exc_info=True)
+            return result
+        return result if listing is None else replace(result, message=replace(listing, buttons=result.buttons))
 
     def prune(self, now: datetime | None = None) -> int:
         """Forget expired tokens of every chat (minting already forgets those of the chat it mints for)."""
@@ -273,8 +295,9 @@ class _SubscriptionLike(Protocol):
 
 
 def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSpec]]],
-          now: datetime | None) -> ButtonRows:
-    tokens = iter(tx.actions.mint(chat_pk, [spec for row in rows for _, _, spec in row], now=now or utcnow()))
+          now: datetime | None, *, batch: bool = False) -> ButtonRows:
+    specs = [spec for row in rows for _, _, spec in row]
+    tokens = iter(tx.actions.mint(chat_pk, specs, now=now or utcnow(), batch=batch))
     return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
 
 
@@ -312,15 +335,19 @@ def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> Bu
     return _rows(tx, chat_pk, [*times, empty], now)
 
 
-def alert_brief_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike], *, now: datetime | None = None) -> ButtonRows:
-    """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each)."""
-    group, tr = [s.id for s in subscriptions], _chat_tr(tx, chat_pk)
+def alert_brief_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike], *,
+                        now: datetime | None = None, batch: bool = False, language: str | None = None) -> ButtonRows:
+    """Under an alert: Stop this alert (or, for a story several alerts matched, Stop: <words> for each).
+    `batch`: minted for many chats at once (bot.store.actions.ActionRepo.mint). `language`: the chat's,
+    when the caller knows it (else it is read)."""
+    group = [s.id for s in subscriptions]
+    tr = translator(language) if language else _chat_tr(tx, chat_pk)
     if len(subscriptions) == 1:
         labels = [tr.gettext("Stop this alert")]
     else:
         labels = [tr.gettext("Stop: {query}", query=s.display) for s in subscriptions]
     return _rows(tx, chat_pk, [[(label, "danger", ActionSpec(ALERT_STOP, s.id, {"group": group}))
-                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], now)
+                                for label, s in zip(labels, subscriptions[:ALERTS_PER_ROW])]], now, batch=batch)
 
 
 def feed_brief_buttons(tx: Tx, chat_pk: int, sources: Sequence[_SourceLike], *,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from bot.domain.matching import Query, QueryError, SubscriptionIndex, parse_query
 from bot.domain.models import BriefItem, Message
 from bot.i18n import translator
+from bot.services.actions import alert_brief_buttons
 from bot.services.briefs import brief_item
 from bot.store.articles import StoredBrief
 from bot.store.chats import KeywordSubscription
@@ -113,11 +114,15 @@ class AlertService:
         brief_ids = {m.brief.brief_id for found in matches.values() for m in found}
         done = tx.chats.already_alerted(chat_pks, brief_ids)
         recent = tx.outbox.queued_since(chat_pks, "alert", now - self.window)
+        tx.actions.prune_chats(chat_pks, now=now)  # the alerts' buttons are minted in one batch
         messages: list[dict] = []
         records: list[dict] = []
 
         def add(chat_pk: int, thread_id: str | None, key: str, message: Message, carried: list[_Match]) -> None:
-            message = replace(message, timezone=zones.get(chat_pk), language=languages.get(chat_pk))
+            stoppable = list({m.subscriber.id: m.subscriber for m in carried}.values())  # "Stop this alert"
+            message = replace(message, timezone=zones.get(chat_pk), language=languages.get(chat_pk),
+                              buttons=alert_brief_buttons(tx, chat_pk, stoppable, now=now, batch=True,
+                                                          language=languages.get(chat_pk)))
             messages.append({"chat_pk": chat_pk, "kind": "alert", "dedupe_key": key, "payload": message.to_dict(),
                              "thread_id": thread_id})
             records.extend({"chat_pk": chat_pk, "brief_id": m.brief.brief_id, "dedupe_key": key,

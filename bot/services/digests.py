@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.domain.actions import ButtonRows
 from bot.domain.digest import SAME_STORY_THRESHOLD, DigestBrief, Story, digest_message, group_stories, period_phrase
 from bot.domain.models import Message
 from bot.domain.schedule import next_run, parse_local_time
 from bot.i18n import translator
 from bot.i18n.dates import weekday_date
 from bot.runtime.metrics import Metrics
+from bot.services.actions import feed_brief_buttons
 from bot.store.articles import StoredBrief
-from bot.store.store import Store
+from bot.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], np.ndarray]
@@ -80,6 +82,9 @@ class DigestService:
         if not recap and stories:
             with self.store.transaction() as tx:
                 tx.chats.record_digest(chat_pk, self._shown(stories), now=now)
+        if stories:
+            with self.store.transaction() as tx:
+                message = replace(message, buttons=mute_buttons(tx, chat_pk, self._shown(stories), briefs, now))
         return message
 
     def run_due(self, chat_pk: int, now: datetime, *, grace: timedelta) -> DigestRun:
@@ -114,6 +119,7 @@ class DigestService:
                 return DigestRun("not_due", schedule.next_run_at if schedule else None)
             outcome = "empty"
             if message is not None:
+                message = replace(message, buttons=mute_buttons(tx, chat_pk, self._shown(stories), briefs, now))
                 # The scheduled time rides along so that delivery can measure the digest's lag.
                 payload = {**message.to_dict(), "scheduled_at": due.isoformat()}
                 queued = tx.outbox.enqueue(chat_pk=chat_pk, kind="digest", dedupe_key=f"digest:{chat_pk}:{day}",
@@ -167,6 +173,15 @@ class DigestService:
 
     def _shown(self, stories: list[Story]) -> list[int]:
         return [brief.brief_id for story in stories[:self.max_items] for brief in story.briefs]
+
+
+def mute_buttons(tx: Tx, chat_pk: int, brief_ids: list[int], briefs: list[StoredBrief],
+                 now: datetime) -> ButtonRows:
+    """Under a digest: Mute for each feed the chat follows that carried one of the briefs it shows."""
+    articles = {brief.brief_id: brief.article_id for brief in briefs}
+    shown = dict.fromkeys(articles[i] for i in brief_ids if i in articles)
+    source_ids = dict.fromkeys(source_id for article_id in shown for source_id in tx.articles.source_ids(article_id))
+    return feed_brief_buttons(tx, chat_pk, [s for s in map(tx.sources.get, source_ids) if s is not None], now=now)
 
 
 def heading(day: date, language: str | None = None) -> str:

@@ -163,6 +163,8 @@ class FeedService:
                 health = tr.gettext("ok, checked {ago}", ago=_ago(now, source.last_success_at, tr))
             else:
                 health = tr.gettext("waiting for its first poll")
+            if item.paused:  # its briefs are left out of this chat until it is resumed
+                health = tr.gettext("paused ({health})", health=health)
             lines.append(f"{item.position}. {name} - {source.url} - {health}")
         return lines
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,17 +47,26 @@ class ActionRepo:
         self.session = session
 
     def mint(self, chat_pk: int, specs: Sequence[ActionSpec], *, now: datetime,
-             ttl: timedelta = ACTION_TTL) -> list[str]:
+             ttl: timedelta = ACTION_TTL, batch: bool = False) -> list[str]:
         """A token for each spec, in order. The chat's expired tokens go first: no global sweep is
-        needed for tokens to stay bounded, and only this chat's rows are touched."""
+        needed for tokens to stay bounded, and only this chat's rows are touched. `batch`: one of many
+        chats minted for in this transaction (alerts to every matching chat): the caller forgot their
+        expired tokens at once (`prune_chats`), and the rows are written with the next flush."""
         if not specs:
             return []
-        self.session.execute(delete(Action).where(Action.chat_id == chat_pk, Action.expires_at <= now))
+        if not batch:
+            self.prune_chats([chat_pk], now=now)
         rows = [Action(token=new_token(), chat_id=chat_pk, kind=spec.kind, target_id=spec.target_id,
                        args=dict(spec.args), created_at=now, expires_at=now + ttl) for spec in specs]
         self.session.add_all(rows)
-        self.session.flush()
+        if not batch:
+            self.session.flush()
         return [row.token for row in rows]
+
+    def prune_chats(self, chat_pks: Collection[int], *, now: datetime) -> None:
+        """Forget the expired tokens of these chats."""
+        if chat_pks:
+            self.session.execute(delete(Action).where(Action.chat_id.in_(list(chat_pks)), Action.expires_at <= now))
 
     def resolve(self, token: str, *, now: datetime) -> StoredAction | None:
         """The action behind a token; None when there is none or it expired."""

@@ -39,7 +39,7 @@ class AbstractiveBackend:
             from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
         except ImportError as exc:  # not in the default install: PyTorch is large
             raise RuntimeError(f"the abstractive backend needs PyTorch and transformers ({exc.name} is missing): "
-                               f"pip install 'briefbot[abstractive]' (README: Summarizer backends)") from exc
+                               f"pip install 'briefbot[abstractive]' (docs/summarizers.md)") from exc
 
         self.device = _pick_device(device)
         try:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from bot.domain.models import ChatRef, Message
 from bot.services.actions import (BUSY, EXPIRED, FAILED, FORGED, NOT_ADMIN, ActionService, alert_brief_buttons,
                                   alerts_buttons, feed_brief_buttons, schedule_buttons, sources_buttons)
-from bot.store.actions import ACTION_TTL
+from bot.store.actions import ACTION_TTL, ActionSpec
 from bot.store.articles import NewArticle
 from bot.store.store import Store
-from bot.store.tables import Delivery
+from bot.store.tables import Action, Delivery
 
 NOW = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)  # a Monday
 GROUP = ChatRef("telegram", "-100")
@@ -312,3 +312,41 @@ def test_buttons_survive_the_outbox(store, world):
     with store.transaction() as tx:
         payload = tx.session.scalar(select(Delivery.payload).where(Delivery.dedupe_key == "k"))
     assert Message.from_dict(payload).buttons == rows
+
+
+async def test_a_pressed_listing_comes_back_in_its_new_state_and_a_failing_one_keeps_the_change(store, world, clock):
+    shown = []
+
+    def views(chat_pk: int, view: str) -> Message:
+        shown.append((chat_pk, view))
+        with store.transaction() as tx:
+            states = [f"{f.source.title}: {'paused' if f.paused else 'on'}" for f in tx.sources.followed_by(chat_pk)]
+        return Message(kind="reply", heading="Sources", text="\n".join(states))
+
+    actions = ActionService(store=store, views=views, clock=lambda: clock[0])
+    result = await press(actions, token(build(store, sources_buttons, world["group"]), "Pause 1"))
+    assert shown == [(world["group"], "sources")]
+    assert result.message.text == "Harbour Gazette: paused\nRail News: on" and result.message.buttons == result.buttons
+
+    with store.transaction() as tx:
+        under_a_brief = feed_brief_buttons(tx, world["group"], [tx.sources.get(world["rail"])], now=NOW)
+    assert (await press(actions, token(under_a_brief, "Mute this feed"))).message is None  # not a listing
+
+    def broken(chat_pk: int, view: str) -> Message:
+        raise RuntimeError("the listing cannot be read")
+
+    actions = ActionService(store=store, views=broken, clock=lambda: clock[0])
+    result = await press(actions, token(result.buttons, "Resume 1"))
+    assert result.changed and result.message is None and labels(result.buttons)[0] == ["Pause 1", "Remove 1"]
+
+
+def test_buttons_minted_in_a_batch_resolve_like_the_others(store, world):
+    with store.transaction() as tx:
+        old = tx.actions.mint(world["group"], [ActionSpec("alert_stop", 1)], now=NOW - ACTION_TTL * 2)
+    with store.transaction() as tx:
+        tx.actions.prune_chats([world["group"], world["private"]], now=NOW)
+        batch = [tx.actions.mint(chat, [ActionSpec("alert_stop", 1)], now=NOW, batch=True)[0]
+                 for chat in (world["group"], world["private"])]
+    with store.transaction() as tx:
+        assert [tx.actions.resolve(t, now=NOW).chat_pk for t in batch] == [world["group"], world["private"]]
+        assert tx.session.scalar(select(Action).where(Action.token == old[0])) is None  # pruned, not just expired

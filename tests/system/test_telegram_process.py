@@ -78,3 +78,27 @@ def test_the_bot_process_takes_telegram_webhooks_with_the_secret_only(tg, tmp_pa
     assert hook.params["secret_token"] == WEBHOOK_SECRET and tg.calls("getUpdates") == []
     for secret in (tg.token, tg.token.partition(":")[2], WEBHOOK_SECRET):
         assert secret not in logs
+
+
+def test_the_bot_process_takes_a_button_press(tg, tmp_path):
+    bot = BotProcess(tmp_path, SUMMARIZER_BACKEND="lead", TELEGRAM_BOT_TOKEN=tg.token,
+                     TELEGRAM_API_BASE_URL=tg.base_url)
+    chat = private_chat(user(42, "Ada"))
+    try:
+        bot.port()
+        bot.wait_for("briefbot running")
+        tg.push_message(chat, "/subscribe climate")
+        tg.push_message(chat, "/alerts")
+        _, listing = tg.wait_for_calls("sendMessage", 2, timeout=60)
+        [[stop]] = listing.response["result"]["reply_markup"]["inline_keyboard"]
+        tg.press_button(42, listing.response["result"]["message_id"], stop["callback_data"])
+        [answer] = tg.wait_for_calls("answerCallbackQuery", timeout=60)
+        [edit] = tg.wait_for_calls("editMessageText", timeout=60)
+    finally:
+        code = bot.stop()
+    logs = bot.output()
+
+    assert code == 0, logs[-3000:]
+    assert stop["text"] == "Stop 1" and answer.params["text"] == "Alert for climate stopped."
+    assert "No keyword alerts" in edit.params["text"] and "reply_markup" not in edit.params
+    assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]

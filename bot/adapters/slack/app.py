@@ -93,7 +93,7 @@ class SlackAdapter:
         if slack_home is not None:
             slack_home.register(self.app)
         if actions is not None:
-            SlackButtons(actions, commands=handler, admin=self.admin, home=slack_home).register(self.app)
+            SlackButtons(actions, admin=self.admin, home=slack_home).register(self.app)
         self.locales = UserLocales(self.client)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client),
                       locales=self.locales).register(self.app)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -31,9 +30,8 @@ from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.handlers import chat_kind, is_direct_message
 from bot.adapters.slack.platform import PLATFORM
 from bot.adapters.slack.render import ACTION_PREFIX, button_blocks, is_our_button_block, render_message
-from bot.domain.models import ChatRef, Message
+from bot.domain.models import ChatRef
 from bot.services.actions import ActionService, PressResult
-from bot.services.chat_io import CommandHandler
 
 if TYPE_CHECKING:
     from bot.adapters.slack.home import SlackHome
@@ -51,10 +49,8 @@ def home_block_id(chat_key: str, number: int) -> str:
 class SlackButtons:
     """The press listener; `register(app)` attaches it to a bolt app."""
 
-    def __init__(self, actions: ActionService, *, commands: CommandHandler, admin: AdminCheck,
-                 home: SlackHome | None = None) -> None:
+    def __init__(self, actions: ActionService, *, admin: AdminCheck, home: SlackHome | None = None) -> None:
         self.actions = actions
-        self.commands = commands  # renders a listing again after a press changed it
         self.admin = admin
         self.home = home
 
@@ -121,12 +117,10 @@ class SlackButtons:
                       container: dict[str, Any], result: PressResult, user_id: str | None) -> None:
         kept = [block for block in message.get("blocks") or [] if not is_our_button_block(block)]
         text, blocks = message.get("text") or "…", kept + button_blocks(result.buttons or ())
-        if result.view is not None:
-            listing = await self._listing(chat, result.view, user_id)
-            if listing is not None:
-                parts = render_message(listing if listing.buttons else replace(listing, buttons=result.buttons))
-                if len(parts) == 1:  # a listing too long for one message keeps its text, gets new buttons
-                    text, blocks = parts[0]["text"], parts[0]["blocks"]
+        if result.message is not None:  # the listing drawn again by the service, in its new state
+            parts = render_message(result.message)
+            if len(parts) == 1:  # a listing too long for one message keeps its text, gets new buttons
+                text, blocks = parts[0]["text"], parts[0]["blocks"]
         try:
             await client.chat_update(channel=chat.chat_id, ts=message.get("ts") or container["message_ts"],
                                      text=text, blocks=blocks)
@@ -143,15 +137,3 @@ class SlackButtons:
         except (ValueError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             error = f"{error}; response_url: {type(exc).__name__}"
         log.warning("could not update the pressed message in %s: %s", chat.chat_id, error)
-
-    async def _listing(self, chat: ChatRef, view: str, user_id: str | None) -> Message | None:
-        """The listing the pressed message shows, as its command answers now."""
-        direct = is_direct_message(chat.chat_id)
-        incoming = PLATFORM.incoming(chat, view, args="", chat_kind=chat_kind(chat.chat_id), user_id=user_id,
-                                     is_admin=self.admin.checker(user_id, direct_message=direct))
-        try:
-            messages = await self.commands.handle(incoming)
-        except Exception:
-            log.exception("could not render /%s again after a press", view)
-            return None
-        return messages[0] if len(messages) == 1 else None

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import Bot, ChatMember, Message
+from telegram import Bot, Chat, ChatMember, Message, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
@@ -42,6 +42,16 @@ class AdminCheck:
         if message.from_user is None:
             return False
         return await self._member_is_admin(chat.id, message.from_user.id)
+
+    async def presser_is_admin(self, chat: Chat, presser: User | None) -> bool:
+        """Whether whoever pressed a button under the bot's message may change the chat. A press always
+        carries the real user, an anonymous admin's too (their member status says administrator), and
+        in a channel anyone who reads it can press: outside private chats the presser must be an admin."""
+        if chat.type == ChatType.PRIVATE:
+            return True
+        if presser is None:
+            return False
+        return await self._member_is_admin(chat.id, presser.id)
 
     async def _member_is_admin(self, chat_id: int, user_id: int) -> bool:
         now = self.clock()

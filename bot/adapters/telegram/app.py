@@ -10,9 +10,11 @@ from typing import Any, Literal, Protocol
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler,
+                          filters)
 
 from bot.adapters.telegram.admin import AdminCheck
+from bot.adapters.telegram.buttons import ButtonPresses
 from bot.adapters.telegram.handlers import MAX_ATTACHMENT_BYTES, UpdateRouter, chat_ref
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.platform import TOKEN_PATTERNS
@@ -20,14 +22,16 @@ from bot.adapters.telegram.sender import ChatMigratedCallback, TelegramSender
 from bot.adapters.telegram.webhook import FirstSighting, WebhookHandler, make_webhook_handler
 from bot.i18n import DEFAULT_LANGUAGE, SUPPORTED
 from bot.runtime.logs import protect_secrets
+from bot.services.actions import ActionService
 from bot.services.chat_io import CommandHandler
 from bot.services.commands import COMMANDS
+from bot.services.pending import ChatBusy
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
-ALLOWED_UPDATES = ("message", "channel_post")
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query")  # callback_query: button presses
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = COMMANDS.menu()  # the menu: every command, from the registry
 
@@ -48,7 +52,8 @@ def file_base_url(api_base_url: str) -> str:
 
 
 class TelegramAdapter:
-    """Commands in, replies out, and the `Sender` through which delivery posts alerts and digests.
+    """Commands in, replies out, button presses handed to `actions`, and the `Sender` through which
+    delivery posts alerts and digests.
 
     Build it, then `await start()` (before the delivery loop uses `sender`) and `await stop()`.
     In webhook mode mount `webhook_handler()` at POST /telegram/webhook (`from_settings` does so).
@@ -61,7 +66,8 @@ class TelegramAdapter:
                  commands: Sequence[tuple[str, str]] = DEFAULT_COMMANDS, concurrency: int = 8,
                  admin_cache_seconds: float = 60.0, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
                  poll_timeout_s: float = 10.0, request_timeout_s: float = 10.0, on_chat_migrated: ChatMigratedCallback | None = None,
-                 first_sighting: FirstSighting | None = None, max_pending_per_chat: int = 20) -> None:
+                 first_sighting: FirstSighting | None = None, max_pending_per_chat: int = 20,
+                 actions: ActionService | None = None) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required")
         if mode not in ("polling", "webhook"):
@@ -85,19 +91,21 @@ class TelegramAdapter:
                    .write_timeout(request_timeout_s)
                    .concurrent_updates(PerChatUpdateProcessor(
                        concurrency, max_pending=max_pending_per_chat,
-                       on_busy=lambda update, busy: self.router.busy(update, busy))))
+                       on_busy=self._on_busy)))
         if mode == "webhook":
             builder = builder.updater(None)  # updates arrive through webhook_handler()
         self.application: Application = builder.build()
         bot = self.application.bot
         self.sender = TelegramSender(bot, on_chat_migrated=on_chat_migrated)
-        self.router = UpdateRouter(handler=handler, sender=self.sender,
-                                   admin=AdminCheck(bot, ttl_seconds=admin_cache_seconds),
+        admin = AdminCheck(bot, ttl_seconds=admin_cache_seconds)
+        self.router = UpdateRouter(handler=handler, sender=self.sender, admin=admin,
                                    bot_username=lambda: bot.username, max_attachment_bytes=max_attachment_bytes)
+        self.presses = ButtonPresses(actions=actions, admin=admin)
         self.application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migration), group=0)
         self.application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST, self.router.on_update),
             group=1)
+        self.application.add_handler(CallbackQueryHandler(self.presses.on_callback_query), group=1)
         self.application.add_error_handler(self._on_error)
 
     @classmethod
@@ -176,6 +184,12 @@ class TelegramAdapter:
         message = update.effective_message
         if message is not None and message.migrate_to_chat_id:
             await self.sender.chat_migrated(chat_ref(message), str(message.migrate_to_chat_id))
+
+    async def _on_busy(self, update: Update, busy: ChatBusy) -> None:
+        if update.callback_query is not None:
+            await self.presses.busy(update, busy)
+        else:
+            await self.router.busy(update, busy)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling a Telegram update: %s", context.error, exc_info=context.error)

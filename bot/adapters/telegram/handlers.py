@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
 from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -51,6 +51,10 @@ def parse_command(text: str | None, bot_username: str | None) -> ParsedCommand |
     if addressee and (bot_username is None or addressee.lower() != bot_username.lower()):
         return None  # "/summary@otherbot" in a group is for another bot
     return ParsedCommand(name.lower(), rest.strip())
+
+
+def chat_kind(chat: Chat) -> ChatKind:
+    return _CHAT_KINDS.get(chat.type, "group")
 
 
 def chat_ref(message: Message) -> ChatRef:
@@ -102,9 +106,9 @@ class UpdateRouter:
         await self.reply(message, replies)
 
     async def busy(self, update: Update, busy: ChatBusy) -> None:
-        """The chat has too many commands waiting: say so, once per burst (the processor decides)."""
+        """The chat has too many commands waiting: say so, once per burst."""
         message = update.message or update.channel_post
-        if message is not None:
+        if message is not None and busy.first:
             language = _sender_language(message)
             await self.reply(message, [Reply(kind="reply", text=busy.text(translator(language)), language=language)])
 
@@ -123,7 +127,7 @@ class UpdateRouter:
 
         return PLATFORM.incoming(
             chat_ref(message), parsed.name, args=parsed.args,
-            chat_kind=_CHAT_KINDS.get(message.chat.type, "group"), chat_title=message.chat.effective_name,
+            chat_kind=chat_kind(message.chat), chat_title=message.chat.effective_name,
             user_id=str(sender.id) if sender else None, attachment=await self._attachment(message, parsed),
             is_admin=is_admin, user_locale=message.from_user.language_code if message.from_user else None)
 
@@ -164,8 +168,7 @@ class UpdateRouter:
 
 def _sender_language(message: Message) -> str:
     """The language of a reply the service does not write: the sender's own in a private chat."""
-    kind = _CHAT_KINDS.get(message.chat.type, "group")
-    return chat_language(kind, None, message.from_user.language_code if message.from_user else None)
+    return chat_language(chat_kind(message.chat), None, message.from_user.language_code if message.from_user else None)
 
 
 def _too_large(size: int, limit: int) -> str:

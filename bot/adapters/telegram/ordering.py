@@ -4,8 +4,9 @@ A slow /summary of a link in one chat must not hold up every other chat, yet "/s
 "/alerts" in one chat must be answered in that order. python-telegram-bot's processor semaphore is
 taken before our hook runs, so it only bounds the updates waiting; the work itself is bounded by our
 own semaphore, taken after the chat's lock (a busy chat never occupies more than one worker).
-A chat with `max_pending` updates waiting or running has the next one refused (`on_busy` answers the
-first refusal of a burst), so a flood neither grows without bound nor fills python-telegram-bot's slots.
+A chat with `max_pending` updates waiting or running has the next one refused (`on_busy` hears each
+refusal: it answers the first message of a burst, and every button press, whose spinner waits for an
+answer), so a flood neither grows without bound nor fills python-telegram-bot's slots.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 self._pending.enter(key)
             except ChatBusy as busy:
                 coroutine.close()  # never started: the update is refused
-                if busy.first and self._on_busy is not None:
+                if self._on_busy is not None:
                     await self._on_busy(update, busy)
                 return
         lock = self._chat_locks.setdefault(key, asyncio.Lock())

@@ -36,7 +36,7 @@ def _inbound(wiring: Wiring) -> Connection:
 
     adapter = TelegramAdapter.from_settings(wiring.settings, wiring.commands, wiring.http,
                                             on_chat_migrated=wiring.on_chat_migrated,
-                                            first_sighting=wiring.first_sighting)
+                                            first_sighting=wiring.first_sighting, actions=wiring.actions)
     adapter.sender.paid_broadcast = wiring.settings.telegram_paid_broadcast
     return adapter
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.domain.actions import ButtonRows
 from bot.domain.models import BriefItem, Link, Message
 from bot.domain.render import published_label
 
@@ -23,10 +24,12 @@ _WORDS = re.compile(r"\S+\s*|\s+")
 
 @dataclass(frozen=True)
 class TelegramPart:
-    """One Telegram message: HTML text, and the link to preview (None: previews off)."""
+    """One Telegram message: HTML text, the link to preview (None: previews off), and the buttons under
+    it (a message's buttons go under its last part)."""
 
     html: str
     preview_url: str | None = None
+    buttons: ButtonRows = ()
 
 
 @dataclass(frozen=True)
@@ -216,4 +219,6 @@ def _preview_url(message: Message) -> str | None:
 def render_message(message: Message, limit: int = MAX_MESSAGE_CHARS) -> list[TelegramPart]:
     texts = split_html(paragraphs(message), limit)
     preview = _preview_url(message)
-    return [TelegramPart(text, preview if index == 0 else None) for index, text in enumerate(texts)]
+    last = len(texts) - 1
+    return [TelegramPart(text, preview if index == 0 else None, message.buttons if index == last else ())
+            for index, text in enumerate(texts)]

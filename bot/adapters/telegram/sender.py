@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter,
                             TelegramError, TimedOut)
 
 from bot.adapters.telegram.render import TelegramPart, render_message
+from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatRef, Message
 from bot.runtime.logs import redact_secrets
 from bot.services.sending import SendError
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # httpx errors raised before any byte of the request left: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _THREAD_GONE = "message thread not found"
+_STYLES = {"primary": "primary", "danger": "danger"}  # Telegram's button colours; "default": the app's own
 
 ChatMigratedCallback = Callable[[ChatRef, str], Awaitable[None] | None]
 
@@ -68,6 +70,16 @@ def send_error(exc: TelegramError) -> SendError:
     if exc.message == "Invalid server response":
         return SendError("unknown", detail)  # an unreadable answer: the message may have arrived
     return SendError("final", detail)
+
+
+def keyboard(rows: ButtonRows) -> InlineKeyboardMarkup | None:
+    """Buttons as an inline keyboard: each button's callback data is its token (at most 64 bytes, as
+    Telegram allows), resolved when it is pressed. No rows: no keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(button.label, callback_data=button.token,
+                                                       style=_STYLES.get(button.style)) for button in row]
+                                 for row in rows])
 
 
 class TelegramSender:
@@ -125,7 +137,7 @@ class TelegramSender:
                    else LinkPreviewOptions(is_disabled=True))
         sent = await self.bot.send_message(
             chat_id=chat_id, text=part.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id,
-            link_preview_options=preview,
+            link_preview_options=preview, reply_markup=keyboard(part.buttons),
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
             allow_paid_broadcast=True if broadcast and self.paid_broadcast else None)
         return str(sent.message_id)

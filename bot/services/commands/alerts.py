@@ -8,6 +8,7 @@ import re
 from bot.domain.matching import Query, QueryError, parse_query
 from bot.domain.models import ChatSettings, Message
 from bot.i18n import Translator, lazy, translator
+from bot.services.actions import alerts_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
 from bot.store.store import Store
@@ -66,13 +67,23 @@ async def unsubscribe(tools: Tools, incoming: Incoming, chat: ChatSettings) -> l
 
 
 async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
-    tr = incoming.tr
-    subscriptions = await asyncio.to_thread(_subscriptions, tools, chat.id)
-    if not subscriptions:
-        return reply(tr.gettext("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe "
-                                "climate -sports"))
-    lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-    return reply("\n".join(lines), heading=tr.gettext("Keyword alerts"))
+    return [await asyncio.to_thread(listing, tools, chat.id, language=incoming.language)]
+
+
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True, language: str | None = None) -> Message:
+    """The chat's alerts, numbered, with a Stop button for each unless `buttons` is False; in `language`
+    (default: the chat's own)."""
+    with tools.store.transaction() as tx:
+        subscriptions = tx.chats.subscriptions(chat_pk)
+        lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
+        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons and subscriptions else ()
+        tr = translator(language or tx.chat_language.resolved([chat_pk]).get(chat_pk))
+    if not lines:
+        return Message(kind="reply", language=tr.language,
+                       text=tr.gettext("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe "
+                                       "climate -sports"))
+    return Message(kind="reply", heading=tr.gettext("Keyword alerts"), text="\n".join(lines), buttons=rows,
+                   language=tr.language)
 
 
 def _add(store: Store, chat_id: int, query: Query, thread_id: str | None,
@@ -88,11 +99,6 @@ def _add(store: Store, chat_id: int, query: Query, thread_id: str | None,
 def _remove(tools: Tools, chat_id: int, query: str | None) -> int:
     with tools.store.transaction() as tx:
         return tx.chats.unsubscribe(chat_id, query)
-
-
-def _subscriptions(tools: Tools, chat_id: int) -> list:
-    with tools.store.transaction() as tx:
-        return tx.chats.subscriptions(chat_id)
 
 
 def _explain(query: Query, tr: Translator) -> str:

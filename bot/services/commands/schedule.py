@@ -7,9 +7,10 @@ from datetime import datetime
 
 from bot.domain.models import ChatSettings, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
-from bot.i18n import Translator, lazy
+from bot.i18n import Translator, lazy, translator
 from bot.i18n.dates import clock, weekday_date
 from bot.runtime.clock import utcnow
+from bot.services.actions import schedule_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 
@@ -20,7 +21,7 @@ async def schedule(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list
     tr = incoming.tr
     parts = incoming.args.split()
     if not parts:
-        return reply(describe(chat, tr))
+        return [await asyncio.to_thread(listing, tools, chat.id, language=tr.language)]
     first = parts[0].lower()
     if first == "off":
         return reply(tr.gettext("Daily digest turned off.") if await asyncio.to_thread(_turn_off, tools, chat.id)
@@ -51,6 +52,16 @@ def describe(chat: ChatSettings, tr: Translator) -> str:
         return tr.gettext("No daily digest yet. Set one with /schedule 07:30 Europe/Berlin.")
     return tr.gettext("Daily digest at {time} {zone}. /schedule off stops it.",
                       time=clock(parse_local_time(chat.digest_time), tr.language), zone=chat.digest_timezone)
+
+
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True, language: str | None = None) -> Message:
+    """The chat's digest time, with buttons for a few times, Off and what a quiet day sends unless
+    `buttons` is False; in `language` (default: the chat's own)."""
+    with tools.store.transaction() as tx:
+        chat = tx.chats.settings(chat_pk)
+        rows = schedule_buttons(tx, chat_pk) if buttons else ()
+        language = language or tx.chat_language.resolved([chat_pk]).get(chat_pk)
+    return Message(kind="reply", text=describe(chat, translator(language)), buttons=rows, language=language)
 
 
 async def _empty_day(tools: Tools, chat: ChatSettings, choice: str, tr: Translator) -> list[Message]:

@@ -16,6 +16,7 @@ from bot.i18n import chat_language, translator
 from bot.i18n.messages import ADMINS_ONLY, DATABASE_BUSY, SOMETHING_WENT_WRONG
 from bot.services.briefs import BriefMaker
 from bot.services.chat_io import Incoming
+from bot.services.commands import alerts, schedule, sources
 from bot.services.commands.catalog import COMMANDS
 from bot.services.commands.help import unknown_text
 from bot.services.commands.registry import Command, Registry, Tools, reply
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 TEXT_COMMAND = SUMMARY.name  # what a message without a command asks for: a plain text or a bare link
 # How long an answer that needs no chat row (/help, an unknown command) waits to read the chat's language.
 LANGUAGE_READ_WAIT_S = 0.2
+# The listings a button press can leave out of date (bot.services.actions.View), shown again without buttons.
+LISTINGS = {"sources": sources.listing, "alerts": alerts.listing, "schedule": schedule.listing}
 
 
 def something_went_wrong(language: str | None = None) -> list[Message]:
@@ -95,6 +98,13 @@ class CommandService:
         except Exception:
             log.exception("command /%s failed", command.name)
             return something_went_wrong(incoming.language)
+
+    def listing(self, chat_pk: int, view: str) -> Message | None:
+        """What /sources, /alerts or /schedule (`view`) shows now, without its buttons: the text of a
+        message whose buttons were pressed, brought up to date (in the chat's language). None for a
+        view it does not know."""
+        show = LISTINGS.get(view)
+        return None if show is None else show(self.tools, chat_pk, buttons=False)
 
     def _admins_only(self, incoming: Incoming) -> str:
         tr = incoming.tr

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatSettings, Message
 from bot.i18n import Translator, lazy, translator
+from bot.services.actions import sources_buttons
 from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
@@ -67,10 +69,25 @@ def imported(result: Imported, tr: Translator) -> str:
 
 
 def _list(tools: Tools, chat: ChatSettings, tr: Translator) -> list[Message]:
-    lines = tools.feeds.describe(chat.id, language=tr.language)
+    return [listing(tools, chat.id, language=tr.language)]
+
+
+def listing(tools: Tools, chat_pk: int, *, buttons: bool = True, language: str | None = None) -> Message:
+    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) unless `buttons` is False;
+    in `language` (default: the chat's own)."""
+    rows: ButtonRows = ()
+    with tools.store.transaction() as tx:
+        language = language or tx.chat_language.resolved([chat_pk]).get(chat_pk)
+    tr = translator(language)
+    lines = tools.feeds.describe(chat_pk, language=tr.language)
     if not lines:
-        return reply(tr.gettext("This chat follows no feeds. Add one with /sources add <feed url>."))
-    return reply("\n".join(lines), heading=tr.gettext("Sources"))
+        return Message(kind="reply", language=tr.language,
+                       text=tr.gettext("This chat follows no feeds. Add one with /sources add <feed url>."))
+    if buttons:
+        with tools.store.transaction() as tx:
+            rows = sources_buttons(tx, chat_pk)
+    return Message(kind="reply", heading=tr.gettext("Sources"), text="\n".join(lines), buttons=rows,
+                   language=tr.language)
 
 
 SOURCES = Command(

@@ -140,7 +140,7 @@ async def test_command_menu_is_registered_at_start(tg, adapter):
     assert [(c["command"], c["description"]) for c in tg.commands(language_code="de")] == list(COMMANDS.menu("de"))
     assert ("language", "Язык, на котором я пишу здесь, напр. /language ru") in \
         [(c["command"], c["description"]) for c in tg.commands(language_code="ru")]
-    assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post"]
+    assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]
 
 
 async def test_a_command_added_to_the_registry_appears_in_the_menu(tg, handler):

@@ -57,7 +57,7 @@ async def webhook(tg, handler):
 async def test_set_webhook_with_the_secret_and_no_polling(tg, webhook):
     [call] = tg.calls("setWebhook")
     assert call.params["url"] == PUBLIC_URL and call.params["secret_token"] == SECRET
-    assert call.params["allowed_updates"] == ["message", "channel_post"]
+    assert call.params["allowed_updates"] == ["message", "channel_post", "callback_query"]
     assert tg.webhook()["has_secret_token"] is True
     assert tg.calls("getUpdates") == [] and tg.calls("deleteWebhook") == []
     assert [c["command"] for c in tg.commands()][:2] == ["summary", "digest"]
