@@ -180,3 +180,19 @@ async def test_a_command_that_reports_no_language_gets_the_last_one_reported(sto
     await answer(service, said("/alerts", chat="7", locale="pt-BR"))
     assert (await answer(service, said("/alerts", chat="7"))).startswith("Ainda não há alertas")
     assert (await answer(service, said("/help", chat="7"))).startswith(translator("pt").gettext(INTRO))
+
+
+async def test_a_press_is_answered_in_the_chats_language(store):
+    from bot.services.actions import ActionService
+
+    chat_pk = follow_with_a_story(store, "press")
+    with store.transaction() as tx:
+        tx.chat_language.set_language(chat_pk, "ru")
+        [[pause, _]] = sources_buttons(tx, chat_pk)
+    result = await ActionService(store=store).press(ChatRef("telegram", "press"), pause.token, presser_is_admin=yes,
+                                                    chat_kind="private", presser_locale="de")
+    assert result.toast == "Kessford Courier приостановлена: пересказов из неё здесь не будет, пока вы её не возобновите."
+    assert [b.label for b in result.buttons[0]] == ["Возобновить 1", "Удалить 1"]
+    stale = await ActionService(store=store).press(ChatRef("telegram", "press"), "x" * 22, presser_is_admin=yes,
+                                                   chat_kind="private", presser_locale="de")
+    assert stale.toast.startswith("Diese Schaltfläche ist abgelaufen")  # no chat known yet: the presser's own
