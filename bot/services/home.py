@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatRef
+from bot.i18n import translator
 from bot.services.actions import NOT_ADMIN, alerts_buttons, sources_buttons
 from bot.services.chat_io import ChatKind
 from bot.services.commands.alerts import add_alert
@@ -88,20 +89,23 @@ class HomeService:
         return Overview(tuple(chats), more)
 
     async def add_feed(self, chat: ChatRef, url: str, *, kind: ChatKind,
-                       may_change: Callable[[], Awaitable[bool]]) -> Added:
+                       may_change: Callable[[], Awaitable[bool]], language: str | None = None) -> Added:
+        """`language`: the one to tell the person in (English by default)."""
+        tr = translator(language)
         if kind != "private" and not await may_change():
-            return Added(False, NOT_ADMIN)
+            return Added(False, tr.gettext(NOT_ADMIN))
         chat_pk = await self._ensure(chat, kind)
         result = await self.feeds.add(chat_pk, url.strip(), thread_id=chat.thread_id)
-        return Added(isinstance(result, Followed), said(result))
+        return Added(isinstance(result, Followed), said(result, tr))
 
     async def add_alert(self, chat: ChatRef, words: str, *, kind: ChatKind,
-                        may_change: Callable[[], Awaitable[bool]]) -> Added:
+                        may_change: Callable[[], Awaitable[bool]], language: str | None = None) -> Added:
+        tr = translator(language)
         if kind != "private" and not await may_change():
-            return Added(False, NOT_ADMIN)
+            return Added(False, tr.gettext(NOT_ADMIN))
         chat_pk = await self._ensure(chat, kind)
         ok, text = await add_alert(self.store, chat_pk, words, thread_id=chat.thread_id,
-                                   max_alerts=self.max_alerts_per_chat)
+                                   max_alerts=self.max_alerts_per_chat, tr=tr)
         return Added(ok, text)
 
     async def _ensure(self, chat: ChatRef, kind: ChatKind) -> int:

@@ -88,13 +88,13 @@ class SlackAdapter:
         # memory of events among its processes (the store); on its own the adapter keeps it in memory.
         self.app.middleware(skip_repeated_events(first_sighting or RecentIds().first_time))
         self.admin = AdminCheck(self.client, admin_user_ids=admin_user_ids, installer_user_id=installer_user_id)
+        self.locales = UserLocales(self.client)  # one users.info per person, for its language
         # Before the commands' listeners: their catch-all event listener would take app_home_opened.
-        slack_home = SlackHome(home, admin=self.admin) if home is not None else None
+        slack_home = SlackHome(home, admin=self.admin, locales=self.locales) if home is not None else None
         if slack_home is not None:
             slack_home.register(self.app)
         if actions is not None:
             SlackButtons(actions, admin=self.admin, home=slack_home).register(self.app)
-        self.locales = UserLocales(self.client)
         SlackCommands(handler, admin=self.admin, files=FileDownloader(self.client),
                       locales=self.locales).register(self.app)
         self.events_handler = make_events_handler(self.app)

@@ -26,11 +26,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.admin import AdminCheck
 from bot.adapters.slack.buttons import home_block_id
 from bot.adapters.slack.handlers import chat_kind, is_direct_message
+from bot.adapters.slack.locales import UserLocales
 from bot.adapters.slack.markup import escape_text, link, truncate
 from bot.adapters.slack.platform import PLATFORM
 from bot.adapters.slack.render import ACTION_PREFIX, MAX_SECTION_CHARS, button_blocks
 from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatRef
+from bot.i18n import Translator, chat_language, lazy, translator
 from bot.services.home import Added, HomeService, ManagedChat, Overview
 
 log = logging.getLogger(__name__)
@@ -42,23 +44,31 @@ ENTRY_BLOCK, ENTRY_ACTION = "entry", "value"
 MAX_VIEW_BLOCKS = 100
 MAX_ERROR_CHARS = 300
 ANSWER_WITHIN_S = 2.0  # of Slack's 3 seconds for a submission's answer, what the adding may take
-FAILED = "Sorry, something went wrong on my side. Nothing was changed; please try again in a minute."
+FAILED = lazy("Sorry, something went wrong on my side. Nothing was changed; please try again in a minute.")
 
 _FORMS = {
-    "feed": {"title": "Add a feed", "label": "Feed address", "placeholder": "https://example.com/feed.xml",
-             "hint": "An RSS, Atom or JSON feed, or a web page that links one.", "checking": "Checking the feed…"},
-    "alert": {"title": "Add an alert", "label": "Words to watch for", "placeholder": "climate -sports",
-              "hint": "Every word must appear; \"quotes\" keep a phrase together; -word excludes.",
-              "checking": "Setting the alert…"},
+    "feed": {"title": lazy("Add a feed"), "label": lazy("Feed address"),
+             "placeholder": "https://example.com/feed.xml",
+             "hint": lazy("An RSS, Atom or JSON feed, or a web page that links one."),
+             "checking": lazy("Checking the feed…")},
+    "alert": {"title": lazy("Add an alert"), "label": lazy("Words to watch for"),
+              "placeholder": lazy("climate -sports"),
+              "hint": lazy("Every word must appear; \"quotes\" keep a phrase together; -word excludes."),
+              "checking": lazy("Setting the alert…")},
 }
 
 
 class SlackHome:
     """The Home tab's listeners; `register(app)` attaches them to a bolt app."""
 
-    def __init__(self, home: HomeService, *, admin: AdminCheck) -> None:
+    def __init__(self, home: HomeService, *, admin: AdminCheck, locales: UserLocales | None = None) -> None:
         self.home = home
         self.admin = admin
+        self.locales = locales  # the Home tab is a person's own: in their Slack language (None: English)
+
+    async def _tr(self, user_id: str | None) -> Translator:
+        locale = await self.locales.locale(user_id) if self.locales is not None else None
+        return translator(chat_language("private", None, locale))
 
     def register(self, app: AsyncApp) -> None:
         app.event("app_home_opened")(self.on_home_opened)
@@ -72,16 +82,17 @@ class SlackHome:
 
     async def publish(self, client: AsyncWebClient, user_id: str, *, own_chat: str, notice: str | None = None) -> None:
         """Publish `user_id`'s Home tab; `own_chat` is their direct message channel with the app."""
-        overview = None
+        overview, tr = None, await self._tr(user_id)
         if CHAT_KEY.match(own_chat) and is_direct_message(own_chat):
             try:
                 overview = await self.home.overview(ChatRef(PLATFORM.name, own_chat),
                                                     with_shared=await self.admin.is_admin(user_id))
             except Exception:
                 log.exception("could not gather the Home tab of %s", user_id)
-                notice = FAILED
+                notice = tr.gettext(FAILED)
         try:
-            await client.views_publish(user_id=user_id, view=home_view(overview, own_chat=own_chat, notice=notice))
+            await client.views_publish(user_id=user_id, view=home_view(overview, own_chat=own_chat, notice=notice,
+                                                                       tr=tr))
         except SlackApiError as exc:
             log.warning("views.publish failed for %s: %s", user_id, exc.response.get("error"))
 
@@ -97,13 +108,15 @@ class SlackHome:
             log.warning("an add button for someone else's direct messages; ignored")
             return
         try:
-            await client.views_open(trigger_id=body["trigger_id"], view=form_view(which, chat_key, own))
+            tr = await self._tr((body.get("user") or {}).get("id"))
+            await client.views_open(trigger_id=body["trigger_id"], view=form_view(which, chat_key, own, tr=tr))
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
 
     async def on_submit(self, ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         which = FORM.match(view.get("callback_id", "")).group(1)
         user_id = (body.get("user") or {}).get("id")
+        tr = await self._tr(user_id)
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
             chat_key, own = str(meta["chat"]), str(meta.get("own") or "")
@@ -111,14 +124,15 @@ class SlackHome:
             meta = None
         if meta is None or not CHAT_KEY.match(chat_key) or not user_id or \
                 (is_direct_message(chat_key) and chat_key != own):
-            await ack(response_action="errors", errors={ENTRY_BLOCK: "This form has expired; open it again."})
+            expired = tr.gettext("This form has expired; open it again.")
+            await ack(response_action="errors", errors={ENTRY_BLOCK: expired})
             return
         entered = (((view.get("state") or {}).get("values") or {}).get(ENTRY_BLOCK) or {}).get(ENTRY_ACTION) or {}
         text = entered.get("value") if isinstance(entered.get("value"), str) else ""
         if not text.strip():
-            await ack(response_action="errors", errors={ENTRY_BLOCK: "Please fill this in."})
+            await ack(response_action="errors", errors={ENTRY_BLOCK: tr.gettext("Please fill this in.")})
             return
-        work = asyncio.ensure_future(self._add(which, chat_key, text, user_id))
+        work = asyncio.ensure_future(self._add(which, chat_key, text, user_id, tr))
         done, _ = await asyncio.wait({work}, timeout=ANSWER_WITHIN_S)
         if work in done:
             added = work.result()
@@ -127,19 +141,19 @@ class SlackHome:
                 return
             await ack()  # closes the modal
         else:
-            await ack(response_action="update", view=checking_view(which))
+            await ack(response_action="update", view=checking_view(which, tr=tr))
             added = await work
         await self.publish(client, user_id, own_chat=own, notice=added.text)
 
-    async def _add(self, which: str, chat_key: str, text: str, user_id: str) -> Added:
+    async def _add(self, which: str, chat_key: str, text: str, user_id: str, tr: Translator) -> Added:
         chat = ChatRef(PLATFORM.name, chat_key)
         may_change = self.admin.checker(user_id, direct_message=is_direct_message(chat_key))
         add = self.home.add_feed if which == "feed" else self.home.add_alert
         try:
-            return await add(chat, text, kind=chat_kind(chat_key), may_change=may_change)
+            return await add(chat, text, kind=chat_kind(chat_key), may_change=may_change, language=tr.language)
         except Exception:
             log.exception("adding a %s from the Home tab failed", which)
-            return Added(False, FAILED)
+            return Added(False, tr.gettext(FAILED))
 
 
 # ----- views ------------------------------------------------------------------------------------
@@ -163,66 +177,76 @@ def _packed(rows: ButtonRows, chat_key: str, what: str, first: int) -> list[dict
     return [{**block, "block_id": home_block_id(chat_key, first + n)} for n, block in enumerate(blocks)]
 
 
-def chat_blocks(managed: ManagedChat) -> list[dict[str, Any]]:
+def chat_blocks(managed: ManagedChat, tr: Translator | None = None) -> list[dict[str, Any]]:
+    tr = tr or translator(None)
     key = managed.chat.chat_id
     if managed.kind == "private":
-        blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("Your direct messages with briefbot")}]
+        blocks: list[dict[str, Any]] = [{"type": "header",
+                                         "text": _plain(tr.gettext("Your direct messages with briefbot"))}]
     else:
         blocks = [_section(f"*<#{key}>*")]
+    paused = " · _" + tr.gettext("paused") + "_"
+    none_yet, feeds, alerts = tr.gettext("None yet."), tr.gettext("Feeds"), tr.gettext("Alerts")
     if managed.feeds:
-        lines = [f"{feed.position}. {link(feed.url, feed.name)}" + (" · _paused_" if feed.paused else "")
+        lines = [f"{feed.position}. {link(feed.url, feed.name)}" + (paused if feed.paused else "")
                  for feed in managed.feeds]
-        blocks.append(_section("*Feeds*\n" + "\n".join(lines)))
+        blocks.append(_section(f"*{feeds}*\n" + "\n".join(lines)))
     else:
-        blocks.append(_section("*Feeds*\nNone yet."))
+        blocks.append(_section(f"*{feeds}*\n{none_yet}"))
     feed_buttons = _packed(managed.feed_buttons, key, "feeds", 0)
     blocks += feed_buttons
     if managed.alerts:
         lines = [f"{n}. {escape_text(words)}" for n, words in enumerate(managed.alerts, start=1)]
-        blocks.append(_section("*Alerts*\n" + "\n".join(lines)))
+        blocks.append(_section(f"*{alerts}*\n" + "\n".join(lines)))
     else:
-        blocks.append(_section("*Alerts*\nNone yet."))
+        blocks.append(_section(f"*{alerts}*\n{none_yet}"))
     blocks += _packed(managed.alert_buttons, key, "alerts", len(feed_buttons))
-    blocks.append(_context(f"Daily digest: {escape_text(managed.digest)}" if managed.digest
-                           else "No daily digest; /schedule sets one."))
+    blocks.append(_context(tr.gettext("Daily digest: {schedule}", schedule=escape_text(managed.digest))
+                           if managed.digest else tr.gettext("No daily digest; /schedule sets one.")))
     blocks.append({"type": "actions", "block_id": f"add:{key}", "elements": [
-        {"type": "button", "action_id": "briefbot-home:add_feed", "text": _plain("Add a feed"), "value": key,
-         "style": "primary"},
-        {"type": "button", "action_id": "briefbot-home:add_alert", "text": _plain("Add an alert"), "value": key},
+        {"type": "button", "action_id": "briefbot-home:add_feed", "text": _plain(tr.gettext(_FORMS["feed"]["title"])),
+         "value": key, "style": "primary"},
+        {"type": "button", "action_id": "briefbot-home:add_alert",
+         "text": _plain(tr.gettext(_FORMS["alert"]["title"])), "value": key},
     ]})
     blocks.append({"type": "divider"})
     return blocks
 
 
-def home_view(overview: Overview | None, *, own_chat: str, notice: str | None = None) -> dict[str, Any]:
+def home_view(overview: Overview | None, *, own_chat: str, notice: str | None = None,
+              tr: Translator | None = None) -> dict[str, Any]:
+    tr = tr or translator(None)
     blocks: list[dict[str, Any]] = []
     if notice:
         blocks.append(_context(escape_text(notice)))
     left_out = overview.more if overview else 0
     for managed in overview.chats if overview else ():
-        more = chat_blocks(managed)
+        more = chat_blocks(managed, tr)
         if len(blocks) + len(more) > MAX_VIEW_BLOCKS - 1:  # room for the note below
             left_out += 1
             continue
         blocks += more
     if left_out:
-        blocks.append(_context(f"{left_out} more channel{'s' if left_out != 1 else ''} not shown here; "
-                               "/sources in a channel lists its feeds."))
+        blocks.append(_context(tr.ngettext("{n} more channel not shown here; /sources in a channel lists its feeds.",
+                                           "{n} more channels not shown here; /sources in a channel lists its feeds.",
+                                           left_out)))
     if not blocks:
-        blocks.append(_section("Send me /briefbot-help in a direct message to see what I can do."))
+        blocks.append(_section(tr.gettext("Send me /briefbot-help in a direct message to see what I can do.")))
     # private_metadata: the person's own chat, for presses on this view (which carry no channel).
     return {"type": "home", "private_metadata": own_chat, "blocks": blocks}
 
 
-def form_view(which: str, chat_key: str, own_chat: str) -> dict[str, Any]:
-    words = _FORMS[which]
-    where = "your direct messages with briefbot" if is_direct_message(chat_key) else f"<#{chat_key}>"
+def form_view(which: str, chat_key: str, own_chat: str, *, tr: Translator | None = None) -> dict[str, Any]:
+    tr = tr or translator(None)
+    words = {name: tr.gettext(text) for name, text in _FORMS[which].items()}
+    where = (tr.gettext("For your direct messages with briefbot.") if is_direct_message(chat_key)
+             else tr.gettext("For {channel}.", channel=f"<#{chat_key}>"))
     return {
         "type": "modal", "callback_id": f"briefbot_add_{which}",
         "private_metadata": json.dumps({"chat": chat_key, "own": own_chat}),
-        "title": _plain(words["title"]), "submit": _plain("Add"), "close": _plain("Cancel"),
+        "title": _plain(words["title"]), "submit": _plain(tr.gettext("Add")), "close": _plain(tr.gettext("Cancel")),
         "blocks": [
-            _section(f"For {where}."),
+            _section(where),
             {"type": "input", "block_id": ENTRY_BLOCK, "label": _plain(words["label"]), "hint": _plain(words["hint"]),
              "element": {"type": "plain_text_input", "action_id": ENTRY_ACTION,
                          "placeholder": _plain(words["placeholder"])}},
@@ -230,7 +254,9 @@ def form_view(which: str, chat_key: str, own_chat: str) -> dict[str, Any]:
     }
 
 
-def checking_view(which: str) -> dict[str, Any]:
+def checking_view(which: str, *, tr: Translator | None = None) -> dict[str, Any]:
+    tr = tr or translator(None)
     words = _FORMS[which]
-    return {"type": "modal", "title": _plain(words["title"]), "close": _plain("Close"),
-            "blocks": [_section(f"{words['checking']} The Home tab will show how it went.")]}
+    return {"type": "modal", "title": _plain(tr.gettext(words["title"])), "close": _plain(tr.gettext("Close")),
+            "blocks": [_section(tr.gettext(words["checking"]) + " "
+                                + tr.gettext("The Home tab will show how it went."))]}

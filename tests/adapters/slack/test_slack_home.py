@@ -215,3 +215,15 @@ async def test_a_feed_slow_to_check_turns_the_modal_into_a_note_and_home_tells_t
     assert answer["response_action"] == "update" and "Checking the feed" in shown(answer["view"]["blocks"])
     await bot.slack.await_calls("views.publish", count=publishes + 1, timeout=15)
     assert shown(bot.slack.home_view(MEMBER)["blocks"]).startswith("Now following Slow Times")
+
+
+async def test_the_home_tab_and_its_forms_are_in_the_persons_slack_language(bot):
+    bot.slack.set_locale(MEMBER, "de-DE")
+    view = await open_home(bot, MEMBER, MEMBER_DM)
+    assert view["blocks"][0]["text"]["text"] == "Deine Direktnachrichten mit briefbot"
+    text = shown(view["blocks"])
+    assert "*Feeds*\nNoch keine." in text and "Kein täglicher Nachrichtenüberblick" in text
+    modal = await press_home(bot, MEMBER, "briefbot-home:add_alert", MEMBER_DM)
+    assert modal["title"]["text"] == "Alarm hinzufügen" and modal["submit"]["text"] == "Hinzufügen"
+    status, answer = await submit(bot, MEMBER, "gold OR silver")
+    assert status == 200 and answer["errors"][ENTRY_BLOCK].startswith("OR wird nicht unterstützt")
