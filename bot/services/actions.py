@@ -59,19 +59,21 @@ ADD_ALERT_PLACEHOLDER = "climate -sports"
 class Ask:
     """A press that asks the presser to type something: the `prompt` (with a `placeholder` for the
     input field) and the command their answer becomes, `command` with `args` before the answer
-    ("sources", "add": /sources add <answer>), checked and answered as if they had typed it."""
+    ("sources", "add": /sources add <answer>), checked and answered as if they had typed it.
+    `usage`: the command to type where a platform cannot ask."""
 
     prompt: str
     placeholder: str
     command: str
-    args: str = ""
+    args: str
+    usage: str
 
     def incoming_args(self, answer: str) -> str:
         return f"{self.args} {answer.strip()}".strip()
 
 
-ASKS = {FEED_ADD: Ask(ADD_FEED_PROMPT, ADD_FEED_PLACEHOLDER, "sources", "add"),
-        ALERT_ADD: Ask(ADD_ALERT_PROMPT, ADD_ALERT_PLACEHOLDER, "subscribe")}
+ASKS = {FEED_ADD: Ask(ADD_FEED_PROMPT, ADD_FEED_PLACEHOLDER, "sources", "add", "/sources add <feed url>"),
+        ALERT_ADD: Ask(ADD_ALERT_PROMPT, ADD_ALERT_PLACEHOLDER, "subscribe", "", "/subscribe <keywords>")}
 
 
 def asked_by(prompt: str) -> Ask | None:

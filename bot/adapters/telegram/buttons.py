@@ -10,6 +10,8 @@ A press that asks for text ("Add a feed") gets the service's prompt sent with a 
 opens a reply to it, and the reply is read as the command the prompt stands for (handlers.py). In a
 group the prompt mentions the presser, as `selective` asks only the people a message mentions (its
 reply goes to the bot's own message, whose sender is the bot): the others' apps stay as they are.
+A channel cannot ask (a post there has no reply box, and the bot's posts are the channel's): the
+toast says what to send instead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import CallbackQuery, ForceReply, LinkPreviewOptions, MaybeInaccessibleMessage, ReplyParameters, Update, User
+from telegram import (CallbackQuery, ForceReply, LinkPreviewOptions, MaybeInaccessibleMessage, ReplyParameters,
+                      Update, User)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 NOT_HERE = "These buttons work only in the chat where the bot posted them."
 UNAVAILABLE = "Buttons are not available right now; please send the command instead."
+TYPE_IN_CHANNEL = "In a channel, send {usage} instead."
 BUSY = "I'm busy with this chat's earlier commands. Nothing was changed; please tap again in a minute."
 _NOT_MODIFIED = "message is not modified"
 
@@ -71,6 +75,10 @@ class ButtonPresses:
 
         result = await self.actions.press(press_chat_ref(message), query.data or "",
                                           presser_is_admin=presser_is_admin, chat_kind=chat_kind(message.chat))
+        in_channel = message.chat.type == ChatType.CHANNEL
+        if result.ask is not None and in_channel:
+            await answer(query, TYPE_IN_CHANNEL.format(usage=result.ask.usage))
+            return
         await answer(query, result.toast)
         if result.edits:
             await edit(query, message, result)

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from bot.adapters.telegram import WEBHOOK_PATH, TelegramAdapter
-from bot.adapters.telegram.buttons import NOT_HERE
+from bot.adapters.telegram.buttons import NOT_HERE, TYPE_IN_CHANNEL
 from bot.adapters.telegram.platform import LIMITS
 from bot.adapters.telegram.render import render_message
 from bot.domain.actions import Button
@@ -31,7 +31,8 @@ from bot.services.delivery import DeliveryLoop
 from bot.settings import Settings
 from tests.support.feedserver import FeedServer
 from tests.support.news import rss, story, story_items
-from tests.support.standins.telegram import TelegramStandIn, post_update, private_chat, supergroup_chat, user
+from tests.support.standins.telegram import (TelegramStandIn, channel_chat, post_update, private_chat,
+                                             supergroup_chat, user)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -270,7 +271,8 @@ async def test_alerts_stop(tg, bot):
     assert labels(listing) == [["Stop 1", "Stop 2"], ["Add an alert"]]
     said, shown = await press(tg, chat, listing, "Stop 1")
     assert said == "Alert for climate -sports stopped."
-    assert "climate" not in shown["text"] and "1. rates" in shown["text"] and labels(shown) == [["Stop 1"], ["Add an alert"]]
+    assert "climate" not in shown["text"] and "1. rates" in shown["text"]
+    assert labels(shown) == [["Stop 1"], ["Add an alert"]]
     said, shown = await press(tg, chat, shown, "Stop 1")
     assert "No keyword alerts" in shown["text"] and labels(shown) == [["Add an alert"]]
 
@@ -492,3 +494,14 @@ async def test_add_an_alert_asks_for_the_words_and_the_reply_subscribes(tg, bot)
     assert answer["text"].startswith("Alert set for climate -sports")
     listing = await ask(tg, chat, "/alerts")
     assert "1. climate -sports" in listing["text"] and labels(listing) == [["Stop 1"], ["Add an alert"]]
+
+
+async def test_a_channel_cannot_ask_and_the_toast_says_what_to_send(tg, bot):
+    channel, admin = channel_chat(-1002000000000 - next(_ids), "Wire"), new_user("Editor")
+    tg.set_member(channel["id"], admin, "administrator")
+    listing = await ask(tg, channel, "/alerts")
+    update = tg.press_button(channel["id"], listing["message_id"], data_of(listing, "Add an alert"), sender=admin)
+    assert await toast(tg, update) == TYPE_IN_CHANNEL.format(usage="/subscribe <keywords>")
+    await settled(tg, channel)
+    assert not [c for c in tg.calls("sendMessage") if "force_reply" in c.params.get("reply_markup", {})
+                and c.params.get("chat_id") == channel["id"]]
