@@ -321,8 +321,10 @@ def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSp
                  for row in rows if row)
 
 
-def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
-    """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n; then Add a feed."""
+def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *,
+                    now: datetime | None = None, add: bool = True) -> ButtonRows:
+    """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n; then Add a
+    feed unless `add` is False (a view with a form of its own)."""
     followed = tx.sources.followed_by(chat_pk) if followed is None else followed
     rows = []
     for item in followed[:MAX_ROWS]:
@@ -330,17 +332,22 @@ def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | N
         switch = ((f"Resume {n}", "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
                   else (f"Pause {n}", "default", ActionSpec(FEED_PAUSE, source_id)))
         rows.append([switch, (f"Remove {n}", "danger", ActionSpec(FEED_REMOVE, source_id))])
-    rows.append([(ADD_FEED_LABEL, "default", ActionSpec(FEED_ADD))])
+    if add:
+        rows.append([(ADD_FEED_LABEL, "default", ActionSpec(FEED_ADD))])
     return _rows(tx, chat_pk, rows, now)
 
 
-def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
-    """Stop n for each alert, numbered as /alerts numbers them, a few to a row; then Add an alert."""
+def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *,
+                   now: datetime | None = None, add: bool = True) -> ButtonRows:
+    """Stop n for each alert, numbered as /alerts numbers them, a few to a row; then Add an alert unless
+    `add` is False."""
     subscriptions = tx.chats.subscriptions(chat_pk) if subscriptions is None else subscriptions
     buttons = [(f"Stop {n}", "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
     rows = [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)]
-    return _rows(tx, chat_pk, [*rows, [(ADD_ALERT_LABEL, "default", ActionSpec(ALERT_ADD))]], now)
+    if add:
+        rows.append([(ADD_ALERT_LABEL, "default", ActionSpec(ALERT_ADD))])
+    return _rows(tx, chat_pk, rows, now)
 
 
 def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> ButtonRows:
