@@ -12,6 +12,7 @@ from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
 from bot.store.store import Store
 
+NO_ALERTS = "No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports"
 _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
 
@@ -63,14 +64,13 @@ async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[M
 
 
 def listing(tools: Tools, chat_pk: int, *, buttons: bool = True) -> Message:
-    """The chat's alerts, numbered, with a Stop button for each unless `buttons` is False."""
+    """The chat's alerts, numbered, with a Stop button for each and Add an alert, unless `buttons` is False."""
     with tools.store.transaction() as tx:
         subscriptions = tx.chats.subscriptions(chat_pk)
         lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons and subscriptions else ()
+        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons else ()
     if not lines:
-        return Message(kind="reply",
-                       text="No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
+        return Message(kind="reply", text=NO_ALERTS, buttons=rows)
     return Message(kind="reply", heading="Keyword alerts", text="\n".join(lines), buttons=rows)
 
 

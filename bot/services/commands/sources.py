@@ -12,6 +12,8 @@ from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
 from bot.services.feeds import (AlreadyFollowed, Followed, Imported, NotFollowed, Refused, Unfollowed)
 
+NO_FEEDS = "This chat follows no feeds. Add one with /sources add <feed url>."
+
 
 async def sources(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
     if incoming.attachment is not None:
@@ -68,14 +70,15 @@ def _list(tools: Tools, chat: ChatSettings) -> list[Message]:
 
 
 def listing(tools: Tools, chat_pk: int, *, buttons: bool = True) -> Message:
-    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) unless `buttons` is False."""
+    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) and Add a feed, unless
+    `buttons` is False."""
     lines = tools.feeds.describe(chat_pk)
-    if not lines:
-        return Message(kind="reply", text="This chat follows no feeds. Add one with /sources add <feed url>.")
     rows: ButtonRows = ()
     if buttons:
         with tools.store.transaction() as tx:
             rows = sources_buttons(tx, chat_pk)
+    if not lines:
+        return Message(kind="reply", text=NO_FEEDS, buttons=rows)
     return Message(kind="reply", heading="Sources", text="\n".join(lines), buttons=rows)
 
 
