@@ -26,6 +26,9 @@ class Button:
     label: str
     token: str
     style: ButtonStyle = "default"
+    # Its press asks the presser to type something (bot.services.actions.Ask); a platform that asks in
+    # its own way (Slack's forms) may leave it out.
+    asks: bool = False
 
     def __post_init__(self) -> None:
         label = neutral_text(self.label).strip()
@@ -40,11 +43,12 @@ class Button:
             raise ValueError(f"a button's style is one of {STYLES}, not {self.style!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "token": self.token, "style": self.style}
+        return {"label": self.label, "token": self.token, "style": self.style, **({"asks": True} if self.asks else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Button:
-        return cls(label=data["label"], token=data["token"], style=data.get("style", "default"))
+        return cls(label=data["label"], token=data["token"], style=data.get("style", "default"),
+                   asks=bool(data.get("asks", False)))
 
 
 ButtonRows = tuple[tuple[Button, ...], ...]

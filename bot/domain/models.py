@@ -27,7 +27,7 @@ class ChatSettings:
 
     id: int  # the database's id for the chat
     platform: str
-    key: str  # the platform's id for the chat
+    chat_key: str  # the platform's id for the chat
     kind: str  # "private", "group" or "channel"
     title: str | None
     timezone: str  # IANA zone: dates and the digest time are in it

@@ -35,6 +35,7 @@ FEED_PAUSE, FEED_RESUME, FEED_REMOVE = "feed_pause", "feed_resume", "feed_remove
 FEED_MUTE, FEED_UNMUTE = "feed_mute", "feed_unmute"  # under a digest or feed brief
 ALERT_STOP = "alert_stop"  # /alerts rows, and under an alert (args["group"] set)
 SCHEDULE_SET, SCHEDULE_OFF, EMPTY_DAYS = "schedule_set", "schedule_off", "empty_days"  # /schedule
+FEED_ADD, ALERT_ADD = "feed_add", "alert_add"  # last row of /sources and /alerts: ask for the words (Ask)
 
 SCHEDULE_TIMES = (("06:00", "07:00", "08:00", "09:00"), ("12:00", "18:00", "21:00"))
 MAX_ROWS = 20  # platforms show 25 to 100 buttons under a message: the first ones
@@ -48,6 +49,38 @@ FORGED = lazy("This button is not for this chat.")
 NOT_ADMIN = lazy("Only the admins of this chat can change its feeds, alerts and schedule.")
 BUSY = lazy("The database is busy. Nothing was changed; please try again in a minute.")
 FAILED = lazy("Sorry, something went wrong on my side. Nothing was changed; please try again in a minute.")
+
+ADD_FEED_LABEL, ADD_ALERT_LABEL = lazy("Add a feed"), lazy("Add an alert")
+ADD_FEED_PROMPT = "Reply to this message with the address of the feed to follow."
+ADD_FEED_PLACEHOLDER = "https://example.com/feed.xml"
+ADD_ALERT_PROMPT = "Reply to this message with the words to watch for, e.g. climate -sports"
+ADD_ALERT_PLACEHOLDER = "climate -sports"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A press that asks the presser to type something: the `prompt` (with a `placeholder` for the
+    input field) and the command their answer becomes, `command` with `args` before the answer
+    ("sources", "add": /sources add <answer>), checked and answered as if they had typed it.
+    `usage`: the command to type where a platform cannot ask."""
+
+    prompt: str
+    placeholder: str
+    command: str
+    args: str
+    usage: str
+
+    def incoming_args(self, answer: str) -> str:
+        return f"{self.args} {answer.strip()}".strip()
+
+
+ASKS = {FEED_ADD: Ask(ADD_FEED_PROMPT, ADD_FEED_PLACEHOLDER, "sources", "add", "/sources add <feed url>"),
+        ALERT_ADD: Ask(ADD_ALERT_PROMPT, ADD_ALERT_PLACEHOLDER, "subscribe", "", "/subscribe <keywords>")}
+
+
+def asked_by(prompt: str) -> Ask | None:
+    """The Ask whose prompt is exactly `prompt`: how a platform that keeps no state knows an answer."""
+    return next((ask for ask in ASKS.values() if ask.prompt == prompt.strip()), None)
 
 
 @dataclass(frozen=True)
@@ -63,6 +96,9 @@ class PressResult:
     # The listing `view` names as it stands now, with `buttons` (when the service was given `views`):
     # what the pressed message should show instead of its text.
     message: Message | None = None
+    # The presser is to be asked for text (an "Add a feed" press): the platform shows `ask.prompt`, and
+    # their answer is the command `ask` names. Nothing was changed yet.
+    ask: Ask | None = None
 
     def __post_init__(self) -> None:
         if len(self.toast) > MAX_TOAST_CHARS:
@@ -233,6 +269,10 @@ def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None, now: dateti
     return PressResult(toast, changed, alerts_buttons(tx, chat_pk, now=now), "alerts")
 
 
+def _ask(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
+    return PressResult("", ask=ASKS[action.kind])
+
+
 def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
     chat_pk, local_time, tr = action.chat_pk, action.args["time"], _chat_tr(tx, action.chat_pk)
     chat, existing = tx.chats.chat(chat_pk), tx.chats.schedule(chat_pk)
@@ -278,6 +318,7 @@ def _empty_days(tx: Tx, action: StoredAction, thread_id: str | None, now: dateti
 _PERFORM: dict[str, Callable[[Tx, StoredAction, str | None, datetime], PressResult]] = {
     FEED_PAUSE: _pause, FEED_RESUME: _resume, FEED_REMOVE: _remove, FEED_MUTE: _mute, FEED_UNMUTE: _unmute,
     ALERT_STOP: _stop_alert, SCHEDULE_SET: _set_schedule, SCHEDULE_OFF: _schedule_off, EMPTY_DAYS: _empty_days,
+    FEED_ADD: _ask, ALERT_ADD: _ask,
 }
 
 
@@ -298,11 +339,14 @@ def _rows(tx: Tx, chat_pk: int, rows: list[list[tuple[str, ButtonStyle, ActionSp
           now: datetime | None, *, batch: bool = False) -> ButtonRows:
     specs = [spec for row in rows for _, _, spec in row]
     tokens = iter(tx.actions.mint(chat_pk, specs, now=now or utcnow(), batch=batch))
-    return tuple(tuple(Button(label, next(tokens), style) for label, style, _ in row) for row in rows if row)
+    return tuple(tuple(Button(label, next(tokens), style, asks=spec.kind in ASKS) for label, style, spec in row)
+                 for row in rows if row)
 
 
-def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *, now: datetime | None = None) -> ButtonRows:
-    """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n."""
+def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | None = None, *,
+                    now: datetime | None = None, add: bool = True) -> ButtonRows:
+    """A row per feed, numbered as /sources numbers them: Pause n (or Resume n) and Remove n; then Add a
+    feed unless `add` is False (a view with a form of its own)."""
     followed = tx.sources.followed_by(chat_pk) if followed is None else followed
     tr, rows = _chat_tr(tx, chat_pk), []
     for item in followed[:MAX_ROWS]:
@@ -310,16 +354,23 @@ def sources_buttons(tx: Tx, chat_pk: int, followed: Sequence[FollowedSource] | N
         switch = ((tr.gettext("Resume {n}", n=n), "primary", ActionSpec(FEED_RESUME, source_id)) if item.paused
                   else (tr.gettext("Pause {n}", n=n), "default", ActionSpec(FEED_PAUSE, source_id)))
         rows.append([switch, (tr.gettext("Remove {n}", n=n), "danger", ActionSpec(FEED_REMOVE, source_id))])
+    if add:
+        rows.append([(tr.gettext(ADD_FEED_LABEL), "default", ActionSpec(FEED_ADD))])
     return _rows(tx, chat_pk, rows, now)
 
 
-def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *, now: datetime | None = None) -> ButtonRows:
-    """Stop n for each alert, numbered as /alerts numbers them, a few to a row."""
+def alerts_buttons(tx: Tx, chat_pk: int, subscriptions: Sequence[_SubscriptionLike] | None = None, *,
+                   now: datetime | None = None, add: bool = True) -> ButtonRows:
+    """Stop n for each alert, numbered as /alerts numbers them, a few to a row; then Add an alert unless
+    `add` is False."""
     subscriptions = tx.chats.subscriptions(chat_pk) if subscriptions is None else subscriptions
     tr = _chat_tr(tx, chat_pk)
     buttons = [(tr.gettext("Stop {n}", n=n), "danger", ActionSpec(ALERT_STOP, s.id))
                for n, s in enumerate(subscriptions[:MAX_ROWS * ALERTS_PER_ROW], start=1)]
-    return _rows(tx, chat_pk, [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)], now)
+    rows = [buttons[i:i + ALERTS_PER_ROW] for i in range(0, len(buttons), ALERTS_PER_ROW)]
+    if add:
+        rows.append([(tr.gettext(ADD_ALERT_LABEL), "default", ActionSpec(ALERT_ADD))])
+    return _rows(tx, chat_pk, rows, now)
 
 
 def schedule_buttons(tx: Tx, chat_pk: int, *, now: datetime | None = None) -> ButtonRows:

@@ -126,5 +126,6 @@ def _managed(tx: Tx, chat: StoredChat, now: datetime) -> ManagedChat:
         feeds=tuple(ManagedFeed(f.position, f.source.title or f.source.url, f.source.url, f.paused) for f in followed),
         alerts=tuple(s.display for s in subscriptions),
         digest=f"{schedule.local_time} {schedule.timezone}" if schedule else None,
-        feed_buttons=sources_buttons(tx, chat.id, followed, now=now) if followed else (),
-        alert_buttons=alerts_buttons(tx, chat.id, subscriptions, now=now) if subscriptions else ())
+        # The Home tab has add forms of its own: no asking buttons.
+        feed_buttons=sources_buttons(tx, chat.id, followed, now=now, add=False) if followed else (),
+        alert_buttons=alerts_buttons(tx, chat.id, subscriptions, now=now, add=False) if subscriptions else ())

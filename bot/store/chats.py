@@ -267,7 +267,7 @@ class ChatRepo:
 
     def _settings(self, chat: Chat | StoredChat) -> ChatSettings:
         schedule = self.schedule(chat.id)
-        return ChatSettings(id=chat.id, platform=chat.platform, key=chat.chat_key, kind=chat.kind, title=chat.title,
+        return ChatSettings(id=chat.id, platform=chat.platform, chat_key=chat.chat_key, kind=chat.kind, title=chat.title,
                             timezone=chat.timezone, empty_digest=chat.empty_digest,
                             digest_time=schedule.local_time if schedule else None,
                             digest_timezone=schedule.timezone if schedule else None)

@@ -169,9 +169,9 @@ def test_buttons_are_labelled_in_the_chats_language(store):
     chat_id = follow_with_a_story(store, "buttons")
     with store.transaction() as tx:
         tx.chat_language.set_language(chat_id, "de")
-        [[pause, remove]] = sources_buttons(tx, chat_id)
+        [[pause, remove], [add]] = sources_buttons(tx, chat_id)
         rows = schedule_buttons(tx, chat_id)
-    assert (pause.label, remove.label) == ("1 pausieren", "1 entfernen")
+    assert (pause.label, remove.label, add.label) == ("1 pausieren", "1 entfernen", "Feed hinzufügen")
     assert rows[1][-1].label == "Aus" and [b.label for b in rows[-1]] == ["Leere Tage: melden", "Leere Tage: auslassen"]
 
 
@@ -188,7 +188,7 @@ async def test_a_press_is_answered_in_the_chats_language(store):
     chat_pk = follow_with_a_story(store, "press")
     with store.transaction() as tx:
         tx.chat_language.set_language(chat_pk, "ru")
-        [[pause, _]] = sources_buttons(tx, chat_pk)
+        [[pause, _], _] = sources_buttons(tx, chat_pk)
     result = await ActionService(store=store).press(ChatRef("telegram", "press"), pause.token, presser_is_admin=yes,
                                                     chat_kind="private", presser_locale="de")
     assert result.toast == "Kessford Courier приостановлена: пересказов из неё здесь не будет, пока вы её не возобновите."

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.models import ChatRef, Message
-from bot.services.actions import (BUSY, EXPIRED, FAILED, FORGED, NOT_ADMIN, ActionService, alert_brief_buttons,
-                                  alerts_buttons, feed_brief_buttons, schedule_buttons, sources_buttons)
+from bot.services.actions import (ASKS, BUSY, EXPIRED, FAILED, FORGED, NOT_ADMIN, ActionService,
+                                  alert_brief_buttons, alerts_buttons, asked_by, feed_brief_buttons,
+                                  schedule_buttons, sources_buttons)
 from bot.store.actions import ACTION_TTL, ActionSpec
 from bot.store.articles import NewArticle
 from bot.store.store import Store
@@ -97,12 +98,12 @@ async def press(actions: ActionService, token: str, chat: ChatRef = GROUP, is_ad
 
 async def test_sources_rows_pause_resume_and_remove_a_feed_each_once(store, world, actions):
     rows = build(store, sources_buttons, world["group"])
-    assert labels(rows) == [["Pause 1", "Remove 1"], ["Pause 2", "Remove 2"]]
+    assert labels(rows) == [["Pause 1", "Remove 1"], ["Pause 2", "Remove 2"], ["Add a feed"]]
     assert [b.style for b in rows[0]] == ["default", "danger"]
 
     result = await press(actions, token(rows, "Pause 1"))
     assert result.changed and result.toast.startswith("Paused Harbour Gazette") and result.view == "sources"
-    assert labels(result.buttons) == [["Resume 1", "Remove 1"], ["Pause 2", "Remove 2"]]
+    assert labels(result.buttons) == [["Resume 1", "Remove 1"], ["Pause 2", "Remove 2"], ["Add a feed"]]
     assert paused(store, world["group"]) == {"Harbour Gazette": True, "Rail News": False}
     assert paused(store, world["private"]) == {"Harbour Gazette": False}  # another chat's follow is its own
 
@@ -115,7 +116,7 @@ async def test_sources_rows_pause_resume_and_remove_a_feed_each_once(store, worl
 
     removed = await press(actions, token(rows, "Remove 2"))
     assert removed.changed and removed.toast == "Stopped following Rail News."
-    assert labels(removed.buttons) == [["Pause 1", "Remove 1"]]
+    assert labels(removed.buttons) == [["Pause 1", "Remove 1"], ["Add a feed"]]
     for stale in ("Remove 2", "Pause 2"):
         result = await press(actions, token(rows, stale))
         assert not result.changed and result.toast == "That feed was already removed."
@@ -135,10 +136,10 @@ async def test_a_paused_feed_brings_no_briefs_to_that_chat_only(store, world, ac
 
 async def test_alerts_rows_stop_an_alert_once(store, world, actions):
     rows = build(store, alerts_buttons, world["group"])
-    assert labels(rows) == [["Stop 1", "Stop 2"]]
+    assert labels(rows) == [["Stop 1", "Stop 2"], ["Add an alert"]]
     result = await press(actions, token(rows, "Stop 2"))
     assert result.changed and result.toast == "Alert for climate -sports stopped." and result.view == "alerts"
-    assert labels(result.buttons) == [["Stop 1"]]
+    assert labels(result.buttons) == [["Stop 1"], ["Add an alert"]]
     again = await press(actions, token(rows, "Stop 2"))
     assert not again.changed and again.toast == "That alert was already stopped."
     with store.transaction() as tx:
@@ -238,7 +239,7 @@ async def test_an_expired_unknown_or_malformed_token_is_told_so(store, world, ac
     result = await press(actions, token(rows, "Remove 1"))
     assert result.toast == EXPIRED and not result.changed
     assert paused(store, world["group"]) == {"Harbour Gazette": False, "Rail News": False}
-    assert actions.prune() == 4  # the four buttons made above
+    assert actions.prune() == 5  # the five buttons made above
     assert actions.prune() == 0
 
 
@@ -267,6 +268,30 @@ async def test_a_toast_stays_within_200_characters(store, world, actions):
         tx.sources.get(world["rail"]).title = "Rail " * 100
     result = await press(actions, token(build(store, sources_buttons, world["group"]), "Pause 2"))
     assert result.changed and len(result.toast) <= 200
+
+
+async def test_add_buttons_ask_for_the_command_and_change_nothing(store, world, actions):
+    sources, alerts = build(store, sources_buttons, world["group"]), build(store, alerts_buttons, world["group"])
+    with store.transaction() as tx:
+        empty = tx.chats.ensure("telegram", "7").id
+    assert labels(build(store, sources_buttons, empty)) == [["Add a feed"]]  # none followed yet: still there
+    assert labels(build(store, alerts_buttons, empty)) == [["Add an alert"]]
+    assert [b.asks for row in sources for b in row] == [False] * 4 + [True]
+
+    feed = await press(actions, token(sources, "Add a feed"))
+    assert not feed.changed and not feed.edits and feed.toast == ""
+    assert feed.ask.command == "sources" and feed.ask.incoming_args(" https://x.org/f ") == "add https://x.org/f"
+    alert = await press(actions, token(alerts, "Add an alert"))
+    assert (alert.ask.command, alert.ask.incoming_args("climate -sports")) == ("subscribe", "climate -sports")
+    assert paused(store, world["group"]) == {"Harbour Gazette": False, "Rail News": False}
+
+    refused = await press(actions, token(sources, "Add a feed"), is_admin=not_admin)
+    assert refused.toast == NOT_ADMIN and refused.ask is None
+    forged = await press(actions, token(sources, "Add a feed"), PRIVATE, never_asked)
+    assert forged.toast == FORGED and forged.ask is None
+
+    assert all(asked_by(f" {ask.prompt}\n") is ask for ask in ASKS.values())
+    assert asked_by(feed.ask.prompt + " please") is None and asked_by("") is None
 
 
 @pytest.mark.parametrize("label,builder", [("Pause 1", sources_buttons), ("Remove 1", sources_buttons),

@@ -29,7 +29,7 @@ COMMAND_MODULES = Path(__file__).resolve().parents[2] / "bot" / "services" / "co
 
 async def echo(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
     """The new command: says back what it got, and which chat it is in (the handler sees settings, not rows)."""
-    return reply(f"echo {incoming.args} in {chat.key} ({chat.kind}, {chat.timezone})")
+    return reply(f"echo {incoming.args} in {chat.chat_key} ({chat.kind}, {chat.timezone})")
 
 
 ECHO = Command("echo", "/echo <words>", "say the words back", "Say the words back", echo,

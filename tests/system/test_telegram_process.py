@@ -90,7 +90,7 @@ def test_the_bot_process_takes_a_button_press(tg, tmp_path):
         tg.push_message(chat, "/subscribe climate")
         tg.push_message(chat, "/alerts")
         _, listing = tg.wait_for_calls("sendMessage", 2, timeout=60)
-        [[stop]] = listing.response["result"]["reply_markup"]["inline_keyboard"]
+        [[stop], _] = listing.response["result"]["reply_markup"]["inline_keyboard"]
         tg.press_button(42, listing.response["result"]["message_id"], stop["callback_data"])
         [answer] = tg.wait_for_calls("answerCallbackQuery", timeout=60)
         [edit] = tg.wait_for_calls("editMessageText", timeout=60)
@@ -100,5 +100,27 @@ def test_the_bot_process_takes_a_button_press(tg, tmp_path):
 
     assert code == 0, logs[-3000:]
     assert stop["text"] == "Stop 1" and answer.params["text"] == "Alert for climate stopped."
-    assert "No keyword alerts" in edit.params["text"] and "reply_markup" not in edit.params
+    assert "No keyword alerts" in edit.params["text"]
+    assert [[b["text"] for b in row] for row in edit.params["reply_markup"]["inline_keyboard"]] == [["Add an alert"]]
     assert tg.calls("getUpdates")[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]
+
+
+def test_a_prompt_asked_before_a_restart_is_answered_after_it(tg, tmp_path):
+    """Add an alert keeps nothing between the press and the reply: a new process reads the reply."""
+    settings = {"SUMMARIZER_BACKEND": "lead", "TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url}
+    chat = private_chat(user(43, "Grace"))
+    with BotProcess(tmp_path, **settings) as first:
+        first.wait_for("briefbot running")
+        tg.push_message(chat, "/alerts")
+        [listing] = tg.wait_for_calls("sendMessage", timeout=60)
+        [[add]] = listing.response["result"]["reply_markup"]["inline_keyboard"]
+        tg.press_button(43, listing.response["result"]["message_id"], add["callback_data"])
+        _, prompt = tg.wait_for_calls("sendMessage", 2, timeout=60)
+        assert first.stop() == 0, first.lines[-30:]
+    assert prompt.params["reply_markup"]["force_reply"] is True
+    with BotProcess(tmp_path, **settings) as second:
+        second.wait_for("briefbot running")
+        tg.push_message(chat, "climate -sports", reply_to=tg.message(43, prompt.response["result"]["message_id"]))
+        *_, answer = tg.wait_for_calls("sendMessage", 3, timeout=60)
+        assert second.stop() == 0, second.lines[-30:]
+    assert answer.params["text"].startswith("Alert set for climate -sports")

@@ -83,8 +83,9 @@ def _blocks(message: Message) -> list[_Block]:
 
 def button_blocks(rows: ButtonRows, *, prefix: str = ACTION_PREFIX) -> list[dict[str, Any]]:
     """An `actions` block per row of buttons (rows longer than Slack allows are split); when there are
-    more rows than MAX_BUTTON_BLOCKS, rows are packed together so every button stays under the message."""
-    rows = tuple(row for row in rows if row)
+    more rows than MAX_BUTTON_BLOCKS, rows are packed together so every button stays under the message.
+    A button that asks for text ("Add a feed") is left out: Slack adds through the App Home's forms."""
+    rows = tuple(kept for kept in (tuple(b for b in row if not b.asks) for row in rows) if kept)
     if len(rows) > MAX_BUTTON_BLOCKS:
         flat = [button for row in rows for button in row]
         rows = tuple(tuple(flat[i:i + MAX_ACTIONS_ELEMENTS]) for i in range(0, len(flat), MAX_ACTIONS_ELEMENTS))

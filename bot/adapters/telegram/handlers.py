@@ -21,6 +21,7 @@ from bot.domain.models import ChatRef
 from bot.domain.models import Message as Reply
 from bot.i18n import chat_language, lazy, translator
 from bot.i18n.messages import DOWNLOAD_FAILED
+from bot.services.actions import Ask, asked_by
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
 from bot.services.commands import COMMANDS, something_went_wrong
 from bot.services.pending import ChatBusy
@@ -114,10 +115,22 @@ class UpdateRouter:
 
     def _command_of(self, message: Message) -> ParsedCommand | None:
         parsed = parse_command(message.text or message.caption, self.bot_username())
+        if parsed is None and message.text and (asked := self._prompt_of(message.reply_to_message)):
+            return ParsedCommand(asked.command, asked.incoming_args(message.text))
         if parsed is None and message.chat.type == ChatType.PRIVATE and message.text:
             # In a private chat a plain link or text is for the bot too: the service decides what it asks.
             return ParsedCommand(None, message.text.strip())
         return parsed
+
+    def _prompt_of(self, replied: Message | None) -> Ask | None:
+        """The Ask a message replies to: one of the bot's own messages whose last line is exactly a
+        prompt (buttons.py sent it). Nothing is kept between the press and the reply, so a restart or
+        another process in between changes nothing; only the bot can write its own messages."""
+        sender, username = (replied.from_user if replied else None), self.bot_username()
+        if replied is None or not replied.text or sender is None or not sender.is_bot or not username or \
+                (sender.username or "").lower() != username.lower():
+            return None
+        return asked_by(replied.text.rsplit("\n", 1)[-1])
 
     async def _incoming(self, message: Message, parsed: ParsedCommand) -> Incoming:
         sender = message.from_user or message.sender_chat

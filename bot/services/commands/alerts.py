@@ -13,6 +13,7 @@ from bot.services.chat_io import Incoming
 from bot.services.commands.registry import Command, Tools, always, reply
 from bot.store.store import Store
 
+NO_ALERTS = lazy("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe climate -sports")
 _DISPLAY_TERM = re.compile(r'-?"[^"]*"|\S+')  # one term of a tidied query: word, "a phrase", -excluded
 
 
@@ -71,17 +72,15 @@ async def alerts(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[M
 
 
 def listing(tools: Tools, chat_pk: int, *, buttons: bool = True, language: str | None = None) -> Message:
-    """The chat's alerts, numbered, with a Stop button for each unless `buttons` is False; in `language`
-    (default: the chat's own)."""
+    """The chat's alerts, numbered, with a Stop button for each and Add an alert, unless `buttons` is
+    False; in `language` (default: the chat's own)."""
     with tools.store.transaction() as tx:
         subscriptions = tx.chats.subscriptions(chat_pk)
         lines = [f"{i}. {s.display}" for i, s in enumerate(subscriptions, start=1)]
-        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons and subscriptions else ()
+        rows = alerts_buttons(tx, chat_pk, subscriptions) if buttons else ()
         tr = translator(language or tx.chat_language.resolved([chat_pk]).get(chat_pk))
     if not lines:
-        return Message(kind="reply", language=tr.language,
-                       text=tr.gettext("No keyword alerts here yet. Try /subscribe \"North Korea\" or /subscribe "
-                                       "climate -sports"))
+        return Message(kind="reply", text=tr.gettext(NO_ALERTS), buttons=rows, language=tr.language)
     return Message(kind="reply", heading=tr.gettext("Keyword alerts"), text="\n".join(lines), buttons=rows,
                    language=tr.language)
 

@@ -13,6 +13,8 @@ from bot.services.commands.registry import Command, Tools, reply, unless_bare
 from bot.services.commands.summary import URL
 from bot.services.feeds import (AlreadyFollowed, Followed, Imported, NotFollowed, Refused, Unfollowed)
 
+NO_FEEDS = lazy("This chat follows no feeds. Add one with /sources add <feed url>.")
+
 
 async def sources(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[Message]:
     tr = incoming.tr
@@ -73,19 +75,18 @@ def _list(tools: Tools, chat: ChatSettings, tr: Translator) -> list[Message]:
 
 
 def listing(tools: Tools, chat_pk: int, *, buttons: bool = True, language: str | None = None) -> Message:
-    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) unless `buttons` is False;
-    in `language` (default: the chat's own)."""
+    """The chat's feeds, with a row of buttons per feed (Pause or Resume, Remove) and Add a feed, unless
+    `buttons` is False; in `language` (default: the chat's own)."""
     rows: ButtonRows = ()
     with tools.store.transaction() as tx:
         language = language or tx.chat_language.resolved([chat_pk]).get(chat_pk)
     tr = translator(language)
     lines = tools.feeds.describe(chat_pk, language=tr.language)
-    if not lines:
-        return Message(kind="reply", language=tr.language,
-                       text=tr.gettext("This chat follows no feeds. Add one with /sources add <feed url>."))
     if buttons:
         with tools.store.transaction() as tx:
             rows = sources_buttons(tx, chat_pk)
+    if not lines:
+        return Message(kind="reply", text=tr.gettext(NO_FEEDS), buttons=rows, language=tr.language)
     return Message(kind="reply", heading=tr.gettext("Sources"), text="\n".join(lines), buttons=rows,
                    language=tr.language)
 

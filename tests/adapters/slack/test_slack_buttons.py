@@ -101,6 +101,7 @@ def test_a_long_message_keeps_its_buttons_in_its_last_part_and_each_part_within_
 async def test_the_stand_in_accepts_what_the_sender_posts_with_buttons(bot):
     await follow_two(bot)
     posted = await sources_message(bot)
+    # No "Add a feed": Slack adds through its App Home forms.
     assert {"Pause 1", "Remove 1", "Pause 2", "Remove 2"} == set(buttons(posted["blocks"]))
     assert bot.slack.calls("chat.postMessage")[-1].response["ok"] is True
 

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from bot.adapters.telegram import WEBHOOK_PATH, TelegramAdapter
-from bot.adapters.telegram.buttons import NOT_HERE
+from bot.adapters.telegram.buttons import NOT_HERE, TYPE_IN_CHANNEL
 from bot.adapters.telegram.platform import LIMITS
 from bot.adapters.telegram.render import render_message
 from bot.domain.actions import Button
@@ -31,7 +31,8 @@ from bot.services.delivery import DeliveryLoop
 from bot.settings import Settings
 from tests.support.feedserver import FeedServer
 from tests.support.news import rss, story, story_items
-from tests.support.standins.telegram import TelegramStandIn, post_update, private_chat, supergroup_chat, user
+from tests.support.standins.telegram import (TelegramStandIn, channel_chat, post_update, private_chat,
+                                             supergroup_chat, user)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -179,12 +180,12 @@ async def test_sources_pause_shows_paused_and_the_poll_skips_it_until_resumed(tg
     chat = private_chat(new_user())
     await ask(tg, chat, f"/sources add {feeds.url('/pausable.xml')}")
     listing = await ask(tg, chat, "/sources")
-    assert labels(listing) == [["Pause 1", "Remove 1"]]
+    assert labels(listing) == [["Pause 1", "Remove 1"], ["Add a feed"]]
     assert all(len(data.encode()) <= 64 for data in [data_of(listing, "Pause 1"), data_of(listing, "Remove 1")])
 
     said, shown = await press(tg, chat, listing, "Pause 1")
     assert said.startswith("Paused Pausable")
-    assert "paused" in shown["text"] and labels(shown) == [["Resume 1", "Remove 1"]]
+    assert "paused" in shown["text"] and labels(shown) == [["Resume 1", "Remove 1"], ["Add a feed"]]
     assert follows(bot, chat) == [(feeds.url("/pausable.xml"), True)]
     assert "paused" in (await ask(tg, chat, "/sources"))["text"]
 
@@ -208,7 +209,7 @@ async def test_remove_then_a_stale_button_and_a_double_tap_change_nothing_more(t
 
     said, shown = await press(tg, chat, first, "Remove 1")
     assert said == "Stopped following Kessford Courier."
-    assert "follows no feeds" in shown["text"] and "reply_markup" not in shown  # the keyboard is gone
+    assert "follows no feeds" in shown["text"] and labels(shown) == [["Add a feed"]]
     assert follows(bot, chat) == []
 
     said, shown = await press(tg, chat, second, "Pause 1")  # an older message still shows the feed
@@ -267,12 +268,13 @@ async def test_alerts_stop(tg, bot):
     await ask(tg, chat, "/subscribe climate -sports")
     await ask(tg, chat, "/subscribe rates")
     listing = await ask(tg, chat, "/alerts")
-    assert labels(listing) == [["Stop 1", "Stop 2"]]
+    assert labels(listing) == [["Stop 1", "Stop 2"], ["Add an alert"]]
     said, shown = await press(tg, chat, listing, "Stop 1")
     assert said == "Alert for climate -sports stopped."
-    assert "climate" not in shown["text"] and "1. rates" in shown["text"] and labels(shown) == [["Stop 1"]]
+    assert "climate" not in shown["text"] and "1. rates" in shown["text"]
+    assert labels(shown) == [["Stop 1"], ["Add an alert"]]
     said, shown = await press(tg, chat, shown, "Stop 1")
-    assert "No keyword alerts" in shown["text"] and "reply_markup" not in shown
+    assert "No keyword alerts" in shown["text"] and labels(shown) == [["Add an alert"]]
 
 
 async def test_schedule_taps_a_time_in_a_forum_topic_and_the_scheduler_is_told(tg, bot):
@@ -390,3 +392,116 @@ async def test_webhook_presses_act_once_and_recorded_payloads_are_answered(bot, 
             "callback_query_id") == recorded["callback_query"]["id"])
         assert said[0].params["text"] == actions.EXPIRED  # old-style data, never a token of ours
     assert len(hooked.calls("editMessageText")) == 1 and hooked.calls("editMessageReplyMarkup") == []
+
+
+# ----- Add a feed, Add an alert: a prompt with a ForceReply, and the reply as the command -------
+
+async def prompted(tg, chat: dict, message: dict, label: str, *,
+                   sender: dict | None = None) -> tuple[str, dict, dict]:
+    """Tap `label` on `message`: the toast, the prompt the bot sent in reply to the message, and the
+    reply_markup it was sent with (a message shows only inline keyboards)."""
+    update = tg.press_button(chat["id"], message["message_id"], data_of(message, label), sender=sender)
+    said = await toast(tg, update)
+    [call] = await tg.await_calls("sendMessage", 1, timeout=30, where=lambda c: (
+        c.params.get("chat_id") == chat["id"]
+        and c.params.get("reply_parameters", {}).get("message_id") == message["message_id"]))
+    assert call.status == 200, call.response
+    return said, tg.message(chat["id"], call.response["result"]["message_id"]), call.params["reply_markup"]
+
+
+async def test_add_a_feed_asks_for_the_address_and_the_reply_follows_it(tg, bot, feeds):
+    chat = private_chat(new_user())
+    listing = await ask(tg, chat, "/sources")
+    assert "follows no feeds" in listing["text"] and labels(listing) == [["Add a feed"]]
+
+    said, prompt, markup = await prompted(tg, chat, listing, "Add a feed")
+    assert not said and prompt["text"] == actions.ADD_FEED_PROMPT
+    assert markup == {"force_reply": True, "selective": True,
+                                      "input_field_placeholder": actions.ADD_FEED_PLACEHOLDER}
+    assert prompt["reply_to_message"]["message_id"] == listing["message_id"]
+    assert edits_of(tg, chat, listing) == []  # nothing changed yet
+
+    answer = await ask(tg, chat, f"  {feeds.url('/courier.xml')} ", reply_to=prompt)
+    assert answer["text"].startswith("Now following Kessford Courier")
+    assert follows(bot, chat) == [(feeds.url("/courier.xml"), False)]
+    listing = await ask(tg, chat, "/sources")
+    assert labels(listing) == [["Pause 1", "Remove 1"], ["Add a feed"]]
+
+    _, again, _ = await prompted(tg, chat, listing, "Add a feed")  # a new prompt for each press
+    refused = await ask(tg, chat, "not a feed address", reply_to=again)
+    assert refused["text"] == (await ask(tg, chat, "/sources add not a feed address"))["text"]
+    assert not refused["text"].startswith("Now following") and len(follows(bot, chat)) == 1
+
+
+async def test_a_reply_to_another_bot_message_stays_plain_text(tg, bot, feeds):
+    chat = private_chat(new_user())
+    listing = await ask(tg, chat, "/sources")
+    answer = await ask(tg, chat, feeds.url("/courier.xml"), reply_to=listing)  # not a prompt: a link to summarize
+    assert not answer["text"].startswith("Now following") and follows(bot, chat) == []
+    lookalike = tg.push_message(chat, actions.ADD_FEED_PROMPT)["message"]  # the prompt's words, not the bot's
+    answer = await ask(tg, chat, feeds.url("/courier.xml"), reply_to=lookalike)
+    assert not answer["text"].startswith("Now following") and follows(bot, chat) == []
+
+    group, admin = new_group("Quiet"), new_user("Admin")
+    tg.set_member(group["id"], admin, "administrator")
+    listing = await ask(tg, group, "/sources", sender=admin)
+    tg.push_message(group, feeds.url("/courier.xml"), sender=admin, reply_to=listing)
+    await settled(tg, group, sender=admin)
+    assert follows(bot, group) == [] and not [m for m in tg.sent_messages(group["id"])
+                                              if m["text"].startswith("Now following")]
+
+
+async def test_in_a_group_only_admins_may_ask_and_answer(tg, bot, feeds):
+    group = new_group("Desk")
+    member, admin = new_user("Member"), new_user("Admin")
+    tg.set_member(group["id"], member, "member")
+    tg.set_member(group["id"], admin, "administrator")
+    listing = await ask(tg, group, "/sources", sender=member)
+    assert labels(listing) == [["Add a feed"]]
+
+    update = tg.press_button(group["id"], listing["message_id"], data_of(listing, "Add a feed"), sender=member)
+    assert await toast(tg, update) == actions.NOT_ADMIN
+    await settled(tg, group, sender=member)
+    assert not [c for c in tg.calls("sendMessage") if "force_reply" in c.params.get("reply_markup", {})
+                and c.params.get("chat_id") == group["id"]]
+
+    _, prompt, markup = await prompted(tg, group, listing, "Add a feed", sender=admin)
+    # `selective` asks the people the prompt mentions: the presser, and only them.
+    assert prompt["text"] == f"Admin\n{actions.ADD_FEED_PROMPT}"
+    assert prompt["entities"] == [{"type": "text_link", "offset": 0, "length": 5,
+                                   "url": f"tg://user?id={admin['id']}"}]
+    assert markup["selective"] is True
+
+    refused = await ask(tg, group, feeds.url("/courier.xml"), sender=member, reply_to=prompt)
+    assert refused["text"] == (await ask(tg, group, f"/sources add {feeds.url('/courier.xml')}",
+                                         sender=member))["text"]
+    assert refused["text"].startswith("Only the admins") and follows(bot, group) == []
+
+    answer = await ask(tg, group, feeds.url("/courier.xml"), sender=admin, reply_to=prompt)
+    assert answer["text"].startswith("Now following Kessford Courier")
+    assert follows(bot, group) == [(feeds.url("/courier.xml"), False)]
+
+
+async def test_add_an_alert_asks_for_the_words_and_the_reply_subscribes(tg, bot):
+    chat = private_chat(new_user())
+    listing = await ask(tg, chat, "/alerts")
+    assert "No keyword alerts" in listing["text"] and labels(listing) == [["Add an alert"]]
+    said, prompt, markup = await prompted(tg, chat, listing, "Add an alert")
+    assert not said and prompt["text"] == actions.ADD_ALERT_PROMPT
+    assert markup["input_field_placeholder"] == actions.ADD_ALERT_PLACEHOLDER
+
+    answer = await ask(tg, chat, "climate -sports", reply_to=prompt)
+    assert answer["text"].startswith("Alert set for climate -sports")
+    listing = await ask(tg, chat, "/alerts")
+    assert "1. climate -sports" in listing["text"] and labels(listing) == [["Stop 1"], ["Add an alert"]]
+
+
+async def test_a_channel_cannot_ask_and_the_toast_says_what_to_send(tg, bot):
+    channel, admin = channel_chat(-1002000000000 - next(_ids), "Wire"), new_user("Editor")
+    tg.set_member(channel["id"], admin, "administrator")
+    listing = await ask(tg, channel, "/alerts")
+    update = tg.press_button(channel["id"], listing["message_id"], data_of(listing, "Add an alert"), sender=admin)
+    assert await toast(tg, update) == TYPE_IN_CHANNEL.format(usage="/subscribe <keywords>")
+    await settled(tg, channel)
+    assert not [c for c in tg.calls("sendMessage") if "force_reply" in c.params.get("reply_markup", {})
+                and c.params.get("chat_id") == channel["id"]]

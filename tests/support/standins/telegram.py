@@ -414,6 +414,7 @@ class TelegramStandIn(StandInServer):
         - forum topic: `thread_id` sets `message_thread_id`, `is_topic_message` and, as Telegram does,
           a `reply_to_message` pointing at the topic's creation message.
         - `document`: from `add_file(...)`; `text` then becomes the caption unless `caption` is given.
+        - `reply_to`: the message replied to, e.g. a bot's `message(chat_id, message_id)` (a reply to its prompt).
         Commands (text starting with "/") get their `bot_command` entity.
         """
         kind = chat["type"]
@@ -726,6 +727,7 @@ class TelegramStandIn(StandInServer):
         plain, entities = _message_text(params, too_long="message is too long")
         entities = params.get("entities") or entities
         _keyboard(params)
+        _force_reply(params)
 
         def deliver() -> dict:
             message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "from": self.bot_user,
@@ -742,6 +744,9 @@ class TelegramStandIn(StandInServer):
             if _keyboard(params):
                 message["reply_markup"] = params["reply_markup"]
             with self._lock:
+                replied = self._state.messages.get((chat["id"], _reply_to_id(params)))
+                if replied is not None:  # as Telegram shows it: the replied-to message, one level deep
+                    message["reply_to_message"] = {k: v for k, v in replied.items() if k != "reply_to_message"}
                 self._state.messages[(chat["id"], message["message_id"])] = message
                 self._state.sent.append(message)
             return message
@@ -1018,6 +1023,25 @@ def _keyboard(params: dict) -> dict | None:
     except KeyboardError as exc:
         raise ApiError(400, f"Bad Request: {exc}") from None
     return params["reply_markup"] if rows else None
+
+
+def _force_reply(params: dict) -> dict | None:
+    """The call's ForceReply, checked as Telegram checks it; None without one. Messages never show it
+    (their reply_markup is an inline keyboard only): a test reads it from the call's params."""
+    markup = params.get("reply_markup")
+    if not isinstance(markup, dict) or "force_reply" not in markup:
+        return None
+    if markup["force_reply"] is not True:
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    placeholder = markup.get("input_field_placeholder")
+    if placeholder is not None and not 1 <= len(str(placeholder)) <= 64:
+        raise ApiError(400, "Bad Request: input field placeholder must be 1-64 characters long")
+    return markup
+
+
+def _reply_to_id(params: dict) -> int | None:
+    reply = params.get("reply_parameters")
+    return int(reply["message_id"]) if isinstance(reply, dict) and "message_id" in reply else None
 
 
 def _chat_instance(chat_id: int) -> str:
