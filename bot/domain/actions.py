@@ -27,7 +27,7 @@ class Button:
     token: str
     style: ButtonStyle = "default"
     # Its press asks the presser to type something (bot.services.actions.Ask); a platform that asks in
-    # its own way (Slack's forms) may leave it out.
+    # its own way (an app's own forms) may leave it out.
     asks: bool = False
 
     def __post_init__(self) -> None:
