@@ -1,7 +1,7 @@
 """i18n: the language a private chat's person last reported (as their chat app is set),
 so that alerts and digests queued for later are written in it too
 
-Revision ID: 0007_i18n2
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_i18n2'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
