@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,6 +79,8 @@ _CREDIT = re.compile(r"^(?:Foto|Fotos|Fot\.|Photo|Photos|Photograph|Bild|Bilder|
                      r"Image|Images|Credit|Crédito|Crédit|Quelle|Source|Sources|Fuente|Fonte|Źródło|Zdjęcie)"
                      r"\s*[:.]", re.IGNORECASE)
 CREDIT_MAX_CHARS = 150
+LEAD_MIN_CHARS = 60  # a shorter description is a tagline or a label, not a lead
+_LEAD_BLOCKS = ("p", "div", "section", "header", "td", "li", "blockquote", "h2", "h3", "h4")
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
@@ -167,6 +170,7 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
         return Page(text="", title=None, published=None)
     found = _metadata(tree)
     _repair_inline(tree)
+    lead = _lead(tree, found["descriptions"])
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
     # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
     # Comments are taken apart (and not read): left in, trafilatura prunes every element whose class opens
@@ -181,7 +185,8 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
         if document.body is not None else []
     if _plausible_site_name(document.sitename, found):
         found["site_names"].append(document.sitename)
-    return Page(text=_body_text(document.body), title=page_title(found, url), published=_parse_date(document.date),
+    return Page(text=_with_lead(_body_text(document.body), lead), title=page_title(found, url),
+                published=_parse_date(document.date),
                 site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
 
 
@@ -219,7 +224,7 @@ def _metadata(tree) -> dict:
             values += tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content')
         return [" ".join(value.split()) for value in values if value.strip()]
 
-    json_ld_titles, json_ld_sites = [], []
+    json_ld_titles, json_ld_sites, json_ld_descriptions = [], [], []
     for script in tree.xpath('//script[contains(@type, "ld+json")]'):
         try:
             data = json.loads(script.text or "")
@@ -228,6 +233,8 @@ def _metadata(tree) -> dict:
         for item in _json_ld_items(data):
             if isinstance(item.get("headline"), str):
                 json_ld_titles.append(item["headline"])
+            if isinstance(item.get("description"), str):
+                json_ld_descriptions.append(" ".join(item["description"].split()))
             publisher = item.get("publisher")
             if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
                 json_ld_sites.append(publisher["name"])
@@ -248,9 +255,51 @@ def _metadata(tree) -> dict:
         "title": [" ".join(titles[0].text_content().split())] if titles else [],
         "site_names": meta("og:site_name", "application-name", "apple-mobile-web-app-title") + json_ld_sites,
         "generator": meta("generator"),
+        "descriptions": meta("og:description", "description", "twitter:description") + json_ld_descriptions,
         "links": links,
         "url": page_url,
     }
+
+
+def _lead(tree, descriptions: list[str]) -> str | None:
+    """The story's lead (standfirst) as the page shows it: the block whose text is the page's own description.
+
+    News sites set the lead apart from the body (a teaser, an "abstract" or "intro" block beside the
+    headline) and trafilatura often leaves it out, with the story's first and best sentences. The page's
+    description names it: a visible block (not a menu, footer or sidebar) that says the description, and
+    little else, is the lead."""
+    for description in dict.fromkeys(descriptions):
+        whole = _comparable(description.rstrip(".…").rstrip() if description.endswith(("...", "…")) else description)
+        if len(whole) < LEAD_MIN_CHARS:
+            continue
+        probe = " ".join(description.split()[:4])
+        for node in tree.xpath("//body//text()[contains(normalize-space(.), $probe)]"
+                               "[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::nav "
+                               "or ancestor::footer or ancestor::aside or ancestor::a or ancestor::button)]",
+                               probe=probe)[:20]:
+            block = node.getparent()
+            while block is not None and block.tag not in _LEAD_BLOCKS:
+                block = block.getparent()
+            if block is None:
+                continue
+            text = " ".join(block.text_content().split())
+            if whole in _comparable(text) and len(text) <= 2 * len(description) + 100:
+                return text
+    return None
+
+
+def _with_lead(text: str, lead: str | None) -> str:
+    """The lead first, unless the main text holds it already (all of it, or its opening)."""
+    if not lead or not text:
+        return text
+    body = _comparable(text)
+    if _comparable(lead) in body or _comparable(lead[:LEAD_MIN_CHARS]) in body:
+        return text
+    return f"{lead}\n{text}"
+
+
+def _comparable(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def _json_ld_items(data) -> list[dict]:
@@ -325,8 +374,9 @@ def _replace_with_text(element, letter: str) -> None:
     parent.remove(element)
 
 
-_LINES = ("p", "item", "quote", "head", "code")  # each a line of its own in trafilatura's tree
+_LINES = ("p", "item", "li", "quote", "head", "code")  # each a line of its own in trafilatura's tree (a stray <li> too)
 _CONTAINERS = ("list", "table", "div")  # hold lines, are none
+_SPACED = {"lb", "row", "cell", *_LINES, *_CONTAINERS}  # words on either side are apart
 
 
 def _body_text(body) -> str:
@@ -349,7 +399,10 @@ def _walk(container, lines: list[str]) -> None:
         loose.clear()
 
     for child in container:
-        if child.tag in _LINES or child.tag == "row":
+        if child.tag in _LINES and any(part.tag in _LINES or part.tag in _CONTAINERS for part in child):
+            flush()  # a quote of paragraphs or list items (<blockquote><li>...): each is a line of its own
+            _walk(child, lines)
+        elif child.tag in _LINES or child.tag == "row":
             flush()
             if child.tag == "row":
                 cells = [" ".join(_text_of(cell).split()) for cell in child.iter("cell")]
@@ -368,7 +421,9 @@ def _walk(container, lines: list[str]) -> None:
 
 
 def _add_line(text: str, lines: list[str]) -> None:
-    text = SERVER_WARNING.sub(" ", " ".join(text.split())).strip()
+    # Composed characters (NFC): a page may write "ê" as "e" and a combining accent, which splits words for
+    # the sentence splitter and the model, and shows as two glyphs in some fonts.
+    text = SERVER_WARNING.sub(" ", " ".join(unicodedata.normalize("NFC", text).split())).strip()
     if text and not _SEE_ALSO.match(text) and not _addresses_the_reader(text):
         lines.append(text)
 
@@ -381,10 +436,11 @@ def _addresses_the_reader(line: str) -> bool:
 
 
 def _text_of(element) -> str:
-    """All text under an element, a line break (<lb/>) read as a space: "A<lb/>B" is two words, not one."""
+    """All text under an element, a line break (<lb/>) or a paragraph inside it (trafilatura makes each line of
+    a table cell a <p>) read as a space: "A<lb/>B" and "<cell>A<p>B</p></cell>" are two words, not one."""
     parts = [element.text or ""]
     for child in element:
-        parts += [" ", _text_of(child)] if child.tag == "lb" else [_text_of(child)]
+        parts += [" ", _text_of(child), " "] if child.tag in _SPACED else [_text_of(child)]
         parts.append(child.tail or "")
     return "".join(parts)
 

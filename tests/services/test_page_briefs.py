@@ -440,3 +440,67 @@ def test_a_list_item_that_is_a_sentence_is_a_point_without_its_own_bullet():
     found = extract_page(page(body, head="<title>Winter service</title>"), url="https://gazette.example/winter")
     brief = lead_brief(found.text, title=found.title)
     assert brief.points == FILLER[:3]  # no "- " left for the chat's own bullet to double
+
+
+# --- the lead and the words of tables and quotes ----------------------------------------------------------
+
+LEAD = ("The harbour board will buy a second ferry next spring, so that the island is served every hour "
+        "even in the winter months.")
+
+
+def lead_page(lead_block: str, *, description: str = LEAD) -> bytes:
+    """A news page whose lead stands apart from the body, beside the headline, as news sites set it."""
+    head = (f'<title>A second ferry for the island</title><meta property="og:description" content="{description}">')
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">' + head + '</head><body>'
+            '<nav><ul><li><a href="/">Home</a></li><li><a href="/news/">News</a></li></ul></nav>'
+            '<div class="story-header"><h1>A second ferry for the island</h1>'
+            f'<div class="teaser-box"><span class="location">Harbour Town.</span>{lead_block}</div>'
+            '<div class="share"><a href="/share">Share</a> <a href="/print">Print</a></div></div>'
+            f'<div class="story-body">{paragraphs(FILLER)}</div>'
+            '<footer><p>© Harbour Gazette</p></footer></body></html>').encode()
+
+
+def test_the_lead_set_apart_from_the_body_opens_the_text_and_the_brief():
+    found = extract_page(lead_page(f"<p><strong>{LEAD}</strong></p>"), url="https://gazette.example/second-ferry")
+    assert found.text.splitlines()[0] == LEAD
+    assert found.text.splitlines()[1:] == FILLER
+    brief = lead_brief(found.text, title=found.title)
+    assert LEAD in brief.points[0]
+
+
+def test_a_lead_the_body_holds_already_is_not_repeated():
+    body = "<article>" + paragraphs([LEAD, *FILLER]) + "</article>"
+    html = f'<html><head><meta name="description" content="{LEAD}"></head><body>{body}</body></html>'
+    assert read_page(html.encode()).text.splitlines() == [LEAD, *FILLER]
+
+
+def test_a_description_the_page_does_not_show_or_shows_in_a_sidebar_is_not_the_lead():
+    hidden = lead_page("<p>Read the whole story below.</p>")
+    assert LEAD not in read_page(hidden).text
+    sidebar = hidden.replace(b"<footer>", f"<aside><p>{LEAD}</p></aside><footer>".encode())
+    assert LEAD not in read_page(sidebar).text
+    # A short description is a site's tagline, not a lead.
+    tagline = lead_page("<p>News from the coast.</p>", description="News from the coast.")
+    assert "News from the coast." not in read_page(tagline).text
+
+
+def test_words_in_a_table_cell_split_by_line_breaks_stay_apart():
+    names = ["Anna Berg", "Carl Dunn", "Eva Frost", "Gus Hale"]
+    table = ("<table><tr><td>" + "<br>".join(f"<strong>{name}</strong>, skipper" for name in names)
+             + "</td><td>Crew of the winter ferry</td></tr></table>")
+    text = read_page(page(paragraphs(FILLER[:3]) + table + paragraphs(FILLER[3:])).encode()).text
+    assert "Anna Berg, skipper Carl Dunn, skipper Eva Frost" in text
+    assert "skipperCarl" not in text
+
+
+def test_list_items_set_inside_a_quote_are_lines_of_their_own():
+    items = ["Name: Morning crossing", "Leaves: 6:30 from the harbour", "Arrives: 7:15 on the island"]
+    quote = "<blockquote>" + "".join(f"<li>{item}</li>" for item in items) + "</blockquote>"
+    lines = read_page(page(paragraphs(FILLER[:3]) + quote + paragraphs(FILLER[3:])).encode()).text.splitlines()
+    assert all(item in lines for item in items)
+
+
+def test_decomposed_accents_are_composed():
+    sentence = "Le bac reprendra son service apre\u0300s une enque\u0302te sur la te\u0301le\u0301commande du port."
+    text = read_page(page(paragraphs([sentence, *FILLER]), lang="fr").encode()).text
+    assert text.splitlines()[0] == "Le bac reprendra son service après une enquête sur la télécommande du port."
