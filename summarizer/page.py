@@ -80,6 +80,8 @@ _CREDIT = re.compile(r"^(?:Foto|Fotos|Fot\.|Photo|Photos|Photograph|Bild|Bilder|
                      r"\s*[:.]", re.IGNORECASE)
 CREDIT_MAX_CHARS = 150
 LEAD_MIN_CHARS = 60  # a shorter description is a tagline or a label, not a lead
+# A lead is sentences (a long one may end on a quotation); a tagline or a label ends without a stop.
+_LEAD_END = re.compile(r"[.!?…]['\"”’»)]*$|^.{100,}[\"”»]$")
 _LEAD_BLOCKS = ("p", "div", "section", "header", "td", "li", "blockquote", "h2", "h3", "h4")
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
@@ -233,7 +235,7 @@ def _metadata(tree) -> dict:
         for item in _json_ld_items(data):
             if isinstance(item.get("headline"), str):
                 json_ld_titles.append(item["headline"])
-            if isinstance(item.get("description"), str):
+            if isinstance(item.get("headline"), str) and isinstance(item.get("description"), str):  # an article's
                 json_ld_descriptions.append(" ".join(item["description"].split()))
             publisher = item.get("publisher")
             if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
@@ -266,8 +268,9 @@ def _lead(tree, descriptions: list[str]) -> str | None:
 
     News sites set the lead apart from the body (a teaser, an "abstract" or "intro" block beside the
     headline) and trafilatura often leaves it out, with the story's first and best sentences. The page's
-    description names it: a visible block (not a menu, footer or sidebar) that says the description, and
-    little else, is the lead."""
+    description names it: a visible block (not a menu, footer, sidebar, link or the headline) that says the
+    description, and little else, in sentences, is the lead. A description of a site or an author is not one:
+    only the article's own (meta, or JSON-LD beside its headline) is looked for."""
     for description in dict.fromkeys(descriptions):
         whole = _comparable(description.rstrip(".…").rstrip() if description.endswith(("...", "…")) else description)
         if len(whole) < LEAD_MIN_CHARS:
@@ -275,7 +278,7 @@ def _lead(tree, descriptions: list[str]) -> str | None:
         probe = " ".join(description.split()[:4])
         for node in tree.xpath("//body//text()[contains(normalize-space(.), $probe)]"
                                "[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::nav "
-                               "or ancestor::footer or ancestor::aside or ancestor::a or ancestor::button)]",
+                               "or ancestor::footer or ancestor::aside or ancestor::a or ancestor::button or ancestor::h1)]",
                                probe=probe)[:20]:
             block = node.getparent()
             while block is not None and block.tag not in _LEAD_BLOCKS:
@@ -283,7 +286,7 @@ def _lead(tree, descriptions: list[str]) -> str | None:
             if block is None:
                 continue
             text = " ".join(block.text_content().split())
-            if whole in _comparable(text) and len(text) <= 2 * len(description) + 100:
+            if whole in _comparable(text) and len(text) <= 2 * len(description) + 100 and _LEAD_END.search(text):
                 return text
     return None
 

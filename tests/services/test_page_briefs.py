@@ -479,9 +479,20 @@ def test_a_description_the_page_does_not_show_or_shows_in_a_sidebar_is_not_the_l
     assert LEAD not in read_page(hidden).text
     sidebar = hidden.replace(b"<footer>", f"<aside><p>{LEAD}</p></aside><footer>".encode())
     assert LEAD not in read_page(sidebar).text
-    # A short description is a site's tagline, not a lead.
+    # A site's tagline (short, or without a full stop) is not a lead.
     tagline = lead_page("<p>News from the coast.</p>", description="News from the coast.")
     assert "News from the coast." not in read_page(tagline).text
+    motto = "Ferries, harbours, island life and the people who keep the coast running all year"
+    assert motto not in read_page(lead_page(f"<p>{motto}</p>", description=motto)).text
+
+
+def test_an_authors_description_in_json_ld_is_not_the_lead():
+    bio = ("Jo Marsh has covered the harbour and its ferries for twenty years. She lives on the island with "
+           "two dogs and a boat.")
+    person = f'{{"@type": "Person", "name": "Jo Marsh", "description": "{bio}"}}'
+    html = lead_page(f'<p class="author-box">{bio}</p>', description="").replace(
+        b"</head>", f'<script type="application/ld+json">{person}</script></head>'.encode())
+    assert bio not in read_page(html).text
 
 
 def test_words_in_a_table_cell_split_by_line_breaks_stay_apart():
