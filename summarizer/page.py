@@ -22,13 +22,14 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from summarizer.headline import page_title
 
 log = logging.getLogger(__name__)
 
 MAX_HTML_BYTES = 3_000_000
+EARLIEST_DATE = date(1995, 1, 1)  # htmldate's own floor: no web page is older
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 # A script or style element (not a custom element such as <script-loader>), or an unclosed one running to
 # the end (one pass: linear time). Its end tag ends at the first ">", as a browser reads it, even when
@@ -36,6 +37,13 @@ _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 # would hide the rest of the page.
 _HIDDEN = re.compile(rb"<(script|style)(?![\w.:-])([^>]*)(?:>|\Z).*?(?:</\1(?:[\s/][^>]{0,2000})?>|\Z)",
                      re.DOTALL | re.IGNORECASE)
+# A publication date a script's data names: "datePublished": "2024-03-12T10:00:00Z", publish_date='2024-03-12'
+# (quotes escaped or not). Only keys that say "published"; a bare timestamp may be the page's build time.
+_SCRIPT_DATE = re.compile(
+    rb"""(?i:date_?published|publish(?:ed)?_?(?:date|at|time|on)|publication_?date|pub_?date|first_?published"""
+    rb"""(?:_?(?:at|date))?)\\?["']?\s*[:=]\s*\\?["'](\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"""
+    rb"""(?:Z|[+-]\d{2}:?\d{2})?)?)\\?["']""")
+SCRIPT_DATE_SEARCH_BYTES = 500_000  # of each script: page data sits at its start, a bundle's code is long
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -84,6 +92,7 @@ LEAD_MIN_CHARS = 60  # a shorter description is a tagline or a label, not a lead
 _LEAD_END = re.compile(r"[.!?…]['\"”’»)]*$|^.{100,}[\"”»]$")
 _LEAD_BLOCKS = ("p", "div", "section", "header", "td", "li", "blockquote", "h2", "h3", "h4")
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
+_DATE_CUE = re.compile(r"date|datum|fecha|time|publish|posted|byline", re.IGNORECASE)
 _BLOCKS = ("p", "div", "td", "li", "blockquote", "dd", "section", "article")
 
 
@@ -162,7 +171,8 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     raw = html.encode("utf-8") if isinstance(html, str) else html
     if _binary(raw, content_type):
         return Page(text="", title=None, published=None)
-    lean = _HIDDEN.sub(_keep_json_ld, raw)[:max_bytes]
+    script_dates: list[str] = []
+    lean = _HIDDEN.sub(lambda match: _keep_json_ld(match, script_dates), raw)[:max_bytes]
     # Text is decoded already: whatever its <meta charset> says, it is read as it is.
     markup = lean.decode("utf-8", "replace") if isinstance(html, str) else decode(lean, content_type)
     markup = _XML_DECLARATION.sub("", markup)
@@ -174,11 +184,12 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     _repair_inline(tree)
     lead = _lead(tree, found["descriptions"])
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
-    # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date.
+    # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date: the publication's
+    # (original_date), not the last change's, and none after today (a page's clock can be wrong).
     # Comments are taken apart (and not read): left in, trafilatura prunes every element whose class opens
     # with "comment", the article too when its wrapper is a "comments-enabled" <div>.
     document = bare_extraction(tree, url=url, with_metadata=True, include_comments=True, include_tables=True,
-                               date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False})
+                               date_extraction_params=_date_params())
     if document is None:
         return Page(text="", title=page_title(found, url), published=None)
     found["trafilatura"] = [document.title] if document.title else []
@@ -188,8 +199,13 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
     if _plausible_site_name(document.sitename, found):
         found["site_names"].append(document.sitename)
     return Page(text=_with_lead(_body_text(document.body), lead), title=page_title(found, url),
-                published=_parse_date(document.date),
+                published=_parse_date(document.date) or _script_date(script_dates),
                 site_name=_clean(document.sitename), author=_clean(document.author), url=document.url)
+
+
+def _date_params() -> dict:
+    today = datetime.now(UTC).date().isoformat()
+    return {"outputformat": _DATE_FORMAT, "extensive_search": False, "original_date": True, "max_date": today}
 
 
 def _plausible_site_name(name: str | None, found: dict) -> bool:
@@ -214,8 +230,14 @@ def _parser():
     return lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
-def _keep_json_ld(match: re.Match[bytes]) -> bytes:
-    return match.group(0) if b"ld+json" in match.group(2).lower() else b" "
+def _keep_json_ld(match: re.Match[bytes], dates: list[str]) -> bytes:
+    """JSON-LD stays for its metadata; another script goes, and leaves the first publication date it names
+    ({"datePublished": "2024-03-12T10:00:00Z"} in a page's data), which trafilatura would have read in it."""
+    if b"ld+json" in match.group(2).lower():
+        return match.group(0)
+    if not dates and (found := _SCRIPT_DATE.search(match.group(0), 0, SCRIPT_DATE_SEARCH_BYTES)):
+        dates.append(found.group(1).decode("ascii"))
+    return b" "
 
 
 def _metadata(tree) -> dict:
@@ -335,9 +357,23 @@ def _repair_inline(tree) -> None:
             _replace_with_text(element, text)
     for block in [element for element in tree.iter(*_BLOCKS) if _own_text_chars(element) >= 40]:
         for child in list(block):
-            if child.tag in _INLINE and child.getparent() is block:
+            if child.tag in _INLINE and child.getparent() is block and not _holds_date(child):
                 etree.strip_tags(child, *_INLINE)
                 child.drop_tag()
+
+
+def _holds_date(element) -> bool:
+    """Markup the date reader looks for stays: an element named for a date (class, id or itemprop: "date",
+    "published", "time"...), or a <small>, <abbr> or <time> with a number in it."""
+    for part in element.iter():
+        if not isinstance(part.tag, str):
+            continue
+        if any(_DATE_CUE.search(part.get(name) or "") for name in ("class", "id", "itemprop")) \
+                or part.get("datetime") is not None \
+                or (part.tag in ("small", "abbr", "time") and any(ch.isdigit() for ch in
+                                                                  part.text_content() + (part.get("title") or ""))):
+            return True
+    return False
 
 
 def _own_text_chars(element) -> int:
@@ -446,6 +482,12 @@ def _text_of(element) -> str:
         parts += [" ", _text_of(child), " "] if child.tag in _SPACED else [_text_of(child)]
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _script_date(dates: list[str]) -> datetime | None:
+    """The date a script's data names, when it is a real day no later than today."""
+    parsed = _parse_date(dates[0].replace(" ", "T", 1)) if dates else None
+    return parsed if parsed and EARLIEST_DATE <= parsed.date() <= datetime.now(UTC).date() else None
 
 
 def _parse_date(value: str | None) -> datetime | None:

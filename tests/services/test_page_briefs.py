@@ -417,6 +417,33 @@ def test_the_publication_date_comes_from_the_pages_metadata():
     assert found.date == datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
 
 
+def test_the_date_is_the_publications_not_the_last_changes():
+    head = ('<meta property="article:published_time" content="2024-05-06T08:00:00+00:00">'
+            '<meta property="article:modified_time" content="2024-09-30T17:00:00+00:00">')
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/ferry")
+    assert found.date == datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("stamp", ["<small>06.05.2024</small>", '<abbr class="published" title="2024-05-06">6 May</abbr>',
+                                   '<a href="/archive/"><span class="entry-date">06.05.2024</span></a>'])
+def test_a_date_set_inside_a_byline_paragraph_is_read(stamp):
+    byline = f"<p>Written by the harbour desk with pictures from the crew of the morning ferry, {stamp}</p>"
+    found = extract_page(page(byline + paragraphs(FILLER)), url="https://gazette.example/ferry")
+    assert found.date is not None and found.date.date() == datetime(2024, 5, 6).date()
+
+
+@pytest.mark.parametrize("data, day", [
+    ('window.pageData = {"story": {"id": 7, "datePublished": "2024-05-06T08:00:00Z"}};', (2024, 5, 6)),
+    ("var story = {publish_date: '2024-05-06'};", (2024, 5, 6)),
+    ('var s = "{\\"publishedAt\\":\\"2024-05-06 23:30:00-02:00\\"}";', (2024, 5, 7)),
+    ('var story = {"dateModified": "2024-05-06"};', None),  # a change, not the publication
+    ('var story = {"datePublished": "2999-05-06"};', None),  # after today: a wrong clock
+])
+def test_a_publication_date_in_a_scripts_data_is_read_when_nothing_else_gives_one(data, day):
+    found = extract_page(page(paragraphs(FILLER), head=f"<script>{data}</script>"), url="https://gazette.example/f")
+    assert (found.date.date() if found.date else None) == (datetime(*day).date() if day else None)
+
+
 def test_no_date_is_guessed_from_prose():
     body = paragraphs(["The first ferry crossed the lake in 2015, and the second one followed in March 2019.",
                        *FILLER])
