@@ -74,7 +74,13 @@ _APPEAL = re.compile(
     r"follow (?:us|@\w+|the \w+ on)|letter to the editor|copyrighted property|written permission|"
     r"suscríbete|únete (?:a|desde)|síguenos|canal de (?:telegram|whatsapp)|"
     r"newsletter abonnieren|jetzt abonnieren|folgen sie uns|abonnez-vous|inscrivez-vous|suivez-nous|"
-    r"inscreva-se|siga-nos|zapisz się|obserwuj nas)\b", re.IGNORECASE)
+    r"inscreva-se|siga-nos|zapisz się|obserwuj nas|"
+    # a disclosure of paid links, a click-here, a subscriber's offer, a reading time
+    r"affiliate links?|affiliate-links?|we may (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)|"
+    r"advertisers do not influence|advertise with (?:us|the)|provisionslinks?|werbelinks?|enlaces de afiliados|"
+    r"liens affiliés|click here|hier klicken|klicken sie hier|haga clic aquí|cliquez ici|clique aqui|"
+    r"kliknij tutaj|(?:first-time |new )?subscribers (?:also )?(?:receive|get)|\d+ min(?:ute)?s? read|"
+    r"lesezeit|temps de lecture|tiempo de lectura|tempo de leitura|czas czytania)\b", re.IGNORECASE)
 APPEAL_MAX_CHARS = 300  # a longer paragraph that mentions a newsletter is more likely the story's own
 # A rights notice: "© 2024 Gazette. All rights reserved.", "Foto: © Agency", a bare "All rights reserved."
 # (a sentence about licences may say it too: without the sign, only a line too short to be one).

@@ -268,6 +268,12 @@ def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
     "Foto: © Hafenamt",
     "Quelle: Hafenamt Kiel",
     "Titelbild: Hafenamt/Archiv",
+    "We test every ferry app ourselves, and advertisers do not influence our picks. We may earn a commission.",
+    "This guide contains affiliate links: the Gazette gets a small share of what you spend.",
+    "Die Fahrpläne jetzt auch als App! Einfach hier klicken und kostenlos registrieren!",
+    "First-time subscribers also receive a tide table printed on the island!",
+    "4 min read",
+    "Lesezeit: 3 Minuten",
 ])
 def test_calls_to_action_and_rights_notices_are_not_the_story(appeal):
     body = paragraphs(FILLER[:4]) + f"<p>{appeal}</p>" + paragraphs(FILLER[4:])
