@@ -351,7 +351,6 @@ def _repair_inline(tree) -> None:
     around it stays ("a lead in the state, but , notably", "urkey, Poland"). Lists of bare links (menus)
     keep their <a>, so link density still tells navigation from prose.
     """
-    from lxml import etree
 
     for element in list(tree.iter("img")):
         alt = (element.get("alt") or "").strip()
@@ -364,8 +363,25 @@ def _repair_inline(tree) -> None:
     for block in [element for element in tree.iter(*_BLOCKS) if _own_text_chars(element) >= 40]:
         for child in list(block):
             if child.tag in _INLINE and child.getparent() is block and not _holds_date(child):
-                etree.strip_tags(child, *_INLINE)
-                child.drop_tag()
+                for inner in reversed(list(child.iterdescendants(*_INLINE))):  # the innermost first
+                    _unwrap(inner)
+                _unwrap(child)
+
+
+def _unwrap(element) -> None:
+    """The element's text joins its neighbours', with a space where one sentence ends and the next begins:
+    "<strong>Now online!</strong><a>Register here.</a>" reads as two sentences, as a browser shows them."""
+    previous, parent = element.getprevious(), element.getparent()
+    before = (previous.tail if previous is not None else parent.text) or ""
+    if _glued(before, element.text or ""):
+        element.text = " " + element.text
+    if _glued(element.text_content(), element.tail or ""):
+        element.tail = " " + element.tail
+    element.drop_tag()
+
+
+def _glued(before: str, after: str) -> bool:
+    return after[:1].isupper() and before[-1:] in ".!?…" and before[-2:-1].isalpha()
 
 
 def _holds_date(element) -> bool:

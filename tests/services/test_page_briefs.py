@@ -548,3 +548,10 @@ def test_decomposed_accents_are_composed():
     sentence = "Le bac reprendra son service apre\u0300s une enque\u0302te sur la te\u0301le\u0301commande du port."
     text = read_page(page(paragraphs([sentence, *FILLER]), lang="fr").encode()).text
     assert text.splitlines()[0] == "Le bac reprendra son service après une enquête sur la télécommande du port."
+
+
+def test_sentences_in_neighbouring_elements_are_not_glued():
+    box = ('<p>The winter timetable starts on Monday for every crossing of the bay. <strong><span class="box">'
+           'It is online now!</span></strong><a href="/timetable">Find every crossing on one page.</a></p>')
+    text = read_page(page(paragraphs(FILLER[:3]) + box + paragraphs(FILLER[3:])).encode()).text
+    assert "of the bay. It is online now! Find every crossing on one page." in text
