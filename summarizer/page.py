@@ -188,7 +188,7 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str | 
         return Page(text="", title=None, published=None)
     found = _metadata(tree)
     _repair_inline(tree)
-    lead = _lead(tree, found["descriptions"])
+    lead = _lead(tree, found["descriptions"], titles=found["og"] + found["h1"] + found["title"])
     # No extensive date search: it guesses from prose ("in 2015" became 1 January 2015) and costs seconds
     # of dateparser start-up. Metadata, <time>, JSON-LD and the URL still give the date: the publication's
     # (original_date), not the last change's, and none after today (a page's clock can be wrong).
@@ -291,7 +291,7 @@ def _metadata(tree) -> dict:
     }
 
 
-def _lead(tree, descriptions: list[str]) -> str | None:
+def _lead(tree, descriptions: list[str], *, titles: list[str]) -> str | None:
     """The story's lead (standfirst) as the page shows it: the block whose text is the page's own description.
 
     News sites set the lead apart from the body (a teaser, an "abstract" or "intro" block beside the
@@ -314,7 +314,8 @@ def _lead(tree, descriptions: list[str]) -> str | None:
             if block is None:
                 continue
             text = " ".join(block.text_content().split())
-            if whole in _comparable(text) and len(text) <= 2 * len(description) + 100 and _LEAD_END.search(text):
+            if whole in _comparable(text) and len(text) <= 2 * len(description) + 100 and _LEAD_END.search(text) \
+                    and not any(_comparable(text) in _comparable(title) for title in titles):
                 return text
     return None
 

@@ -513,6 +513,10 @@ def test_a_description_the_page_does_not_show_or_shows_in_a_sidebar_is_not_the_l
     sidebar = hidden.replace(b"<footer>", f"<aside><p>{LEAD}</p></aside><footer>".encode())
     assert LEAD not in read_page(sidebar).text
     # A site's tagline (short, or without a full stop) is not a lead.
+    question = "Why does the island need a second ferry, and who is going to pay for it in the end?"
+    titled = lead_page(f"<h2>{question}</h2>", description=question).replace(
+        b"<title>A second ferry for the island</title>", f"<title>{question}</title>".encode())
+    assert question not in read_page(titled).text  # the headline, not a lead
     tagline = lead_page("<p>News from the coast.</p>", description="News from the coast.")
     assert "News from the coast." not in read_page(tagline).text
     motto = "Ferries, harbours, island life and the people who keep the coast running all year"
