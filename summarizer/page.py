@@ -93,9 +93,13 @@ _CREDIT = re.compile(r"^(?:Foto|Fotos|Fot\.|Photo|Photos|Photograph|Bild|Bilder|
                      r"Image|Images|Credit|Crédito|Crédit|Quelle|Source|Sources|Fuente|Fonte|Źródło|Zdjęcie)"
                      r"\s*[:.]", re.IGNORECASE)
 CREDIT_MAX_CHARS = 150
-LEAD_MIN_CHARS = 60  # a shorter description is a tagline or a label, not a lead
+LEAD_MIN_CHARS, LEAD_MAX_CHARS = 60, 1000  # a shorter description is a tagline or a label, not a lead
+# The names news sites give their lead, one of the words of a class ("article-lead", "c-intro__text").
+_LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:lead|lede|standfirst|intro|abstract|chapo|chapeau|sapo|entradilla|"
+                         r"bajada|copete|dek)(?:$|[\s_-])", re.IGNORECASE)
 # A lead is sentences (a long one may end on a quotation); a tagline or a label ends without a stop.
 _LEAD_END = re.compile(r"[.!?…]['\"”’»)]*$|^.{100,}[\"”»]$")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LEAD_BLOCKS = ("p", "div", "section", "header", "td", "li", "blockquote", "h2", "h3", "h4")
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _DATE_CUE = re.compile(r"date|datum|fecha|time|publish|posted|byline", re.IGNORECASE)
@@ -313,11 +317,40 @@ def _lead(tree, descriptions: list[str], *, titles: list[str]) -> str | None:
                 block = block.getparent()
             if block is None:
                 continue
-            text = " ".join(block.text_content().split())
+            text = " ".join(_prose_of(block).split())
             if whole in _comparable(text) and len(text) <= 2 * len(description) + 100 and _LEAD_END.search(text) \
                     and not any(_comparable(text) in _comparable(title) for title in titles):
                 return text
-    return None
+    return _named_lead(tree, titles)
+
+
+def _named_lead(tree, titles: list[str]) -> str | None:
+    """A block the page names as its lead (class "lead", "intro", "standfirst", "chapo", "entradilla"...),
+    when it is the only one: several are a list of other stories' teasers."""
+    texts = []
+    for block in tree.xpath("//body//*[@class][not(ancestor::nav or ancestor::footer or ancestor::aside "
+                            "or ancestor::a or ancestor::h1)]"):
+        if block.tag in _LEAD_BLOCKS and _LEAD_CLASS.search(block.get("class")):
+            text = " ".join(_prose_of(block).split())
+            if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS and _LEAD_END.search(text) \
+                    and not any(_comparable(text) in _comparable(title) for title in titles) \
+                    and _link_chars(block) <= len(text) // 5 and text not in texts:
+                texts.append(text)
+    return texts[0] if len(texts) == 1 else None
+
+
+def _prose_of(element) -> str:
+    """The element's text without its headings (a teaser box's title is not its lead), blocks kept apart."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _HEADINGS:
+            parts += [" ", _prose_of(child), " "]
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _link_chars(element) -> int:
+    return sum(len(" ".join(link.text_content().split())) for link in element.iter("a"))
 
 
 def _with_lead(text: str, lead: str | None) -> str:

@@ -559,3 +559,13 @@ def test_sentences_in_neighbouring_elements_are_not_glued():
            'It is online now!</span></strong><a href="/timetable">Find every crossing on one page.</a></p>')
     text = read_page(page(paragraphs(FILLER[:3]) + box + paragraphs(FILLER[3:])).encode()).text
     assert "of the bay. It is online now! Find every crossing on one page." in text
+
+
+def test_a_block_the_page_names_its_lead_opens_the_text_when_there_is_one():
+    html = lead_page(f'<p class="article-lead">{LEAD}</p>', description="")
+    assert read_page(html).text.splitlines()[0] == LEAD
+    # Several "intro" blocks are other stories' teasers, none of them this story's lead.
+    teasers = "".join(f'<div class="teaser-intro"><h3>Story {n}</h3><p>The island school opens a new wing for '
+                      f'its pupils in the spring number {n}.</p></div>' for n in range(3))
+    html = lead_page("<p>Read on.</p>", description="").replace(b"<footer>", f"{teasers}<footer>".encode())
+    assert "new wing" not in read_page(html).text
