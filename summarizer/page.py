@@ -10,9 +10,11 @@ The character set comes from the bytes: the HTTP header, a byte-order mark, `<me
 detection (charset-normalizer). Scripts and styles are cut out with a linear scan before parsing
 (JSON-LD is kept for its metadata) and what remains is capped, so hostile HTML stays cheap.
 trafilatura finds the main text; before it runs, inline links inside prose are unwrapped and drop caps
-joined to their word, so neither link text nor a story's first letter goes missing. Server warnings,
-links to other stories set inside the text ("Read more: ..."), calls to action, rights notices and
-credit lines are left out.
+joined to their word, so neither link text nor a story's first letter goes missing. The lead a news page
+sets apart beside its headline (which trafilatura often leaves out) opens the text: the block that shows
+the page's own description, else the one block the page names its lead. Server warnings, links to other
+stories set inside the text ("Read more: ..."), calls to action, rights notices and credit lines are left
+out. The date is the publication's, from the page's metadata (a script's data too), never from prose.
 """
 
 from __future__ import annotations
