@@ -102,6 +102,8 @@ _LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:lead|lede|standfirst|intro|abstract|ch
 # A lead is sentences (a long one may end on a quotation); a tagline or a label ends without a stop.
 _LEAD_END = re.compile(r"[.!?…]['\"”’»)]*$|^.{100,}[\"”»]$")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_OUTSIDE_LEAD = frozenset({"nav", "footer", "aside", "a", "h1", "head"})  # a lead is in none of these
+MAX_NAMED_LEADS = 50
 _LEAD_BLOCKS = ("p", "div", "section", "header", "td", "li", "blockquote", "h2", "h3", "h4")
 _INLINE = {"a", "span", "b", "strong", "em", "i", "u", "font", "small", "big", "abbr", "cite", "mark", "sup", "sub"}
 _DATE_CUE = re.compile(r"date|datum|fecha|time|publish|posted|byline", re.IGNORECASE)
@@ -328,16 +330,20 @@ def _lead(tree, descriptions: list[str], *, titles: list[str]) -> str | None:
 
 def _named_lead(tree, titles: list[str]) -> str | None:
     """A block the page names as its lead (class "lead", "intro", "standfirst", "chapo", "entradilla"...),
-    when it is the only one: several are a list of other stories' teasers."""
-    texts = []
-    for block in tree.xpath("//body//*[@class][not(ancestor::nav or ancestor::footer or ancestor::aside "
-                            "or ancestor::a or ancestor::h1)]"):
-        if block.tag in _LEAD_BLOCKS and _LEAD_CLASS.search(block.get("class")):
-            text = " ".join(_prose_of(block).split())
-            if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS and _LEAD_END.search(text) \
-                    and not any(_comparable(text) in _comparable(title) for title in titles) \
-                    and _link_chars(block) <= len(text) // 5 and text not in texts:
-                texts.append(text)
+    when it is the only one: several are a list of other stories' teasers. At most MAX_NAMED_LEADS such
+    blocks are read, so a hostile page of thousands costs no more than a real one."""
+    texts: list[str] = []
+    named = (element for element in tree.iter(*_LEAD_BLOCKS) if _LEAD_CLASS.search(element.get("class") or ""))
+    for seen, block in enumerate(named):
+        if seen >= MAX_NAMED_LEADS or len(texts) > 1:
+            return None
+        if any(ancestor.tag in _OUTSIDE_LEAD for ancestor in block.iterancestors()):
+            continue
+        text = " ".join(_prose_of(block).split())
+        if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS and _LEAD_END.search(text) \
+                and not any(_comparable(text) in _comparable(title) for title in titles) \
+                and _link_chars(block) <= len(text) // 5 and text not in texts:
+            texts.append(text)
     return texts[0] if len(texts) == 1 else None
 
 

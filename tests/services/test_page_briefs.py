@@ -569,3 +569,12 @@ def test_a_block_the_page_names_its_lead_opens_the_text_when_there_is_one():
                       f'its pupils in the spring number {n}.</p></div>' for n in range(3))
     html = lead_page("<p>Read on.</p>", description="").replace(b"<footer>", f"{teasers}<footer>".encode())
     assert "new wing" not in read_page(html).text
+
+
+def test_a_page_of_many_blocks_named_intro_has_no_named_lead():
+    # Past MAX_NAMED_LEADS such blocks the page is a list (or hostile), and reading on would cost without end.
+    from summarizer.page import MAX_NAMED_LEADS
+
+    labels = '<div class="intro">Ferry</div>' * MAX_NAMED_LEADS
+    html = lead_page(f'{labels}<p class="lead">{LEAD}</p>', description="")
+    assert LEAD not in read_page(html).text
