@@ -268,6 +268,12 @@ def test_links_to_other_stories_set_inside_the_text_are_left_out(see_also):
     "Foto: © Hafenamt",
     "Quelle: Hafenamt Kiel",
     "Titelbild: Hafenamt/Archiv",
+    "We test every ferry app ourselves, and advertisers do not influence our picks. We may earn a commission.",
+    "This guide contains affiliate links: the Gazette gets a small share of what you spend.",
+    "Die Fahrpläne jetzt auch als App! Einfach hier klicken und kostenlos registrieren!",
+    "First-time subscribers also receive a tide table printed on the island!",
+    "4 min read",
+    "Lesezeit: 3 Minuten",
 ])
 def test_calls_to_action_and_rights_notices_are_not_the_story(appeal):
     body = paragraphs(FILLER[:4]) + f"<p>{appeal}</p>" + paragraphs(FILLER[4:])
@@ -417,6 +423,33 @@ def test_the_publication_date_comes_from_the_pages_metadata():
     assert found.date == datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
 
 
+def test_the_date_is_the_publications_not_the_last_changes():
+    head = ('<meta property="article:published_time" content="2024-05-06T08:00:00+00:00">'
+            '<meta property="article:modified_time" content="2024-09-30T17:00:00+00:00">')
+    found = extract_page(page(paragraphs(FILLER), head=head), url="https://gazette.example/ferry")
+    assert found.date == datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("stamp", ["<small>06.05.2024</small>", '<abbr class="published" title="2024-05-06">6 May</abbr>',
+                                   '<a href="/archive/"><span class="entry-date">06.05.2024</span></a>'])
+def test_a_date_set_inside_a_byline_paragraph_is_read(stamp):
+    byline = f"<p>Written by the harbour desk with pictures from the crew of the morning ferry, {stamp}</p>"
+    found = extract_page(page(byline + paragraphs(FILLER)), url="https://gazette.example/ferry")
+    assert found.date is not None and found.date.date() == datetime(2024, 5, 6).date()
+
+
+@pytest.mark.parametrize("data, day", [
+    ('window.pageData = {"story": {"id": 7, "datePublished": "2024-05-06T08:00:00Z"}};', (2024, 5, 6)),
+    ("var story = {publish_date: '2024-05-06'};", (2024, 5, 6)),
+    ('var s = "{\\"publishedAt\\":\\"2024-05-06 23:30:00-02:00\\"}";', (2024, 5, 7)),
+    ('var story = {"dateModified": "2024-05-06"};', None),  # a change, not the publication
+    ('var story = {"datePublished": "2999-05-06"};', None),  # after today: a wrong clock
+])
+def test_a_publication_date_in_a_scripts_data_is_read_when_nothing_else_gives_one(data, day):
+    found = extract_page(page(paragraphs(FILLER), head=f"<script>{data}</script>"), url="https://gazette.example/f")
+    assert (found.date.date() if found.date else None) == (datetime(*day).date() if day else None)
+
+
 def test_no_date_is_guessed_from_prose():
     body = paragraphs(["The first ferry crossed the lake in 2015, and the second one followed in March 2019.",
                        *FILLER])
@@ -440,3 +473,108 @@ def test_a_list_item_that_is_a_sentence_is_a_point_without_its_own_bullet():
     found = extract_page(page(body, head="<title>Winter service</title>"), url="https://gazette.example/winter")
     brief = lead_brief(found.text, title=found.title)
     assert brief.points == FILLER[:3]  # no "- " left for the chat's own bullet to double
+
+
+# --- the lead and the words of tables and quotes ----------------------------------------------------------
+
+LEAD = ("The harbour board will buy a second ferry next spring, so that the island is served every hour "
+        "even in the winter months.")
+
+
+def lead_page(lead_block: str, *, description: str = LEAD) -> bytes:
+    """A news page whose lead stands apart from the body, beside the headline, as news sites set it."""
+    head = (f'<title>A second ferry for the island</title><meta property="og:description" content="{description}">')
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">' + head + '</head><body>'
+            '<nav><ul><li><a href="/">Home</a></li><li><a href="/news/">News</a></li></ul></nav>'
+            '<div class="story-header"><h1>A second ferry for the island</h1>'
+            f'<div class="teaser-box"><span class="location">Harbour Town.</span>{lead_block}</div>'
+            '<div class="share"><a href="/share">Share</a> <a href="/print">Print</a></div></div>'
+            f'<div class="story-body">{paragraphs(FILLER)}</div>'
+            '<footer><p>© Harbour Gazette</p></footer></body></html>').encode()
+
+
+def test_the_lead_set_apart_from_the_body_opens_the_text_and_the_brief():
+    found = extract_page(lead_page(f"<p><strong>{LEAD}</strong></p>"), url="https://gazette.example/second-ferry")
+    assert found.text.splitlines()[0] == LEAD
+    assert found.text.splitlines()[1:] == FILLER
+    brief = lead_brief(found.text, title=found.title)
+    assert LEAD in brief.points[0]
+
+
+def test_a_lead_the_body_holds_already_is_not_repeated():
+    body = "<article>" + paragraphs([LEAD, *FILLER]) + "</article>"
+    html = f'<html><head><meta name="description" content="{LEAD}"></head><body>{body}</body></html>'
+    assert read_page(html.encode()).text.splitlines() == [LEAD, *FILLER]
+
+
+def test_a_description_the_page_does_not_show_or_shows_in_a_sidebar_is_not_the_lead():
+    hidden = lead_page("<p>Read the whole story below.</p>")
+    assert LEAD not in read_page(hidden).text
+    sidebar = hidden.replace(b"<footer>", f"<aside><p>{LEAD}</p></aside><footer>".encode())
+    assert LEAD not in read_page(sidebar).text
+    # A site's tagline (short, or without a full stop) is not a lead.
+    question = "Why does the island need a second ferry, and who is going to pay for it in the end?"
+    titled = lead_page(f"<h2>{question}</h2>", description=question).replace(
+        b"<title>A second ferry for the island</title>", f"<title>{question}</title>".encode())
+    assert question not in read_page(titled).text  # the headline, not a lead
+    tagline = lead_page("<p>News from the coast.</p>", description="News from the coast.")
+    assert "News from the coast." not in read_page(tagline).text
+    motto = "Ferries, harbours, island life and the people who keep the coast running all year"
+    assert motto not in read_page(lead_page(f"<p>{motto}</p>", description=motto)).text
+
+
+def test_an_authors_description_in_json_ld_is_not_the_lead():
+    bio = ("Jo Marsh has covered the harbour and its ferries for twenty years. She lives on the island with "
+           "two dogs and a boat.")
+    person = f'{{"@type": "Person", "name": "Jo Marsh", "description": "{bio}"}}'
+    html = lead_page(f'<p class="author-box">{bio}</p>', description="").replace(
+        b"</head>", f'<script type="application/ld+json">{person}</script></head>'.encode())
+    assert bio not in read_page(html).text
+
+
+def test_words_in_a_table_cell_split_by_line_breaks_stay_apart():
+    names = ["Anna Berg", "Carl Dunn", "Eva Frost", "Gus Hale"]
+    table = ("<table><tr><td>" + "<br>".join(f"<strong>{name}</strong>, skipper" for name in names)
+             + "</td><td>Crew of the winter ferry</td></tr></table>")
+    text = read_page(page(paragraphs(FILLER[:3]) + table + paragraphs(FILLER[3:])).encode()).text
+    assert "Anna Berg, skipper Carl Dunn, skipper Eva Frost" in text
+    assert "skipperCarl" not in text
+
+
+def test_list_items_set_inside_a_quote_are_lines_of_their_own():
+    items = ["Name: Morning crossing", "Leaves: 6:30 from the harbour", "Arrives: 7:15 on the island"]
+    quote = "<blockquote>" + "".join(f"<li>{item}</li>" for item in items) + "</blockquote>"
+    lines = read_page(page(paragraphs(FILLER[:3]) + quote + paragraphs(FILLER[3:])).encode()).text.splitlines()
+    assert all(item in lines for item in items)
+
+
+def test_decomposed_accents_are_composed():
+    sentence = "Le bac reprendra son service apre\u0300s une enque\u0302te sur la te\u0301le\u0301commande du port."
+    text = read_page(page(paragraphs([sentence, *FILLER]), lang="fr").encode()).text
+    assert text.splitlines()[0] == "Le bac reprendra son service après une enquête sur la télécommande du port."
+
+
+def test_sentences_in_neighbouring_elements_are_not_glued():
+    box = ('<p>The winter timetable starts on Monday for every crossing of the bay. <strong><span class="box">'
+           'It is online now!</span></strong><a href="/timetable">Find every crossing on one page.</a></p>')
+    text = read_page(page(paragraphs(FILLER[:3]) + box + paragraphs(FILLER[3:])).encode()).text
+    assert "of the bay. It is online now! Find every crossing on one page." in text
+
+
+def test_a_block_the_page_names_its_lead_opens_the_text_when_there_is_one():
+    html = lead_page(f'<p class="article-lead">{LEAD}</p>', description="")
+    assert read_page(html).text.splitlines()[0] == LEAD
+    # Several "intro" blocks are other stories' teasers, none of them this story's lead.
+    teasers = "".join(f'<div class="teaser-intro"><h3>Story {n}</h3><p>The island school opens a new wing for '
+                      f'its pupils in the spring number {n}.</p></div>' for n in range(3))
+    html = lead_page("<p>Read on.</p>", description="").replace(b"<footer>", f"{teasers}<footer>".encode())
+    assert "new wing" not in read_page(html).text
+
+
+def test_a_page_of_many_blocks_named_intro_has_no_named_lead():
+    # Past MAX_NAMED_LEADS such blocks the page is a list (or hostile), and reading on would cost without end.
+    from summarizer.page import MAX_NAMED_LEADS
+
+    labels = '<div class="intro">Ferry</div>' * MAX_NAMED_LEADS
+    html = lead_page(f'{labels}<p class="lead">{LEAD}</p>', description="")
+    assert LEAD not in read_page(html).text
