@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 from bot.domain.actions import Button, ButtonRows, ButtonStyle, is_token
 from bot.domain.models import ChatRef, Message
 from bot.domain.schedule import ScheduleError, next_run, parse_local_time, parse_timezone
-from bot.i18n import Translator, chat_language, lazy, translator
+from bot.i18n import SUPPORTED, Translator, chat_language, lazy, translator
 from bot.i18n.dates import clock, weekday_date
 from bot.runtime.clock import Clock, utcnow
 from bot.services.chat_io import ChatKind
@@ -51,9 +51,9 @@ BUSY = lazy("The database is busy. Nothing was changed; please try again in a mi
 FAILED = lazy("Sorry, something went wrong on my side. Nothing was changed; please try again in a minute.")
 
 ADD_FEED_LABEL, ADD_ALERT_LABEL = lazy("Add a feed"), lazy("Add an alert")
-ADD_FEED_PROMPT = "Reply to this message with the address of the feed to follow."
+ADD_FEED_PROMPT = lazy("Reply to this message with the address of the feed to follow.")
 ADD_FEED_PLACEHOLDER = "https://example.com/feed.xml"
-ADD_ALERT_PROMPT = "Reply to this message with the words to watch for, e.g. climate -sports"
+ADD_ALERT_PROMPT = lazy("Reply to this message with the words to watch for, e.g. climate -sports")
 ADD_ALERT_PLACEHOLDER = "climate -sports"
 
 
@@ -73,14 +73,20 @@ class Ask:
     def incoming_args(self, answer: str) -> str:
         return f"{self.args} {answer.strip()}".strip()
 
+    def in_language(self, tr: Translator) -> Ask:
+        return replace(self, prompt=tr.gettext(self.prompt))
+
 
 ASKS = {FEED_ADD: Ask(ADD_FEED_PROMPT, ADD_FEED_PLACEHOLDER, "sources", "add", "/sources add <feed url>"),
         ALERT_ADD: Ask(ADD_ALERT_PROMPT, ADD_ALERT_PLACEHOLDER, "subscribe", "", "/subscribe <keywords>")}
 
 
 def asked_by(prompt: str) -> Ask | None:
-    """The Ask whose prompt is exactly `prompt`: how a platform that keeps no state knows an answer."""
-    return next((ask for ask in ASKS.values() if ask.prompt == prompt.strip()), None)
+    """The Ask whose prompt, in any language the bot speaks, is exactly `prompt`: how a platform that
+    keeps no state knows an answer (the chat's language may have changed since it asked)."""
+    prompt = prompt.strip()
+    return next((ask for ask in ASKS.values()
+                 if any(translator(code).gettext(ask.prompt) == prompt for code in SUPPORTED)), None)
 
 
 @dataclass(frozen=True)
@@ -270,7 +276,7 @@ def _stop_alert(tx: Tx, action: StoredAction, thread_id: str | None, now: dateti
 
 
 def _ask(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:
-    return PressResult("", ask=ASKS[action.kind])
+    return PressResult("", ask=ASKS[action.kind].in_language(_chat_tr(tx, action.chat_pk)))
 
 
 def _set_schedule(tx: Tx, action: StoredAction, thread_id: str | None, now: datetime) -> PressResult:

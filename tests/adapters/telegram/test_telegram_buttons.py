@@ -496,6 +496,18 @@ async def test_add_an_alert_asks_for_the_words_and_the_reply_subscribes(tg, bot)
     assert "1. climate -sports" in listing["text"] and labels(listing) == [["Stop 1"], ["Add an alert"]]
 
 
+async def test_a_prompt_is_in_the_chat_language_and_a_reply_to_it_is_read_in_any(tg, bot, feeds):
+    person = tg.add_user(user(next(_ids), "Leser", language_code="de"))
+    chat = private_chat(person)
+    listing = await ask(tg, chat, "/sources")
+    _, prompt, _ = await prompted(tg, chat, listing, "Feed hinzufügen")
+    assert prompt["text"] == "Antworte auf diese Nachricht mit der Adresse des Feeds, dem ich folgen soll."
+    # The chat's language changes before the reply: the German prompt is still known as the feed prompt.
+    await ask(tg, chat, "/language es")
+    answer = await ask(tg, chat, feeds.url("/courier.xml"), reply_to=prompt)
+    assert follows(bot, chat) == [(feeds.url("/courier.xml"), False)], answer["text"]
+
+
 async def test_a_channel_cannot_ask_and_the_toast_says_what_to_send(tg, bot):
     channel, admin = channel_chat(-1002000000000 - next(_ids), "Wire"), new_user("Editor")
     tg.set_member(channel["id"], admin, "administrator")
