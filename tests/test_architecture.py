@@ -13,7 +13,7 @@ from bot.adapters.registry import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ["summarizer", "bot.domain", "bot.services", "bot.sources", "bot.store"]
-NEUTRAL = ["bot/services", "bot/domain", "bot/store"]  # their source, comments and docstrings included
+NEUTRAL = ["bot/services", "bot/domain", "bot/store", "bot/sources", "bot/i18n", "bot/runtime"]  # comments included
 PLATFORM_NAME = re.compile(r"telegram|slack|console|tg-", re.IGNORECASE)
 
 

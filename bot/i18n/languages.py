@@ -11,10 +11,9 @@ SUPPORTED = ("en", "de", "es", "fr", "pt", "ru")
 
 
 def negotiate(tag: str | None) -> str | None:
-    """The supported language for a tag as Telegram ("pt-br"), Slack ("de-DE") or a person ("pt_BR")
-    writes it, or None when it names none of them. Only the language counts: Brazilian and European
-    Portuguese share one catalog, and a region Babel does not know ("es-LA", Slack's Latin America)
-    still finds Spanish."""
+    """The supported language for a tag as chat apps ("pt-br", "de-DE") or a person ("pt_BR") write it,
+    or None when it names none of them. Only the language counts: Brazilian and European Portuguese
+    share one catalog, and a region Babel does not know ("es-LA", Latin America) still finds Spanish."""
     if not tag or not tag.strip():
         return None
     try:

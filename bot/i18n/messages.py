@@ -11,7 +11,6 @@ DATABASE_BUSY = lazy("The database is busy (it stayed locked for {seconds} s). N
 # {commands}: those everyone may use, "/summary, /digest and /alerts".
 ADMINS_ONLY = lazy("Only the admins of this chat can change its sources, alerts and schedule. "
                    "Everyone can use {commands}.")
-DOWNLOAD_FAILED = lazy("I could not download that file from Telegram. Please send it again.")
 CHAT_BUSY = lazy("I'm busy with this chat's earlier commands: {waiting} are waiting, and a chat can have up to "
                  "{limit} at a time. I skipped this one (and skip any more until I have answered); send it again "
                  "then.")

@@ -19,8 +19,9 @@ _TOKEN_PATTERNS = [
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 # Feed and page URLs may carry a token in their query string (?token=...): every value is redacted.
 _URL = re.compile(r"\bhttps?://[^\s\"'<>]*", re.IGNORECASE)
-# Libraries that log every request URL (a bot token may be part of the path) at INFO (httpx2: openai's).
-_CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "telegram.ext.Updater", "apscheduler.executors.default")
+# Libraries that log every request URL (a bot token may be part of the path) at INFO (httpx2: openai's);
+# a platform names its own library's (protect_secrets' `url_loggers`).
+_CHATTY = ("httpx", "httpcore", "httpx2", "hpack", "apscheduler.executors.default")
 
 
 def redact(text: str, secrets: Iterable[str] = (), patterns: Iterable[re.Pattern[str]] = ()) -> str:
@@ -50,7 +51,7 @@ def _redacted_pair(pair: str) -> str:
 
 class _SecretRedactor:
     """The process's log record factory: a record holding a secret is rewritten before any handler or
-    filter sees it, whichever logger made it (libraries such as slack_bolt create loggers as they go,
+    filter sees it, whichever logger made it (libraries create loggers as they go,
     so per-logger filters would miss some); every other record is left exactly as it was."""
 
     def __init__(self) -> None:
@@ -79,16 +80,18 @@ class _SecretRedactor:
 _REDACTOR: _SecretRedactor | None = None
 
 
-def protect_secrets(secrets: Iterable[str | None], patterns: Iterable[re.Pattern[str]] = ()) -> None:
+def protect_secrets(secrets: Iterable[str | None], patterns: Iterable[re.Pattern[str]] = (),
+                    url_loggers: Iterable[str] = ()) -> None:
     """Keep these secrets, and anything matching `patterns` (a platform's tokens), out of every log
-    record from now on, and keep the libraries that log request URLs, tokens in them, at WARNING."""
+    record from now on, and keep the libraries that log request URLs, tokens in them, at WARNING
+    (those `url_loggers` too)."""
     global _REDACTOR
     if _REDACTOR is None:  # once: a factory installed later may wrap this one, never the reverse
         _REDACTOR = _SecretRedactor()
         logging.setLogRecordFactory(_REDACTOR)
     _REDACTOR.secrets.update(secret for secret in secrets if secret)
     _REDACTOR.patterns.update((pattern.pattern, pattern) for pattern in patterns)
-    for name in _CHATTY:
+    for name in (*_CHATTY, *url_loggers):
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.WARNING))
 

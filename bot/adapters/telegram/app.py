@@ -77,7 +77,8 @@ class TelegramAdapter:
                 raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_URL, an https:// URL Telegram can reach")
             if not webhook_secret or not _SECRET_TOKEN.fullmatch(webhook_secret):
                 raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
-        protect_secrets([token, webhook_secret], TOKEN_PATTERNS)  # before the Bot exists: it logs its URL when built
+        # Before the Bot exists: it logs its URL when built; the Updater logs the URLs it polls.
+        protect_secrets([token, webhook_secret], TOKEN_PATTERNS, url_loggers=("telegram.ext.Updater",))
         self.mode = mode
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret

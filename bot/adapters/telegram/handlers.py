@@ -20,13 +20,13 @@ from bot.adapters.telegram.sender import TelegramSender, seconds
 from bot.domain.models import ChatRef
 from bot.domain.models import Message as Reply
 from bot.i18n import chat_language, lazy, translator
-from bot.i18n.messages import DOWNLOAD_FAILED
 from bot.services.actions import Ask, asked_by
 from bot.services.chat_io import Attachment, ChatKind, CommandHandler, Incoming
 from bot.services.commands import COMMANDS, something_went_wrong
 from bot.services.pending import ChatBusy
 
 log = logging.getLogger(__name__)
+DOWNLOAD_FAILED = lazy("I could not download that file from Telegram. Please send it again.")
 
 MAX_ATTACHMENT_BYTES = 1_000_000
 MAX_REPLY_WAIT_S = 10.0  # a command's reply waits out a short flood limit once, not a long one
