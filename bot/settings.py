@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.adapters.registry import SETTINGS_SECTIONS
 from summarizer.languages import check_language
 from summarizer.types import SummarizerConfig
 
 
-class Settings(BaseSettings):
-    # An empty line in .env (TELEGRAM_BOT_TOKEN=) means "not set".
+# Each chat platform declares its own section (bot/adapters/<platform>/settings.py, named by its
+# PLATFORM): Settings is the bot's own settings and every section together.
+class Settings(*SETTINGS_SECTIONS, BaseSettings):
+    # An empty line in .env (SOME_TOKEN=) means "not set".
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       env_ignore_empty=True)
 
@@ -71,24 +74,6 @@ class Settings(BaseSettings):
     delivery_shard: str | None = Field(None, deprecated="removed: a set value stops the start (_shard_removed)")
     delivery_timeout_resends: int = Field(1, ge=0, le=3)  # a send that timed out goes this many more times
 
-    # Chat platforms: one section each, read by its bot/adapters/<platform>/platform.py.
-    # Telegram
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_base_url: str = "https://api.telegram.org/bot"
-    telegram_mode: Literal["polling", "webhook"] = "polling"
-    telegram_webhook_url: str | None = None  # public URL Telegram posts updates to
-    telegram_webhook_secret: SecretStr | None = None
-    telegram_paid_broadcast: bool = False  # allow_paid_broadcast: up to 1,000 messages/s, paid in Stars
-
-    # Slack
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_api_base_url: str = "https://slack.com/api/"
-    slack_mode: Literal["socket", "http"] = "socket"
-    slack_installer_user_id: str | None = None  # who installed the app: may change settings everywhere
-    slack_admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
-
     # The bot's own HTTP server (webhooks, health, metrics)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
@@ -130,13 +115,6 @@ class Settings(BaseSettings):
                              "start extra processes with `python -m bot worker`")
         return None
 
-    @field_validator("slack_admin_user_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -152,11 +130,6 @@ class Settings(BaseSettings):
             max_chars=self.brief_max_chars,
             language=self.llm_language,
         )
-
-    @property
-    def telegram_bot_id(self) -> str:
-        """The bot's own user id, the token's public part before ":" (update ids are counted per bot)."""
-        return self.telegram_bot_token.get_secret_value().partition(":")[0] if self.telegram_bot_token else ""
 
     def secrets(self) -> list[str]:
         """Secret values that must never reach a log line: every SecretStr setting (a platform's

@@ -49,7 +49,7 @@ def test_the_check_finds_a_platform_name(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def graph():
-    return grimp.build_graph("bot", "summarizer", include_external_packages=True)
+    return grimp.build_graph("bot", "summarizer", include_external_packages=True, exclude_type_checking_imports=True)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda platform: platform.name)

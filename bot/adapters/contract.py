@@ -19,11 +19,11 @@ from bot.domain.models import ChatRef
 from bot.services.chat_io import CommandHandler, Incoming
 from bot.services.ratelimit import PlatformLimits
 from bot.services.sending import Sender
-from bot.settings import Settings
 
-if TYPE_CHECKING:  # the platforms' packages stay light to import
-    from bot.services.actions import ActionService
+if TYPE_CHECKING:
+    from bot.services.actions import ActionService  # the platforms' packages stay light to import
     from bot.services.home import HomeService
+    from bot.settings import Settings  # made of the platforms' sections (registry.py): not imported here
 
 FirstSighting = Callable[[str], Awaitable[bool]]
 
@@ -77,7 +77,8 @@ class Platform:
     that the chat is a group (on top of the kind recorded with the chat). `help_command` and
     `attachment_hint` are its words in `Incoming`. `token_patterns` find its tokens in log lines
     even when the settings do not know them. `event_namespace` keys its redelivered events in the
-    store (None: it has none). `libraries`: the packages only this platform may import (the
+    store (None: it has none). `settings`: its section of the settings, a pydantic-settings class
+    whose fields (named for the platform: TELEGRAM_BOT_TOKEN...) `Settings` inherits. `libraries`: the packages only this platform may import (the
     architecture test keeps them out of the rest of the bot). `fallback`: chosen when no other
     platform is configured. `health_check`: its connection reports to /readyz.
     """
@@ -93,6 +94,7 @@ class Platform:
     token_patterns: tuple[re.Pattern[str], ...] = ()
     event_namespace: Callable[[Settings], str] | None = None
     libraries: tuple[str, ...] = ()
+    settings: type | None = None
     fallback: bool = False
     health_check: bool = True
 

@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from bot.adapters import console, slack, telegram
 from bot.adapters.contract import Platform
-from bot.settings import Settings
+
+if TYPE_CHECKING:  # bot.settings is made of the sections below: it imports this module
+    from bot.settings import Settings
 
 PLATFORMS: tuple[Platform, ...] = (
     telegram.PLATFORM,
     slack.PLATFORM,
     console.PLATFORM,
 )
+# Each platform's section of the settings (its env vars): bot.settings.Settings inherits them all.
+SETTINGS_SECTIONS: tuple[type, ...] = tuple(platform.settings for platform in PLATFORMS if platform.settings)
 
 
 def configured(settings: Settings, platforms: tuple[Platform, ...] = PLATFORMS) -> list[Platform]:

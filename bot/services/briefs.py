@@ -12,12 +12,12 @@ import numpy as np
 
 from bot.domain.models import BriefItem, Link
 from bot.runtime.metrics import Metrics
-from bot.settings import Settings
 from bot.store.articles import StoredBrief
 from summarizer import ArticleText, Brief, Summarizer, SummarizerConfig, SummarizerError, get_summarizer
 
 if TYPE_CHECKING:
     from bot.runtime.llm_client import LlmClient
+    from bot.settings import Settings
 
 
 class BriefMaker:

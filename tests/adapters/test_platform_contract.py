@@ -73,6 +73,20 @@ def test_each_platform_declares_what_the_root_and_the_services_need(platform, tm
     assert platform.is_group("any") in (True, False)
 
 
+@pytest.mark.parametrize("platform", [p for p in registry.PLATFORMS if p.settings], ids=lambda p: p.name)
+def test_a_platform_section_of_the_settings_is_read_from_the_environment(platform, tmp_path, monkeypatch):
+    """A platform's settings live in its own folder (PLATFORM.settings); Settings reads them with the rest."""
+    assert issubclass(Settings, platform.settings)
+    assert platform.settings.__module__ == f"bot.adapters.{platform.name}.settings"
+    for name, value in CONFIGURED[platform.name].items():
+        monkeypatch.setenv(name.upper(), value)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    read = Settings()
+    assert platform.is_configured(read)
+    assert set(platform.settings.model_fields) <= set(Settings.model_fields)
+    assert all(name.startswith(f"{platform.name}_") for name in platform.settings.model_fields)
+
+
 @pytest.mark.parametrize("platform", [p for p in registry.PLATFORMS if p.token_patterns], ids=lambda p: p.name)
 def test_each_platform_s_token_patterns_find_its_tokens(platform):
     """The tokens a platform's settings hold are found by its patterns alone (no settings needed)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.adapters.contract import Connection, OutboundOnly, Platform, Wiring
+from bot.adapters.slack.settings import SlackSettings
 from bot.i18n import lazy
 from bot.services.ratelimit import PlatformLimits, Rate
 
@@ -41,6 +42,7 @@ PLATFORM = Platform(
     help_command="/briefbot-help",  # Slack keeps /help for itself
     attachment_hint=lazy("share the file in the channel with the message /sources"),
     token_patterns=TOKEN_PATTERNS,
+    settings=SlackSettings,
     event_namespace=lambda settings: "slack",
     libraries=("slack_bolt", "slack_sdk"),
 )

@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.adapters.contract import Connection, OutboundOnly, Platform, Wiring
 from bot.i18n import lazy
 from bot.services.ratelimit import PlatformLimits, Rate
-from bot.settings import Settings
+from bot.adapters.telegram.settings import TelegramSettings
 
 # The documented limits. Our bursts stay below Telegram's (30 through at once overall, 3 per chat,
 # 20 per group) so that network jitter, which can bunch arrivals together, never pushes a paced
@@ -27,7 +27,7 @@ def is_group(chat_key: str) -> bool:
     return chat_key.startswith(("-", "@"))
 
 
-def _limits(settings: Settings) -> PlatformLimits:
+def _limits(settings: TelegramSettings) -> PlatformLimits:
     return PAID_LIMITS if settings.telegram_paid_broadcast else LIMITS
 
 
@@ -63,6 +63,7 @@ PLATFORM = Platform(
     help_command="/help",
     attachment_hint=lazy("send the file with the caption /sources"),
     token_patterns=TOKEN_PATTERNS,
+    settings=TelegramSettings,
     # Update ids are counted per bot: the bot's own id (the token's public part) keeps them apart.
     event_namespace=lambda settings: f"tg-{settings.telegram_bot_id}",
     libraries=("telegram",),
