@@ -126,11 +126,13 @@ class CommandService:
 
     async def _in_chat_language(self, incoming: Incoming) -> Incoming:
         """For an answer that needs no chat row: the chat's chosen language if the database says it at
-        once, else the rule without it (a locked database must not hold up /help)."""
+        once, else the rule without it (a locked database must not hold up /help, nor worker threads all
+        busy with other chats' commands waiting for that lock: the wait is bounded here, not in the thread)."""
         try:
             with self.store.waiting_at_most(min(self.db_wait_s, LANGUAGE_READ_WAIT_S)):
-                chosen, reported = await asyncio.to_thread(self._known_language, incoming)
-        except Exception as exc:  # busy or broken: the answer matters more than its language
+                chosen, reported = await asyncio.wait_for(asyncio.to_thread(self._known_language, incoming),
+                                                          LANGUAGE_READ_WAIT_S)
+        except Exception as exc:  # busy, broken or late: the answer matters more than its language
             log.debug("no chosen language for %s: %s", incoming.chat.chat_id, exc)
             chosen, reported = None, None
         return replace(incoming, language=chat_language(incoming.chat_kind, chosen, incoming.user_locale or reported))
