@@ -1,8 +1,7 @@
 """The terminal as a chat (terminal.py). `PLATFORM` is what the composition root wires (platform.py);
 the other names load the terminal's libraries when first used."""
 
-from importlib import import_module
-
+from bot.adapters.lazy import lazy_exports
 from bot.adapters.console.platform import PLATFORM
 
 _LAZY = {"CONSOLE_CHAT": "terminal", "ConsoleSender": "terminal", "parse_line": "terminal", "run_console": "terminal",
@@ -10,8 +9,4 @@ _LAZY = {"CONSOLE_CHAT": "terminal", "ConsoleSender": "terminal", "parse_line": 
 
 __all__ = ["PLATFORM", *_LAZY]
 
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -19,8 +19,7 @@ What the Slack app needs (app settings, or its manifest):
 - interactivity on (buttons and modals; in HTTP mode to the same POST /slack/events).
 """
 
-from importlib import import_module
-
+from bot.adapters.lazy import lazy_exports
 from bot.adapters.slack.platform import PLATFORM
 
 _LAZY = {"DEFAULT_API_BASE_URL": "app", "SlackAdapter": "app", "SlackStartError": "app", "EVENTS_PATH": "http",
@@ -28,8 +27,4 @@ _LAZY = {"DEFAULT_API_BASE_URL": "app", "SlackAdapter": "app", "SlackStartError"
 
 __all__ = ["PLATFORM", *_LAZY]
 
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
