@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.domain.actions import ButtonRows
 from bot.domain.models import ChatRef
 from bot.i18n import translator
-from bot.services.actions import NOT_ADMIN, alerts_buttons, sources_buttons
+from bot.services.actions import NOT_ADMIN, alerts_buttons, schedule_buttons, sources_buttons
 from bot.services.chat_io import ChatKind
 from bot.services.commands.alerts import add_alert
 from bot.services.commands.sources import said
@@ -47,6 +47,7 @@ class ManagedChat:
     digest: str | None = None  # "08:00 Europe/Berlin"; None: no daily digest
     feed_buttons: ButtonRows = ()  # Pause/Resume n and Remove n per feed
     alert_buttons: ButtonRows = ()  # Stop n per alert
+    schedule_buttons: ButtonRows = ()  # digest times, Off, what an empty day sends
 
 
 @dataclass(frozen=True)
@@ -128,4 +129,5 @@ def _managed(tx: Tx, chat: StoredChat, now: datetime) -> ManagedChat:
         digest=f"{schedule.local_time} {schedule.timezone}" if schedule else None,
         # The Home tab has add forms of its own: no asking buttons.
         feed_buttons=sources_buttons(tx, chat.id, followed, now=now, add=False) if followed else (),
-        alert_buttons=alerts_buttons(tx, chat.id, subscriptions, now=now, add=False) if subscriptions else ())
+        alert_buttons=alerts_buttons(tx, chat.id, subscriptions, now=now, add=False) if subscriptions else (),
+        schedule_buttons=schedule_buttons(tx, chat.id, now=now))

@@ -200,9 +200,11 @@ def chat_blocks(managed: ManagedChat, tr: Translator | None = None) -> list[dict
         blocks.append(_section(f"*{alerts}*\n" + "\n".join(lines)))
     else:
         blocks.append(_section(f"*{alerts}*\n{none_yet}"))
-    blocks += _packed(managed.alert_buttons, key, "alerts", len(feed_buttons))
+    alert_buttons = _packed(managed.alert_buttons, key, "alerts", len(feed_buttons))
+    blocks += alert_buttons
     blocks.append(_context(tr.gettext("Daily digest: {schedule}", schedule=escape_text(managed.digest))
                            if managed.digest else tr.gettext("No daily digest; /schedule sets one.")))
+    blocks += _packed(managed.schedule_buttons, key, "schedule", len(feed_buttons) + len(alert_buttons))
     blocks.append({"type": "actions", "block_id": f"add:{key}", "elements": [
         {"type": "button", "action_id": "briefbot-home:add_feed", "text": _plain(tr.gettext(_FORMS["feed"]["title"])),
          "value": key, "style": "primary"},

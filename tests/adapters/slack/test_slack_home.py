@@ -20,6 +20,8 @@ from tests.support.news import rss, story_items
 from tests.support.standins.slack_interactions import interaction_body
 
 PAYLOADS = Path(__file__).with_name("payloads")
+SCHEDULE_LABELS = {"06:00", "07:00", "08:00", "09:00", "12:00", "18:00", "21:00", "Off", "Empty days: say",
+                   "Empty days: skip"}
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ async def test_a_member_sees_their_own_chat_and_no_channel(bot):
     assert "Your direct messages with briefbot" in text
     assert "elections" in text and "08:30 Europe/Berlin" in text
     assert f"<#{CHANNEL}>" not in text and "climate" not in text and "World News" not in text
-    assert set(home_buttons(view, MEMBER_DM)) == {"Stop 1"}
+    assert set(home_buttons(view, MEMBER_DM)) == {"Stop 1"} | SCHEDULE_LABELS
     assert home_buttons(view, CHANNEL) == {}
 
 
@@ -97,7 +99,7 @@ async def test_a_workspace_admin_also_sees_each_channel_the_bot_serves_but_no_on
     text = shown(view["blocks"])
     assert f"<#{CHANNEL}>" in text and "World News" in text and "climate" in text
     assert "elections" not in text  # the member's own chat is theirs
-    assert set(home_buttons(view, CHANNEL)) == {"Pause 1", "Remove 1", "Stop 1"}
+    assert set(home_buttons(view, CHANNEL)) == {"Pause 1", "Remove 1", "Stop 1"} | SCHEDULE_LABELS
 
 
 async def test_the_recorded_messages_tab_event_publishes_nothing(bot):
@@ -116,7 +118,7 @@ async def test_an_admin_pauses_a_channel_feed_from_home_and_the_tab_is_published
     view = await open_home(bot, ADMIN, ADMIN_DM)
     again = await press_home(bot, ADMIN, home_buttons(view, CHANNEL)["Pause 1"]["action_id"])
     assert shown(again["blocks"]).startswith("Paused World News")  # the toast, at the top
-    assert set(home_buttons(again, CHANNEL)) == {"Resume 1", "Remove 1", "Stop 1"}
+    assert set(home_buttons(again, CHANNEL)) - SCHEDULE_LABELS == {"Resume 1", "Remove 1", "Stop 1"}
     assert again["id"] == view["id"]
     with bot.services.store.transaction() as tx:
         assert [f.paused for f in tx.sources.followed_by(bot.chat_id(CHANNEL))] == [True]
@@ -129,6 +131,19 @@ async def test_a_member_stops_their_alert_from_home(bot):
     assert shown(again["blocks"]).startswith("Alert for elections stopped.")
     with bot.services.store.transaction() as tx:
         assert tx.chats.subscriptions(bot.chat_id(MEMBER_DM)) == []
+
+
+async def test_a_member_sets_their_digest_time_from_home(bot):
+    await setup_channel_and_dm(bot)
+    view = await open_home(bot, MEMBER, MEMBER_DM)
+    assert SCHEDULE_LABELS <= set(home_buttons(view, MEMBER_DM))
+    again = await press_home(bot, MEMBER, home_buttons(view, MEMBER_DM)["08:00"]["action_id"])
+    assert shown(again["blocks"]).startswith("Daily digest set for 08:00")
+    assert "Daily digest: 08:00" in shown(again["blocks"])
+    with bot.services.store.transaction() as tx:
+        assert tx.chats.schedule(bot.chat_id(MEMBER_DM)).local_time == "08:00"
+    off = await press_home(bot, MEMBER, home_buttons(again, MEMBER_DM)["Off"]["action_id"])
+    assert "No daily digest" in shown(off["blocks"])
 
 
 async def test_add_a_feed_to_a_channel_from_the_modal(bot):
