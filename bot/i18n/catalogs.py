@@ -17,6 +17,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot.i18n.languages import DEFAULT_LANGUAGE, negotiate
 
@@ -35,7 +36,7 @@ class LazyText(str):
     values: tuple[tuple[str, object], ...]
 
     def __new__(cls, msgid: str, values: tuple[tuple[str, object], ...] = ()) -> LazyText:
-        text = super().__new__(cls, msgid.format(**dict(values)) if values else msgid)
+        text = super().__new__(cls, _fill(msgid, msgid, dict(values), DEFAULT_LANGUAGE) if values else msgid)
         text.msgid, text.values = msgid, values
         return text
 
@@ -111,9 +112,15 @@ def placeholders(text: str) -> set[str]:
             if field is not None}
 
 
+def _number(value: object, language: str) -> object:
+    """A whole number the way the language writes it (20,000 / 20.000 / 20 000); any other value as it is."""
+    return format_decimal(value, locale=language) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _fill(text: str, english: str, values: dict[str, object], language: str) -> str:
     if not values:
         return text
+    values = {name: _number(value, language) for name, value in values.items()}
     try:
         return text.format(**values)
     except (KeyError, IndexError, ValueError):  # a broken translation: the English still says it

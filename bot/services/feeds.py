@@ -181,7 +181,7 @@ class FeedService:
         if len(feeds) > self.max_opml_entries:
             return Refused(lazy("That OPML file lists {count} feeds; I import up to {limit} at a time (and a chat "
                                 "follows up to {most}). Split the file, or keep the feeds you read most.",
-                                count=format(len(feeds), ","), limit=format(self.max_opml_entries, ","),
+                                count=len(feeds), limit=self.max_opml_entries,
                                 most=self.max_feeds_per_chat))
         added, already, skipped = await asyncio.to_thread(self._follow_all, chat_id, feeds, thread_id, progress)
         if added and self.poll_soon:

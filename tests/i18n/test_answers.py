@@ -112,6 +112,13 @@ async def test_a_person_gets_help_errors_and_a_digest_in_their_own_language(stor
     assert digest.text != "Recap of every story in the last 24 hours" and "{" not in digest.text
 
 
+@pytest.mark.parametrize("code,limit,count", [("en", "20,000", "25,000"), ("de", "20.000", "25.000"),
+                                              ("fr", "20\u202f000", "25\u202f000"), ("ru", "20\xa0000", "25\xa0000")])
+async def test_numbers_in_answers_are_written_the_languages_way(store, service, code, limit, count):
+    refused = await answer(service, said("/summary " + "a" * 25_000, locale=code))
+    assert limit in refused and count in refused, refused
+
+
 async def test_english_stays_as_it_was(store, service):
     help_ = await answer(service, said("/help"))
     assert help_.startswith(str(INTRO)) and "/subscribe <keywords> - alert this chat when a story matches" in help_

@@ -133,7 +133,7 @@ async def test_an_opml_file_of_10000_entries_never_holds_the_event_loop(sqlite_s
     content = opml_of(10_000)
     async with LoopTicker() as ticker:
         answer = text_of(await commands.handle(command("/sources", attachment=Attachment("big.opml", content))))
-    assert answer == "Imported 10000 feeds."
+    assert answer == "Imported 10,000 feeds."
     assert ticker.worst < MAX_LOOP_HOLD_S, f"the loop was held {ticker.worst:.2f} s"
 
 

@@ -90,8 +90,7 @@ class FileDownloader:
             raise FileProblem(lazy("I could not download that file from Slack. Please try again.")) from exc
 
     def _too_big(self, size: int | None) -> str:
-        limit = format(self.max_bytes, ",")
         if size:
-            return lazy("That file is {size} bytes; I import files up to {limit} bytes.", size=format(size, ","),
-                        limit=limit)
-        return lazy("That file is too big; I import files up to {limit} bytes.", limit=limit)
+            return lazy("That file is {size} bytes; I import files up to {limit} bytes.", size=size,
+                        limit=self.max_bytes)
+        return lazy("That file is too big; I import files up to {limit} bytes.", limit=self.max_bytes)

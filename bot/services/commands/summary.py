@@ -26,8 +26,8 @@ async def summary(tools: Tools, incoming: Incoming, chat: ChatSettings) -> list[
     args = incoming.args.strip()
     if len(args) > MAX_INPUT_CHARS:
         return reply(tr.gettext("That is {count} characters; I summarize up to {limit} pasted characters. Send a "
-                                "link to the article instead.", count=format(len(args), ","),
-                                limit=format(MAX_INPUT_CHARS, ",")))
+                                "link to the article instead.", count=len(args),
+                                limit=MAX_INPUT_CHARS))
     if not args:
         return await asyncio.to_thread(_latest, tools, chat, tr)
     if URL.match(args):
