@@ -16,10 +16,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.memory import Expiring
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0  # a demoted admin keeps their rights at most this long
-_CACHE_LIMIT = 4096
 
 
 class AdminCheck:
@@ -29,18 +30,16 @@ class AdminCheck:
         self.client = client
         self.always = {*admin_user_ids, *([installer_user_id] if installer_user_id else [])}
         self.cache_seconds = cache_seconds
-        self.clock = clock
-        self._cache: dict[str, tuple[bool, float]] = {}
+        self._known: Expiring[bool] = Expiring(clock)
 
     async def is_admin(self, user_id: str | None) -> bool:
         if not user_id:
             return False
         if user_id in self.always:
             return True
-        now = self.clock()
-        cached = self._cache.get(user_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        known, admin = self._known.get(user_id)
+        if known:
+            return bool(admin)
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
@@ -51,13 +50,8 @@ class AdminCheck:
             return False
         user = response.get("user") or {}
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        self._remember(user_id, admin, now)
+        self._known.put(user_id, admin, self.cache_seconds)
         return admin
-
-    def _remember(self, user_id: str, admin: bool, now: float) -> None:
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
-        self._cache[user_id] = (admin, now + self.cache_seconds)
 
     def checker(self, user_id: str | None, *, direct_message: bool) -> Callable[[], Awaitable[bool]]:
         """The lazy `Incoming.is_admin` for one command."""

@@ -12,11 +12,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.memory import Expiring
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 3600.0  # someone who switches their Slack language is followed within the hour
 FAILED_CACHE_SECONDS = 60.0  # users.info failed: English meanwhile (a nicety, so no warning), asked again after this
-_CACHE_LIMIT = 4096
 
 
 class UserLocales:
@@ -24,38 +25,29 @@ class UserLocales:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.cache_seconds = cache_seconds
-        self.clock = clock
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._known: Expiring[str | None] = Expiring(clock)
 
     def cached(self, user_id: str | None) -> str | None:
         """The locale already known for this user (no call to Slack), or None."""
-        entry = self._cache.get(user_id or "")
-        return entry[0] if entry is not None and entry[1] > self.clock() else None
+        return self._known.get(user_id or "")[1]
 
     async def locale(self, user_id: str | None) -> str | None:
         """"de-DE", "pt-BR"; None when Slack does not say."""
         if not user_id:
             return None
-        now = self.clock()
-        entry = self._cache.get(user_id)
-        if entry is not None and entry[1] > now:
-            return entry[0]
+        known, locale = self._known.get(user_id)
+        if known:
+            return locale
         try:
             response = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             log.info("users.info (locale) failed for %s: %s", user_id, exc.response.get("error"))
-            self._remember(user_id, None, now + FAILED_CACHE_SECONDS)
+            self._known.put(user_id, None, FAILED_CACHE_SECONDS)
             return None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.info("users.info (locale) failed for %s: %s", user_id, type(exc).__name__)
-            self._remember(user_id, None, now + FAILED_CACHE_SECONDS)
+            self._known.put(user_id, None, FAILED_CACHE_SECONDS)
             return None
         locale = (response.get("user") or {}).get("locale") or None
-        self._remember(user_id, locale, now + self.cache_seconds)
+        self._known.put(user_id, locale, self.cache_seconds)
         return locale
-
-    def _remember(self, user_id: str, locale: str | None, until: float) -> None:
-        if len(self._cache) >= _CACHE_LIMIT:
-            now = self.clock()
-            self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
-        self._cache[user_id] = (locale, until)
